@@ -1,0 +1,56 @@
+"""Execution profiles and device choice.
+
+A profile names a scale: ``smoke`` (the whole book on a 2-core CPU in minutes), ``full`` (paper
+scale, on a GPU when there is one) or ``auto`` (``full`` where CUDA is available, else ``smoke``).
+The sizes behind each profile live beside the concept they size (e.g. ``rgnb.eft.EFTSizes``);
+this module only resolves names. ``RGNB_PROFILE`` and ``RGNB_DEVICE`` override what a notebook's
+parameters cell says, so a stored notebook can be validated at smoke scale.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping, TypeVar
+
+import torch
+
+PROFILES = ("smoke", "full", "auto")
+DEVICES = ("auto", "cpu", "cuda")
+
+T = TypeVar("T")
+
+
+def resolve_profile(profile: str = "auto") -> str:
+    """Return ``"smoke"`` or ``"full"`` for a requested profile; ``RGNB_PROFILE`` wins if set."""
+    requested = os.environ.get("RGNB_PROFILE") or profile
+    if requested not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {requested!r}")
+    if requested == "auto":
+        return "full" if torch.cuda.is_available() else "smoke"
+    return requested
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Return the torch device to run on; ``RGNB_DEVICE`` wins if set.
+
+    ``auto`` picks CUDA when available, else the CPU. Asking for CUDA where there is none raises.
+    """
+    requested = os.environ.get("RGNB_DEVICE") or device
+    if isinstance(requested, torch.device):
+        requested = str(requested)
+    kind = str(requested).split(":")[0]
+    if kind not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES} (optionally 'cuda:N'), got {requested!r}")
+    if kind == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but torch finds no CUDA device; use 'cpu' or 'auto'")
+    return torch.device(requested)
+
+
+def sizes_for(table: Mapping[str, T], profile: str) -> T:
+    """Pick the sizes for a resolved profile from a ``{"smoke": ..., "full": ...}`` table."""
+    resolved = resolve_profile(profile) if profile == "auto" else profile
+    if resolved not in table:
+        raise ValueError(f"profile must be one of {tuple(table)}, got {profile!r}")
+    return table[resolved]

@@ -1,0 +1,111 @@
+"""Provenance: what a result was computed with, and the banner at the top of every chapter."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from rgnb.profiles import resolve_device, resolve_profile
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def git_revision(root: Path = REPO_ROOT) -> str:
+    """Short git revision of the checkout (``+dirty`` if it has uncommitted changes), or ``unknown``."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "rgnb"],
+                               cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        return rev + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def device_name(device: torch.device) -> str:
+    """Human-readable name of a device (the GPU model on CUDA)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
+
+
+def environment(device: torch.device | None = None) -> dict[str, Any]:
+    """Versions, device and revision: the record stored next to every result."""
+    device = device if device is not None else resolve_device("auto")
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "device": str(device),
+        "device_name": device_name(device),
+        "torch_threads": torch.get_num_threads(),
+        "git_revision": git_revision(),
+        "platform": platform.platform(),
+        "timestamp_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def run_dir() -> Path:
+    """Where chapters record their run metadata and claims (``RGNB_RUN_DIR``, default ``book/_run``)."""
+    path = Path(os.environ.get("RGNB_RUN_DIR", REPO_ROOT / "book" / "_run"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclasses.dataclass
+class ChapterRun:
+    """The resolved settings of one chapter execution."""
+
+    chapter: str
+    profile: str
+    device: torch.device
+    seed: int
+    env: dict[str, Any]
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def banner(self) -> str:
+        """One Markdown line: profile, device, versions, revision and time of execution."""
+        e = self.env
+        return (f"**Executed** {e['timestamp_utc']} UTC with profile `{self.profile}` on "
+                f"`{e['device_name']}` · seed {self.seed} · torch {e['torch']} · numpy {e['numpy']} · "
+                f"Python {e['python']} · rgnb revision `{e['git_revision']}`")
+
+    def elapsed(self) -> float:
+        """Seconds since the chapter started."""
+        return time.perf_counter() - self.started
+
+    def _repr_markdown_(self) -> str:
+        return self.banner()
+
+
+def start_chapter(chapter: str, profile: str = "auto", device: str = "auto", seed: int = 0) -> ChapterRun:
+    """Resolve a chapter's parameters (env overrides included), seed the RNGs, record and return them.
+
+    Display the returned object (last expression of the cell) to show the provenance banner.
+    """
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    resolved_device = resolve_device(device)
+    run = ChapterRun(chapter=chapter, profile=resolve_profile(profile), device=resolved_device,
+                     seed=seed, env=environment(resolved_device))
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    record = {"chapter": chapter, "profile": run.profile, "seed": seed, **run.env}
+    (run_dir() / f"{chapter}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
+    return run
+
+
+def is_interactive() -> bool:
+    """True when stderr is a terminal (used to keep progress bars out of logs)."""
+    return sys.stderr.isatty()
