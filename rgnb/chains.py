@@ -1,0 +1,421 @@
+"""Markov-chain families with closed-form spectra, samplers, masking, and the exact Bayes floor.
+
+A chain family maps ``(vocab_size, xi)`` to a V x V row-stochastic matrix ``P`` whose eigenvalues
+are known in closed form and whose correlation length ``xi = -1 / ln|lambda_2|`` is the one asked
+for, exactly (the family parameter is solved for, not fitted):
+
+- ``"potts"``: ``P = lam I + (1 - lam) 1 pi^T`` with ``pi`` uniform; eigenvalues ``1`` and ``lam``
+  (``V - 1`` times), ``lam = exp(-1/xi)``. One relevant mode.
+- ``"ring"``: the heat kernel of the nearest-neighbour walk on ``Z_V``, ``P = exp(tau (A - I))``
+  with ``A`` the nearest-neighbour average; a symmetric random walk with a nonnegative step kernel.
+  Its eigenvalues are the Fourier transform of the kernel,
+  ``lambda_k = exp(-tau (1 - cos(2 pi k / V)))``, so mode ``k`` has its own correlation length
+  ``xi_k = xi (1 - cos(2 pi / V)) / (1 - cos(2 pi k / V))``: several relevant and irrelevant modes
+  coexist. ``tau = 1 / (xi (1 - cos(2 pi / V)))`` hits the requested ``xi`` exactly.
+
+The masked task: each position is hidden (token id ``V``) by :func:`sample_mask`, in spans of
+``span`` consecutive positions, with an expected masked fraction ``rate`` and at least one masked
+position per sequence. The Bayes-optimal predictor of a masked token is its posterior given every
+visible token, computed exactly by forward-backward (:func:`bayes_posteriors`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+
+from rgnb.stats import Interval
+
+KINDS = ("potts", "ring")
+XI_RANGE = (0.3, 50.0)
+
+
+# --------------------------------------------------------------------------------------------- #
+# Chain families and their spectra
+# --------------------------------------------------------------------------------------------- #
+def _check_family(kind: str, vocab_size: int, xi: float) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if not isinstance(vocab_size, (int, np.integer)) or vocab_size < 2:
+        raise ValueError(f"vocab_size must be an integer >= 2, got {vocab_size!r}")
+    if kind == "ring" and vocab_size < 3:
+        raise ValueError(f"vocab_size must be >= 3 for kind='ring' (a ring needs 3 sites), got {vocab_size}")
+    if not (isinstance(xi, (int, float, np.floating)) and math.isfinite(xi)) or xi <= 0:
+        raise ValueError(f"xi must be a positive finite number in [{XI_RANGE[0]}, {XI_RANGE[1]}], got {xi!r}")
+    if not XI_RANGE[0] <= xi <= XI_RANGE[1]:
+        raise ValueError(f"xi must lie in [{XI_RANGE[0]}, {XI_RANGE[1]}] (correlation lengths this book "
+                         f"supports), got {xi}")
+
+
+def _check_options(kind: str, options: dict) -> None:
+    if options:
+        raise ValueError(f"kind={kind!r} takes no options, got {sorted(options)}")
+
+
+def _ring_tau(vocab_size: int, xi: float) -> float:
+    return 1.0 / (xi * (1.0 - math.cos(2.0 * math.pi / vocab_size)))
+
+
+def spectrum(kind: str, vocab_size: int, xi: float, **options) -> np.ndarray:
+    """Closed-form eigenvalues of ``make_chain(kind, vocab_size, xi)``, shape (V,), float64.
+
+    Ordered by Fourier mode for ``"ring"`` (``k = 0..V-1``) and as ``[1, lam, ..., lam]`` for
+    ``"potts"``; ``lambda_0 = 1`` is the stationary mode in both.
+    """
+    _check_family(kind, vocab_size, xi)
+    _check_options(kind, options)
+    if kind == "potts":
+        out = np.full(vocab_size, math.exp(-1.0 / xi))
+        out[0] = 1.0
+        return out
+    k = np.arange(vocab_size, dtype=np.float64)
+    return np.exp(-_ring_tau(vocab_size, xi) * (1.0 - np.cos(2.0 * np.pi * k / vocab_size)))
+
+
+def make_chain(kind: str, vocab_size: int, xi: float, **options) -> np.ndarray:
+    """Transition matrix ``P[a, b] = Pr(x_{t+1} = b | x_t = a)``, shape (V, V), float64, row-stochastic."""
+    lam = spectrum(kind, vocab_size, xi, **options)
+    if kind == "potts":
+        return lam[1] * np.eye(vocab_size) + (1.0 - lam[1]) / vocab_size
+    # Symmetric circulant: P[a, b] = (1/V) sum_k lambda_k cos(2 pi k (a - b) / V).
+    k = np.arange(vocab_size)
+    offsets = np.arange(vocab_size)
+    kernel = (lam[None, :] * np.cos(2.0 * np.pi * np.outer(offsets, k) / vocab_size)).sum(1) / vocab_size
+    kernel = np.clip(kernel, 0.0, None)  # heat kernels are positive; clip round-off only
+    kernel /= kernel.sum()
+    diff = (offsets[None, :] - offsets[:, None]) % vocab_size
+    return kernel[diff]
+
+
+def correlation_length(P: np.ndarray) -> float:
+    """``-1 / ln|lambda_2|`` from the numerical spectrum of ``P`` (V, V)."""
+    P = _check_transition(P)
+    mags = np.sort(np.abs(np.linalg.eigvals(P)))[::-1]
+    return float(-1.0 / np.log(mags[1]))
+
+
+def _check_transition(P: np.ndarray) -> np.ndarray:
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape[0] != P.shape[1] or P.shape[0] < 2:
+        raise ValueError(f"P must be a square (V, V) matrix with V >= 2, got shape {P.shape}")
+    if (P < 0).any() or not np.allclose(P.sum(1), 1.0, atol=1e-10):
+        raise ValueError("P must be row-stochastic: nonnegative entries, rows summing to 1")
+    return P
+
+
+def stationary(P: np.ndarray) -> np.ndarray:
+    """Stationary distribution ``pi`` with ``pi P = pi``, shape (V,), float64."""
+    P = _check_transition(P)
+    w, v = np.linalg.eig(P.T)
+    pi = np.real(v[:, np.argmin(np.abs(w - 1.0))])
+    return pi / pi.sum()
+
+
+def mutual_information(P: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Exact ``I(x_0; x_k)`` in nats for a stationary chain, one value per lag, shape (len(lags),)."""
+    P = _check_transition(P)
+    pi = stationary(P)
+    out = []
+    for k in np.asarray(lags, dtype=int):
+        Pk = np.linalg.matrix_power(P, int(k))
+        joint = pi[:, None] * Pk
+        with np.errstate(divide="ignore", invalid="ignore"):
+            terms = np.where(joint > 0, joint * np.log(Pk / pi[None, :]), 0.0)
+        out.append(terms.sum())
+    return np.asarray(out)
+
+
+def onehot_correlation_exact(P: np.ndarray, lags: np.ndarray) -> np.ndarray:
+    """Normalised connected correlation of one-hot tokens at each lag, shape (len(lags),).
+
+    ``C(k) = sum_a [Pr(x_0 = a, x_k = a) - pi_a^2] / (1 - sum_a pi_a^2)``; for a symmetric chain with
+    uniform ``pi`` this is ``sum_{j >= 2} lambda_j^k / (V - 1)`` (``= lam^k`` for Potts).
+    """
+    P = _check_transition(P)
+    pi = stationary(P)
+    norm = 1.0 - (pi**2).sum()
+    return np.asarray([((pi * np.diag(np.linalg.matrix_power(P, int(k)))).sum() - (pi**2).sum()) / norm
+                       for k in np.asarray(lags, dtype=int)])
+
+
+def slow_mode(P: np.ndarray) -> np.ndarray:
+    """A real right eigenvector ``f`` of ``P`` for ``|lambda_2|``, shape (V,), centred under ``pi``.
+
+    For such an ``f``, ``Corr(f(x_t), f(x_{t+k})) = lambda_2^k`` exactly, which makes it the
+    observable to measure the correlation length with.
+    """
+    P = _check_transition(P)
+    w, v = np.linalg.eig(P)
+    order = np.argsort(-np.abs(w))
+    f = np.real(v[:, order[1]])
+    pi = stationary(P)
+    f = f - (pi * f).sum()
+    return f / np.sqrt((pi * f**2).sum())
+
+
+# --------------------------------------------------------------------------------------------- #
+# Sampling and masking (vectorised over sequences, any torch device)
+# --------------------------------------------------------------------------------------------- #
+def _check_count(name: str, value: int, minimum: int = 1) -> None:
+    if not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def sample_chain(P: np.ndarray, n_sequences: int, length: int, *, generator: torch.Generator | None = None,
+                 device: torch.device | str | None = None) -> torch.Tensor:
+    """Stationary sequences, shape (n_sequences, length), int64 on ``device``.
+
+    The loop runs over time steps only; each step draws all sequences at once by inverse-CDF.
+    """
+    P = _check_transition(P)
+    _check_count("n_sequences", n_sequences)
+    _check_count("length", length)
+    device = torch.device(device) if device is not None else (generator.device if generator is not None
+                                                               else torch.device("cpu"))
+    cdf = torch.as_tensor(np.cumsum(P, axis=1), dtype=torch.float64, device=device)
+    cdf[:, -1] = 1.0 + 1e-12
+    pi_cdf = torch.as_tensor(np.cumsum(stationary(P)), dtype=torch.float64, device=device)
+    pi_cdf[-1] = 1.0 + 1e-12
+    u = torch.rand(n_sequences, length, generator=generator, dtype=torch.float64, device=device)
+    out = torch.empty(n_sequences, length, dtype=torch.int64, device=device)
+    out[:, 0] = torch.searchsorted(pi_cdf, u[:, :1].contiguous()).squeeze(1)
+    for t in range(1, length):
+        rows = cdf[out[:, t - 1]]
+        out[:, t] = torch.searchsorted(rows, u[:, t:t + 1].contiguous()).squeeze(1)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskSpec:
+    """Masking scheme: spans of ``span`` consecutive positions, expected masked fraction ``rate``."""
+
+    rate: float = 0.3
+    span: int = 4
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.rate, (int, float)) and 0.0 < self.rate < 1.0):
+            raise ValueError(f"mask_rate must lie in the open interval (0, 1), got {self.rate!r}")
+        if not isinstance(self.span, (int, np.integer)) or self.span < 1:
+            raise ValueError(f"span must be an integer >= 1, got {self.span!r}")
+
+    @property
+    def start_probability(self) -> float:
+        """Per-position probability that a span starts there: ``1 - (1 - rate)^(1/span)``."""
+        return 1.0 - (1.0 - self.rate) ** (1.0 / self.span)
+
+
+#: The book's default masking (chosen in the chain-spectra chapter: spans make the masked token's
+#: nearest visible neighbours several steps away, so the correlation length matters to the task).
+DEFAULT_MASK = MaskSpec(rate=0.3, span=4)
+
+
+def mask_id(vocab_size: int) -> int:
+    """Token id of the mask symbol; the model's input vocabulary has ``vocab_size + 1`` entries."""
+    return int(vocab_size)
+
+
+def sample_mask(n_sequences: int, length: int, spec: MaskSpec = DEFAULT_MASK, *,
+                generator: torch.Generator | None = None, device: torch.device | str | None = None) -> torch.Tensor:
+    """Boolean mask (True = hidden), shape (n_sequences, length), at least one True per row.
+
+    Span starts are i.i.d. Bernoulli(``spec.start_probability``) over ``length + span - 1``
+    positions (so spans may enter from the left edge and every position is hidden with
+    probability ``rate``); each start hides ``span`` positions. A row left with nothing hidden gets
+    one span at a uniformly drawn start.
+    """
+    if not isinstance(spec, MaskSpec):
+        raise ValueError(f"spec must be a MaskSpec, got {type(spec).__name__}")
+    _check_count("n_sequences", n_sequences)
+    _check_count("length", length)
+    device = torch.device(device) if device is not None else (generator.device if generator is not None
+                                                               else torch.device("cpu"))
+    span = spec.span
+    u = torch.rand(n_sequences, length + span - 1, generator=generator, device=device)
+    starts = (u < spec.start_probability).to(torch.float32)
+    hidden = torch.nn.functional.max_pool1d(starts[:, None, :], kernel_size=span, stride=1)[:, 0, :]
+    mask = hidden[:, :length] > 0
+    fallback = torch.randint(0, length, (n_sequences,), generator=generator, device=device)
+    positions = torch.arange(length, device=device)
+    forced = (positions[None, :] >= fallback[:, None]) & (positions[None, :] < fallback[:, None] + span)
+    empty = ~mask.any(dim=1, keepdim=True)
+    return mask | (empty & forced)
+
+
+def apply_mask(tokens: torch.Tensor, mask: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """Replace hidden positions by the mask id; shapes (n, T) -> (n, T)."""
+    return torch.where(mask, torch.full_like(tokens, mask_id(vocab_size)), tokens)
+
+
+def distance_to_visible(mask: torch.Tensor) -> torch.Tensor:
+    """Distance from each position to its nearest visible position, shape (n, T), int64 (0 if visible).
+
+    A row with every position hidden gets ``T`` everywhere.
+    """
+    n, length = mask.shape
+    positions = torch.arange(length, device=mask.device)
+    visible_pos = torch.where(~mask, positions[None, :], torch.full_like(mask, 10 * length, dtype=torch.int64))
+    dist = (positions[None, :, None] - visible_pos[:, None, :]).abs().min(dim=2).values
+    return dist.clamp(max=length)
+
+
+# --------------------------------------------------------------------------------------------- #
+# Exact Bayes-optimal masked prediction
+# --------------------------------------------------------------------------------------------- #
+def bayes_posteriors(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Posterior ``Pr(x_t = v | visible tokens)`` at every position, shape (n, T, V), float64.
+
+    Forward-backward with hidden positions unobserved, normalised at every step; vectorised over
+    sequences, looping over time only. Visible positions get a point mass on their token.
+    """
+    P = _check_transition(P)
+    if tokens.shape != mask.shape or tokens.ndim != 2:
+        raise ValueError(f"tokens and mask must both have shape (n, T), got {tuple(tokens.shape)} "
+                         f"and {tuple(mask.shape)}")
+    device = tokens.device
+    V = P.shape[0]
+    Pt = torch.as_tensor(P, dtype=torch.float64, device=device)
+    pi = torch.as_tensor(stationary(P), dtype=torch.float64, device=device)
+    n, length = tokens.shape
+    onehot = torch.nn.functional.one_hot(tokens.clamp(max=V - 1), V).to(torch.float64)
+    emission = torch.where(mask[..., None], torch.ones_like(onehot), onehot)  # (n, T, V)
+    alpha = torch.empty(n, length, V, dtype=torch.float64, device=device)
+    a = pi[None, :] * emission[:, 0]
+    alpha[:, 0] = a / a.sum(1, keepdim=True)
+    for t in range(1, length):
+        a = (alpha[:, t - 1] @ Pt) * emission[:, t]
+        alpha[:, t] = a / a.sum(1, keepdim=True)
+    beta = torch.empty_like(alpha)
+    beta[:, -1] = 1.0
+    for t in range(length - 2, -1, -1):
+        b = (emission[:, t + 1] * beta[:, t + 1]) @ Pt.T
+        beta[:, t] = b / b.sum(1, keepdim=True)
+    post = alpha * beta
+    return post / post.sum(2, keepdim=True)
+
+
+def masked_token_losses(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Bayes-optimal cross-entropy at every position, ``-ln Pr(x_t | visible)``, shape (n, T), nats.
+
+    Zero at visible positions; average over ``mask`` to get nats per masked token.
+    """
+    post = bayes_posteriors(P, tokens, mask)
+    p_true = post.gather(2, tokens.clamp(max=P.shape[0] - 1)[..., None])[..., 0]
+    return torch.where(mask, -torch.log(p_true), torch.zeros_like(p_true))
+
+
+def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, level: float = 0.95) -> Interval:
+    """``sum(a) / sum(b)`` over i.i.d. sequences with a delta-method normal interval."""
+    a = np.asarray(numerators, dtype=np.float64)
+    b = np.asarray(denominators, dtype=np.float64)
+    r = a.sum() / b.sum()
+    se = np.sqrt(np.var(a - r * b, ddof=1) / a.size) / b.mean()
+    z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.5 + level / 2)))
+    return Interval(float(r), float(r - z * se), float(r + z * se), level)
+
+
+def bayes_masked_loss(P: np.ndarray, length: int, spec: MaskSpec = DEFAULT_MASK, n_sequences: int = 20000,
+                      seed: int = 0, device: torch.device | str = "cpu") -> Interval:
+    """Bayes-optimal masked cross-entropy in nats per masked token (token-weighted), with a 95% CI.
+
+    Exact per sequence (forward-backward); the expectation over sequences and masks is a Monte
+    Carlo average over ``n_sequences`` stationary sequences drawn with ``seed``.
+    """
+    P = _check_transition(P)
+    _check_count("length", length)
+    _check_count("n_sequences", n_sequences, minimum=2)
+    gen = torch.Generator(device=device).manual_seed(seed)
+    tokens = sample_chain(P, n_sequences, length, generator=gen, device=device)
+    mask = sample_mask(n_sequences, length, spec, generator=gen, device=device)
+    losses = masked_token_losses(P, tokens, mask)
+    return ratio_interval(losses.sum(1).cpu().numpy(), mask.sum(1).cpu().numpy())
+
+
+def bayes_loss_by_distance(P: np.ndarray, length: int, spec: MaskSpec = DEFAULT_MASK, n_sequences: int = 20000,
+                           seed: int = 0, max_distance: int | None = None) -> dict[str, np.ndarray]:
+    """Bayes loss of masked tokens grouped by distance to the nearest visible token.
+
+    Returns ``distance`` (D,), ``share`` (fraction of masked tokens at that distance), ``loss``
+    (mean nats per masked token at that distance) and ``gain`` (share-weighted information the
+    context supplies, ``ln V - loss``, for a uniform stationary law), each shape (D,).
+    """
+    P = _check_transition(P)
+    gen = torch.Generator().manual_seed(seed)
+    tokens = sample_chain(P, n_sequences, length, generator=gen)
+    mask = sample_mask(n_sequences, length, spec, generator=gen)
+    losses = masked_token_losses(P, tokens, mask)[mask].numpy()
+    dist = distance_to_visible(mask)[mask].numpy()
+    top = max_distance if max_distance is not None else int(dist.max())
+    dist = np.minimum(dist, top)
+    d = np.arange(1, top + 1)
+    counts = np.bincount(dist, minlength=top + 1)[1:]
+    sums = np.bincount(dist, weights=losses, minlength=top + 1)[1:]
+    share = counts / counts.sum()
+    loss = np.divide(sums, counts, out=np.full(top, np.nan), where=counts > 0)
+    entropy = float(-(stationary(P) * np.log(stationary(P))).sum())
+    return {"distance": d, "share": share, "loss": loss, "gain": share * (entropy - np.nan_to_num(loss))}
+
+
+# --------------------------------------------------------------------------------------------- #
+# Empirical correlation measurements on samples
+# --------------------------------------------------------------------------------------------- #
+def autocorrelation(tokens: torch.Tensor, observable: np.ndarray, max_lag: int,
+                    mean: float = 0.0, variance: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Autocorrelation of ``f(x_t)`` at lags 0..max_lag with its standard error over sequences.
+
+    ``tokens`` (n, T); ``observable`` (V,); the known stationary ``mean`` and ``variance`` of ``f``
+    are used (no plug-in bias). Returns (estimate, standard error), each shape (max_lag + 1,).
+    """
+    n, length = tokens.shape
+    if not 0 <= max_lag < length:
+        raise ValueError(f"max_lag must lie in [0, T - 1] = [0, {length - 1}], got {max_lag}")
+    f = torch.as_tensor(observable, dtype=torch.float64, device=tokens.device)[tokens] - mean
+    per_seq = torch.stack([(f[:, : length - k] * f[:, k:]).mean(1) for k in range(max_lag + 1)], 1) / variance
+    est = per_seq.mean(0).cpu().numpy()
+    se = (per_seq.std(0, unbiased=True) / math.sqrt(n)).cpu().numpy()
+    return est, se
+
+
+def onehot_correlation(tokens: torch.Tensor, vocab_size: int, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Empirical counterpart of :func:`onehot_correlation_exact` for a uniform stationary law.
+
+    Returns (estimate, standard error over sequences), each shape (max_lag + 1,).
+    """
+    n, length = tokens.shape
+    if not 0 <= max_lag < length:
+        raise ValueError(f"max_lag must lie in [0, T - 1] = [0, {length - 1}], got {max_lag}")
+    norm = 1.0 - 1.0 / vocab_size
+    per_seq = torch.stack([(tokens[:, : length - k] == tokens[:, k:]).double().mean(1) for k in range(max_lag + 1)],
+                          1)
+    per_seq = (per_seq - 1.0 / vocab_size) / norm
+    return per_seq.mean(0).cpu().numpy(), (per_seq.std(0, unbiased=True) / math.sqrt(n)).cpu().numpy()
+
+
+def empirical_mutual_information(tokens: torch.Tensor, vocab_size: int, lags: np.ndarray) -> np.ndarray:
+    """Plug-in estimate of ``I(x_t; x_{t+k})`` in nats from all position pairs at each lag."""
+    out = []
+    for k in np.asarray(lags, dtype=int):
+        a, b = tokens[:, : tokens.shape[1] - k].reshape(-1), tokens[:, k:].reshape(-1)
+        joint = torch.bincount(a * vocab_size + b, minlength=vocab_size**2).double().reshape(vocab_size, vocab_size)
+        joint /= joint.sum()
+        pa, pb = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
+        ratio = torch.where(joint > 0, joint / (pa * pb), torch.ones_like(joint))
+        out.append(float((joint * torch.log(ratio)).sum()))
+    return np.asarray(out)
+
+
+def measured_correlation_length(tokens: torch.Tensor, P: np.ndarray) -> Interval:
+    """Correlation length measured on samples, ``-1 / ln C(1)``, with a delta-method 95% CI.
+
+    ``C(1)`` is the lag-1 autocorrelation of the slow mode :func:`slow_mode`, for which
+    ``C(k) = lambda_2^k`` exactly, so one lag suffices and no lag is selected by looking at the data.
+    """
+    est, se = autocorrelation(tokens, slow_mode(P), 1)
+    lam, lam_se = float(est[1]), float(se[1])
+    if not 0.0 < lam < 1.0:
+        raise ValueError(f"the measured lag-1 autocorrelation {lam:.3g} is outside (0, 1): sample more sequences")
+    xi = -1.0 / math.log(lam)
+    xi_se = lam_se / (lam * math.log(lam) ** 2)
+    return Interval(xi, xi - 1.96 * xi_se, xi + 1.96 * xi_se)
