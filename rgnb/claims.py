@@ -79,6 +79,13 @@ def check(claim: str, threshold: Threshold, interval: Interval, figure: str = ""
                  verdict=threshold.verdict(interval), figure=figure)
 
 
+def check_value(claim: str, threshold: Threshold, value: float, figure: str = "", digits: int = 2) -> Claim:
+    """Build a claim row from an exact statistic (no sampling error: its interval is the point)."""
+    value = float(value)
+    return Claim(claim=claim, test=threshold.describe().replace(" (whole CI)", ""), measured=f"{value:.{digits}g} (exact)",
+                 verdict=threshold.verdict(Interval(value, value, value)), figure=figure)
+
+
 def _escape(cell: str) -> str:
     return str(cell).replace("|", "\\|").replace("\n", " ")
 
@@ -122,3 +129,19 @@ def load_claims() -> dict[str, list[Claim]]:
     for path in sorted(run_dir().glob("*.claims.json")):
         out[path.name.removesuffix(".claims.json")] = [Claim(**row) for row in json.loads(path.read_text())]
     return out
+
+
+def summary_markdown() -> str:
+    """One table of every recorded claim across chapters, with verdict counts."""
+    from rgnb.execute import chapters
+
+    recorded = load_claims()
+    order = [c for c in chapters() if c in recorded] + sorted(set(recorded) - set(chapters()))
+    lines = ["| chapter | claim | measured (95% CI) | verdict |", "|---|---|---|---|"]
+    counts = {v: 0 for v in VERDICTS}
+    for chapter in order:
+        for c in recorded[chapter]:
+            counts[c.verdict] += 1
+            lines.append(f"| {chapter} | {_escape(c.claim)} | {_escape(c.measured)} | **{c.verdict}** |")
+    total = ", ".join(f"{n} {v}" for v, n in counts.items())
+    return "\n".join(lines) + f"\n\n{sum(counts.values())} claims: {total}."

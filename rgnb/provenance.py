@@ -109,3 +109,18 @@ def start_chapter(chapter: str, profile: str = "auto", device: str = "auto", see
 def is_interactive() -> bool:
     """True when stderr is a terminal (used to keep progress bars out of logs)."""
     return sys.stderr.isatty()
+
+
+def provenance_table() -> str:
+    """Markdown table of every chapter's recorded provenance (run directory)."""
+    rows = [json.loads(p.read_text()) for p in sorted(run_dir().glob("*.provenance.json"))]
+    cols = ["chapter", "profile", "device_name", "torch", "numpy", "python", "git_revision", "timestamp_utc"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def run_report_markdown() -> str:
+    """The last execution's run report (Markdown table), or a note that there is none."""
+    path = run_dir() / "report.md"
+    return path.read_text() if path.exists() else "*No run report yet: run `python -m rgnb execute`.*"

@@ -1,0 +1,62 @@
+"""rgnb.profiles and rgnb.provenance: profile and device resolution, overrides, the banner."""
+
+import json
+
+import pytest
+import torch
+
+from rgnb import profiles, provenance
+
+
+def test_auto_profile_follows_cuda(monkeypatch):
+    monkeypatch.delenv("RGNB_PROFILE", raising=False)
+    expected = "full" if torch.cuda.is_available() else "smoke"
+    assert profiles.resolve_profile("auto") == expected
+    assert profiles.resolve_profile("smoke") == "smoke"
+    assert profiles.resolve_profile("full") == "full"
+
+
+def test_environment_overrides_the_notebook(monkeypatch):
+    monkeypatch.setenv("RGNB_PROFILE", "smoke")
+    assert profiles.resolve_profile("full") == "smoke"
+    monkeypatch.setenv("RGNB_DEVICE", "cpu")
+    assert profiles.resolve_device("auto") == torch.device("cpu")
+
+
+@pytest.mark.parametrize("bad", ["tiny", "", "FULL"])
+def test_unknown_profile_rejected(monkeypatch, bad):
+    monkeypatch.delenv("RGNB_PROFILE", raising=False)
+    with pytest.raises(ValueError, match="profile must be one of"):
+        profiles.resolve_profile(bad or "x")
+
+
+def test_device_resolution(monkeypatch):
+    monkeypatch.delenv("RGNB_DEVICE", raising=False)
+    assert profiles.resolve_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="device must be one of"):
+        profiles.resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            profiles.resolve_device("cuda")
+
+
+def test_sizes_for_picks_the_table_entry():
+    table = {"smoke": 1, "full": 2}
+    assert profiles.sizes_for(table, "smoke") == 1 and profiles.sizes_for(table, "full") == 2
+    with pytest.raises(ValueError, match="profile"):
+        profiles.sizes_for(table, "medium")
+
+
+def test_start_chapter_records_provenance(monkeypatch, tmp_path):
+    monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path))
+    monkeypatch.setenv("RGNB_PROFILE", "smoke")
+    run = provenance.start_chapter("demo", profile="full", device="cpu", seed=3)
+    assert run.profile == "smoke" and run.device == torch.device("cpu") and run.seed == 3
+    record = json.loads((tmp_path / "demo.provenance.json").read_text())
+    assert record["profile"] == "smoke" and record["torch"] == torch.__version__
+    banner = run._repr_markdown_()
+    for field in ("profile `smoke`", torch.__version__, "revision", "seed 3"):
+        assert field in banner
+    assert "demo" in provenance.provenance_table()
+    with pytest.raises(ValueError, match="seed"):
+        provenance.start_chapter("demo", seed=-1)
