@@ -58,7 +58,7 @@ V = sizes.vocab_size
 #   irrelevant (fast) modes coexist, as in a field theory; $\tau = 1/(\xi(1-\cos 2\pi/V))$ hits the
 #   requested $\xi$. Any $\xi > 0$ is reachable; the book accepts $\xi \in [0.3, 50]$.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plots.subplots(ncols=2, width=4.2, height=3.0)
 for kind, ax in zip(chains.KINDS, axes[0]):
     for xi in (1.0, 7.0):
@@ -88,7 +88,7 @@ print(f"max |closed form - numerical eigenvalue| = {spectrum_error:.1e}")
 # $\lambda_2^k$; for one-hot tokens the normalised connected correlation is
 # $\sum_{j\ge 2}\lambda_j^k/(V-1)$, which equals $\lambda^k$ for Potts and mixes all modes for the ring.
 
-# %%
+# %% tags=["hide-input"]
 gen = torch.Generator(device=run.device).manual_seed(run.seed)
 lags = np.arange(sizes.max_lag + 1)
 fig, axes = plots.subplots(ncols=3, width=3.6, height=3.0)
@@ -101,7 +101,7 @@ for kind, marker in zip(chains.KINDS, "os"):
         exact = np.exp(-lags / xi)
         shown = exact > 1e-3
         worst_z = max(worst_z, float(np.max(np.abs(est - exact)[shown] / se[shown])))
-        axes[0, 0].errorbar(lags, est, 2 * se, fmt=marker, ms=3, label=f"{kind}, $\\xi={xi:g}$")
+        axes[0, 0].errorbar(lags[shown], est[shown], 2 * se[shown], fmt=marker, ms=3, label=f"{kind}, $\\xi={xi:g}$")
         axes[0, 0].plot(lags, exact, "k-", lw=0.8)
         oh, oh_se = chains.onehot_correlation(x, V, sizes.max_lag)
         axes[0, 1].errorbar(lags, oh, 2 * oh_se, fmt=marker, ms=3, label=f"{kind}, $\\xi={xi:g}$")
@@ -125,7 +125,7 @@ plt.show()
 # autocorrelation (one lag suffices since $C(k) = \lambda_2^k$ exactly, and no lag is chosen by
 # looking at the data), against the requested one:
 
-# %%
+# %% tags=["hide-input"]
 scans = {kind: chains.correlation_length_scan(kind, V, sizes.xis, sizes.n_sequences, sizes.length, seed=run.seed)
          for kind in chains.KINDS}
 fig, axes = plots.subplots(width=4.2, height=3.2)
@@ -157,7 +157,7 @@ worst_xi = max((chains.worst_relative_deviation(s) for s in scans.values()), key
 # over that distance, i.e. a long correlation length, helps. We compare three settings (span starts
 # are i.i.d. so every position is hidden with probability `rate`, at least one span per sequence):
 
-# %%
+# %% tags=["hide-input"]
 settings = [chains.MaskSpec(rate=0.15, span=1), chains.DEFAULT_MASK, chains.MaskSpec(rate=0.5, span=8)]
 floor_xis = np.array([0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0])
 floors = {spec: [chains.bayes_masked_loss(chains.make_chain("potts", V, xi), sizes.task_length, spec,
