@@ -126,7 +126,7 @@ plt.show()
 # looking at the data), against the requested one:
 
 # %% tags=["hide-input"]
-scans = {kind: chains.correlation_length_scan(kind, V, sizes.xis, sizes.n_sequences, sizes.length, seed=run.seed)
+scans = {kind: chains.correlation_length_scan(kind, V, sizes.xis, sizes.n_scan, sizes.length, seed=run.seed)
          for kind in chains.KINDS}
 fig, axes = plots.subplots(width=4.2, height=3.2)
 ax = axes[0, 0]

@@ -426,10 +426,11 @@ def measured_correlation_length(tokens: torch.Tensor, P: np.ndarray) -> Interval
 # --------------------------------------------------------------------------------------------- #
 @dataclasses.dataclass(frozen=True)
 class SpectraSizes:
-    """Sizes of the chain-spectra chapter: sequences sampled, their length, lags, the xi grid."""
+    """Sizes of the chain-spectra chapter: sequences for the figures and for the xi scan, lengths, lags."""
 
     vocab_size: int = 8
     n_sequences: int = 60000
+    n_scan: int = 150000
     length: int = 64
     max_lag: int = 20
     task_length: int = 32
@@ -438,7 +439,7 @@ class SpectraSizes:
 
 
 SIZES = {"smoke": SpectraSizes(),
-         "full": SpectraSizes(n_sequences=400000, length=128, max_lag=40, n_bayes=100000)}
+         "full": SpectraSizes(n_sequences=400000, n_scan=1000000, length=128, max_lag=40, n_bayes=100000)}
 
 #: Pre-stated tolerances of the chapter's checks.
 SPECTRUM_TOLERANCE = 1e-10     # max |closed form - numpy eigenvalue|

@@ -80,9 +80,9 @@ def check(claim: str, threshold: Threshold, interval: Interval, figure: str = ""
 
 
 def check_value(claim: str, threshold: Threshold, value: float, figure: str = "", digits: int = 2) -> Claim:
-    """Build a claim row from an exact statistic (no sampling error: its interval is the point)."""
+    """Build a claim row from a single statistic with no interval (e.g. a worst case over a grid)."""
     value = float(value)
-    return Claim(claim=claim, test=threshold.describe().replace(" (whole CI)", ""), measured=f"{value:.{digits}g} (exact)",
+    return Claim(claim=claim, test=threshold.describe().replace(" (whole CI)", ""), measured=f"{value:.{digits}g}",
                  verdict=threshold.verdict(Interval(value, value, value)), figure=figure)
 
 
