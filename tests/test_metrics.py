@@ -1,0 +1,194 @@
+"""Tests of rgnb.metrics: closed forms, invariances, and bad inputs."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import ortho_group, spearmanr
+
+from rgnb import metrics
+
+
+def matrix_with_singular_values(s, n=64, seed=0):
+    """A centred (n, d) matrix with singular values s (d = len(s))."""
+    rng = np.random.default_rng(seed)
+    d = len(s)
+    # Orthonormal columns orthogonal to the all-ones vector, so the matrix is centred.
+    A = rng.standard_normal((n, d))
+    A -= A.mean(0)
+    U, _ = np.linalg.qr(A)
+    V = ortho_group.rvs(d, random_state=seed) if d > 1 else np.ones((1, 1))
+    return U @ np.diag(s) @ V.T
+
+
+def test_erank_and_pr_closed_forms():
+    s = np.array([3.0, 2.0, 1.0, 0.5])
+    X = matrix_with_singular_values(s)
+    p = s / s.sum()
+    assert metrics.effective_rank(X) == pytest.approx(np.exp(-(p * np.log(p)).sum()), rel=1e-10)
+    assert metrics.participation_ratio(X) == pytest.approx((s**2).sum() ** 2 / (s**4).sum(), rel=1e-10)
+    # k equal singular values: both measures are exactly k.
+    for k in (1, 3, 5):
+        Xk = matrix_with_singular_values(np.r_[np.ones(k), np.zeros(6 - k)], seed=k)
+        assert metrics.effective_rank(Xk) == pytest.approx(k, rel=1e-8)
+        assert metrics.participation_ratio(Xk) == pytest.approx(k, rel=1e-8)
+
+
+def test_erank_invariances_and_torch():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((100, 12)) @ np.diag(np.linspace(0.1, 2, 12))
+    e = metrics.effective_rank(X)
+    Q = ortho_group.rvs(12, random_state=3)
+    assert metrics.effective_rank(X @ Q) == pytest.approx(e, rel=1e-10)
+    assert metrics.effective_rank(7.5 * X) == pytest.approx(e, rel=1e-10)
+    assert metrics.effective_rank(X + 4.0) == pytest.approx(e, rel=1e-10)  # centred
+    assert metrics.effective_rank(torch.tensor(X, dtype=torch.float64)) == pytest.approx(e, rel=1e-10)
+    assert 1.0 <= e <= 12.0
+    batch = np.stack([X, 2 * X, X @ Q])
+    np.testing.assert_allclose(metrics.effective_rank(batch), e, rtol=1e-10)
+
+
+def test_linear_cka_properties():
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((200, 10))
+    Q = ortho_group.rvs(10, random_state=4)
+    assert metrics.linear_cka(X, X) == pytest.approx(1.0, abs=1e-12)
+    assert metrics.linear_cka(X, 3.0 * X @ Q + 1.0) == pytest.approx(1.0, abs=1e-10)
+    # Independent features, large N: CKA ~ d/N scale, near 0.
+    A = rng.standard_normal((20000, 5))
+    B = rng.standard_normal((20000, 5))
+    assert metrics.linear_cka(A, B) < 0.01
+    # Symmetric, in [0, 1], batched, accepts torch.
+    Y = X @ rng.standard_normal((10, 7))
+    c = metrics.linear_cka(X, Y)
+    assert 0 <= c <= 1
+    assert metrics.linear_cka(Y, X) == pytest.approx(c, rel=1e-12)
+    assert metrics.linear_cka(torch.tensor(X), torch.tensor(Y)) == pytest.approx(c, rel=1e-10)
+    Z = X @ rng.standard_normal((10, 10))
+    cz = metrics.linear_cka(X, Z)
+    np.testing.assert_allclose(metrics.linear_cka(np.stack([X, X]), np.stack([Z, X])), [cz, 1.0], rtol=1e-10)
+
+
+def test_linear_cka_matches_kernel_definition():
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 6))
+    H = np.eye(30) - 1 / 30
+    K, L = H @ X @ X.T @ H, H @ Y @ Y.T @ H
+    expected = (K * L).sum() / np.sqrt((K * K).sum() * (L * L).sum())
+    assert metrics.linear_cka(X, Y) == pytest.approx(expected, rel=1e-10)
+
+
+def test_stream_modes():
+    rng = np.random.default_rng(6)
+    N, T, d = 50, 4, 8
+    h = rng.standard_normal((N, T, d))
+    per_pos = np.mean([metrics.effective_rank(h[:, t]) for t in range(T)])
+    assert metrics.stream_erank(h, "position") == pytest.approx(per_pos, rel=1e-10)
+    assert metrics.stream_erank(h, "pooled") == pytest.approx(metrics.effective_rank(h.mean(1)), rel=1e-10)
+    assert metrics.stream_erank(h, "stacked") == pytest.approx(metrics.effective_rank(h.reshape(N * T, d)), rel=1e-10)
+    assert metrics.stream_pr(h, "position") == pytest.approx(
+        np.mean([metrics.participation_ratio(h[:, t]) for t in range(T)]), rel=1e-10)
+    layers = np.stack([h, 2 * h, h[..., ::-1]])  # (L+1, N, T, d): erank invariant to all three
+    np.testing.assert_allclose(metrics.stream_erank(layers), per_pos, rtol=1e-10)
+    # Mean-pooling artifact: per-position features of rank 1 each, on different directions per
+    # position, look rank-1 per position but high-rank after stacking.
+    z = rng.standard_normal((N, T, 1))
+    dirs = np.eye(d)[:T]                              # position t uses direction e_t
+    hp = z * dirs[None]
+    assert metrics.stream_erank(hp, "position") == pytest.approx(1.0, rel=1e-8)
+    assert metrics.stream_erank(hp, "stacked") > 3.0
+
+
+def test_kernel_drift_profile():
+    rng = np.random.default_rng(7)
+    N, T, d = 40, 3, 6
+    h0 = rng.standard_normal((N, T, d))
+    Q = ortho_group.rvs(d, random_state=8)
+    h1 = h0 @ Q                                       # same kernel: zero drift
+    h2 = rng.standard_normal((N, T, d))               # a new representation: large drift
+    h3 = 2.0 * h2                                     # rescaled: CKA drift 0, Frobenius change 3
+    drift = metrics.kernel_drift(np.stack([h0, h1, h2, h3]))
+    assert drift["cka"].shape == (3,)
+    assert drift["cka"][0] == pytest.approx(0.0, abs=1e-10)
+    assert drift["frobenius"][0] == pytest.approx(0.0, abs=1e-6)
+    assert drift["cka"][1] > 0.5
+    assert drift["cka"][2] == pytest.approx(0.0, abs=1e-10)
+    assert drift["frobenius"][2] == pytest.approx(3.0, rel=1e-8)
+    # Frobenius against the explicit N x N kernels, position 0.
+    K1 = h1[:, 0] @ h1[:, 0].T / d
+    K2 = h2[:, 0] @ h2[:, 0].T / d
+    expected = np.mean([np.linalg.norm(h2[:, t] @ h2[:, t].T - h1[:, t] @ h1[:, t].T) /
+                        np.linalg.norm(h1[:, t] @ h1[:, t].T) for t in range(T)])
+    assert np.linalg.norm(K2 - K1) > 0
+    assert drift["frobenius"][1] == pytest.approx(expected, rel=1e-8)
+    # Batched over a leading axis.
+    both = metrics.kernel_drift(np.stack([np.stack([h0, h1, h2, h3])] * 2))
+    np.testing.assert_allclose(both["cka"], np.stack([drift["cka"]] * 2))
+
+
+def test_drift_concentration_synthetic():
+    one = metrics.drift_concentration([0.0, 0.0, 1.0, 0.0])
+    assert one.top1 == pytest.approx(1.0) and one.top2 == pytest.approx(1.0)
+    assert one.effective == pytest.approx(1.0) and one.argmax == 2
+    flat = metrics.drift_concentration(np.ones(8))
+    assert flat.top1 == pytest.approx(1 / 8) and flat.top2 == pytest.approx(2 / 8)
+    assert flat.effective == pytest.approx(8.0)
+    two = metrics.drift_concentration([0.5, 0.01, 0.01, 0.5])
+    assert two.top2 == pytest.approx(1.0 / 1.02)
+    assert 1.9 < two.effective < 2.1
+    batch = metrics.drift_concentration(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]))
+    np.testing.assert_allclose(batch.effective, [1.0, 3.0])
+    np.testing.assert_array_equal(batch.argmax, [1, 0])
+    assert metrics.plateau_level([0.5, 0.02, 0.03, 0.4]) == pytest.approx(0.03)
+    assert metrics.plateau_level([0.5, 0.4]) == 0.0
+
+
+def test_profile_shape_statistics():
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal(10)
+    y = x**3 + 0.1 * rng.standard_normal(10)
+    assert metrics.spearman(x, y) == pytest.approx(spearmanr(x, y).statistic, rel=1e-10)
+    assert metrics.depth_spearman([5.0, 4.0, 3.0, 1.0]) == pytest.approx(-1.0)
+    assert metrics.nonincreasing_share([5.0, 4.0, 4.5, 1.0]) == pytest.approx(2 / 3)
+    assert metrics.collapse_ratio([4.0, 1.0, 2.0]) == pytest.approx(0.5)
+    assert metrics.collapse_ratio([4.0, 1.0, 2.0], reduce="min") == pytest.approx(0.25)
+    np.testing.assert_allclose(metrics.depth_spearman(np.array([[1.0, 2, 3], [3, 2, 1]])), [1.0, -1.0])
+
+
+def test_seed_ci_and_band():
+    ci = metrics.seed_ci([1.0, 2.0, 3.0, 4.0])
+    assert ci.estimate == pytest.approx(2.5) and ci.low < 2.5 < ci.high
+    mean, lo, hi = metrics.seed_band(np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]]))
+    np.testing.assert_allclose(mean, [2.0, 0.0])
+    assert (lo <= mean).all() and (hi >= mean).all() and hi[1] == 0.0
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: metrics.effective_rank(np.ones(5)), "X"),
+    (lambda: metrics.effective_rank(np.ones((1, 5))), "N >= 2"),
+    (lambda: metrics.participation_ratio(np.ones((1, 3))), "N >= 2"),
+    (lambda: metrics.linear_cka(np.ones((5, 2)), np.ones((4, 2))), "X and Y"),
+    (lambda: metrics.linear_cka(np.ones((1, 2)), np.ones((1, 2))), "N >= 2"),
+    (lambda: metrics.stream_erank(np.ones((4, 3))), "h"),
+    (lambda: metrics.stream_erank(np.ones((1, 3, 2))), "N >= 2"),
+    (lambda: metrics.stream_erank(np.ones((4, 3, 2)), mode="mean"), "mode"),
+    (lambda: metrics.stream_spectrum_measure(np.ones((4, 3, 2)), measure="rank"), "measure"),
+    (lambda: metrics.kernel_drift(np.ones((4, 3, 2))), "h"),
+    (lambda: metrics.drift_concentration([-1.0, 2.0]), "profile"),
+    (lambda: metrics.collapse_ratio([1.0]), "profile"),
+    (lambda: metrics.seed_ci([1.0]), "values"),
+    (lambda: metrics.effective_rank(np.array([[np.nan, 1.0], [1.0, 1.0]])), "X"),
+])
+def test_bad_inputs(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_singular_values_match_svd():
+    rng = np.random.default_rng(10)
+    for shape in ((50, 8), (6, 20), (3, 40, 5)):
+        X = rng.standard_normal(shape) * np.geomspace(1, 1e-3, shape[-1])
+        Xc = X - X.mean(-2, keepdims=True)
+        k = min(shape[-2:])
+        expected = np.linalg.svd(Xc, compute_uv=False)[..., :k]
+        got = metrics.singular_values(X)[..., :k]
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9 * expected.max())

@@ -1,0 +1,95 @@
+"""Tests of rgnb.models: shapes, residual-stream retrieval, batching over models, bad configs."""
+
+import math
+
+import pytest
+import torch
+
+from rgnb import models
+
+CFG = models.ModelConfig(vocab_size=5, seq_len=6, width=8, depth=3)
+
+
+def _tokens(n=4, M=None, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    shape = (n, CFG.seq_len) if M is None else (M, n, CFG.seq_len)
+    return torch.randint(0, CFG.vocab_size + 1, shape, generator=gen)
+
+
+def test_shapes_and_param_count():
+    params = models.init_params(CFG, [0, 1])
+    for name, shape in CFG.shapes().items():
+        assert tuple(params[name].shape) == (2, *shape)
+    assert sum(p[0].numel() for p in params.values()) == CFG.n_params()
+    logits, streams = models.forward(params, _tokens(), return_streams=True)
+    assert logits.shape == (2, 4, CFG.seq_len, CFG.vocab_size)
+    assert streams.shape == (2, CFG.depth + 1, 4, CFG.seq_len, CFG.width)
+    assert models.forward(params, _tokens()).shape == logits.shape
+
+
+def test_streams_are_the_residual_recursion():
+    """h^0 is the embedding sum, the last stream feeds the unembedding, chunking changes nothing."""
+    params = models.init_params(CFG, [3])
+    toks = _tokens(n=5)
+    logits, streams = models.forward(params, toks, return_streams=True)
+    h0 = params["tok_emb"][0][toks] + params["pos_emb"][0]
+    torch.testing.assert_close(streams[0, 0], h0)
+    y = torch.nn.functional.layer_norm(streams[0, -1], (CFG.width,), params["lnf_w"][0], params["lnf_b"][0],
+                                       eps=models.LN_EPS)
+    torch.testing.assert_close(logits[0], y @ params["out_w"][0] + params["out_b"][0], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(models.residual_streams(params, toks, batch_size=2), streams.detach())
+
+
+def test_token_mixing_is_the_only_path_between_positions():
+    """Changing one position's token changes other positions' streams only after a block (mixing)."""
+    params = models.init_params(CFG, [1])
+    a = _tokens(n=1)
+    b = a.clone()
+    b[0, 2] = (b[0, 2] + 1) % (CFG.vocab_size + 1)
+    sa = models.residual_streams(params, a)[0]
+    sb = models.residual_streams(params, b)[0]
+    other = [t for t in range(CFG.seq_len) if t != 2]
+    assert torch.equal(sa[0][:, other], sb[0][:, other])          # h^0 is per position
+    assert (sa[1][:, other] - sb[1][:, other]).abs().max() > 1e-4  # block 1 mixes positions
+
+
+def test_model_axis_is_independent_and_init_depends_on_seed_only():
+    one = models.init_params(CFG, [7])
+    many = models.init_params(CFG, [2, 7, 9])
+    for k in models.PARAM_NAMES:
+        assert torch.equal(many[k][1], one[k][0])
+    toks = _tokens(M=3)
+    out_many = models.forward(many, toks)
+    out_one = models.forward(one, toks[1:2])
+    torch.testing.assert_close(out_many[1:2], out_one, rtol=1e-6, atol=1e-6)
+    assert not torch.equal(many["ch_w1"][0], many["ch_w1"][2])
+
+
+def test_masked_losses_match_cross_entropy():
+    params = models.init_params(CFG, [0, 1])
+    toks = _tokens(n=3)
+    targets = toks.clamp(max=CFG.vocab_size - 1)
+    mask = torch.rand(toks.shape, generator=torch.Generator().manual_seed(1)) < 0.5
+    mask[:, 0] = True
+    logits = models.forward(params, toks)
+    loss, count = models.masked_losses(logits, targets, mask)
+    for m in range(2):
+        ref = torch.nn.functional.cross_entropy(logits[m][mask], targets[mask], reduction="sum")
+        torch.testing.assert_close(loss[m], ref)
+        assert count[m] == mask.sum()
+    # an untrained model with small logits is near the uniform loss ln V
+    assert abs(float(loss.sum() / count.sum()) - math.log(CFG.vocab_size)) < 1.5
+
+
+@pytest.mark.parametrize("field,value", [("depth", 0), ("width", 0), ("vocab_size", 1), ("seq_len", 0)])
+def test_bad_config_names_the_parameter(field, value):
+    kwargs = dict(vocab_size=5, seq_len=6, width=8, depth=3)
+    kwargs[field] = value
+    with pytest.raises(ValueError, match=field):
+        models.ModelConfig(**kwargs)
+
+
+def test_bad_tokens_shape():
+    params = models.init_params(CFG, [0])
+    with pytest.raises(ValueError, match="tokens"):
+        models.forward(params, torch.zeros(2, CFG.seq_len + 1, dtype=torch.int64))
