@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rgnb", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("execute", help="execute chapters through papermill and write the run report")
-    ex.add_argument("--profile", default="auto", choices=["smoke", "full", "auto"])
+    ex.add_argument("--profile", default="auto", choices=["smoke", "reference", "full", "auto"])
     ex.add_argument("--chapter", action="append", help="chapter name (repeatable); default: all, in book order")
     ex.add_argument("--device", default=None, help="force a device for every chapter (cpu, cuda, auto)")
     ex.add_argument("--timeout", type=float, default=None, help="per-chapter wall-clock limit in seconds")

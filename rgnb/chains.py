@@ -439,6 +439,7 @@ class SpectraSizes:
 
 
 SIZES = {"smoke": SpectraSizes(),
+         "reference": SpectraSizes(n_sequences=200000, n_scan=400000, n_bayes=20000),
          "full": SpectraSizes(n_sequences=400000, n_scan=1000000, length=128, max_lag=40, n_bayes=100000)}
 
 #: Pre-stated tolerances of the chapter's checks.

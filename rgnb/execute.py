@@ -25,7 +25,7 @@ from rgnb.provenance import REPO_ROOT, run_dir
 BOOK_DIR = REPO_ROOT / "book"
 TOC = REPO_ROOT / "_toc.yml"
 HTML_DIR = REPO_ROOT / "_build" / "html"
-TIMEOUTS_S = {"smoke": 900, "full": 4 * 3600}
+TIMEOUTS_S = {"smoke": 900, "reference": 3600, "full": 4 * 3600}
 #: Chapters that show no figure by design (checked by :func:`check_site`).
 TEXT_ONLY = {"intro", "appendix"}
 

@@ -1,7 +1,9 @@
 """Execution profiles and device choice.
 
-A profile names a scale: ``smoke`` (the whole book on a 2-core CPU in minutes), ``full`` (paper
-scale, on a GPU when there is one) or ``auto`` (``full`` where CUDA is available, else ``smoke``).
+A profile names a scale: ``smoke`` (the whole book on a 2-core CPU in minutes, for CI and quick
+looks: not a test of the papers), ``reference`` (the stored book: networks at the Bayes floor,
+trainable on a CPU, re-executable from shipped results), ``full`` (paper scale, on a GPU) or
+``auto`` (``full`` where CUDA is available, else ``reference``).
 The sizes behind each profile live beside the concept they size (e.g. ``rgnb.eft.EFTSizes``);
 this module only resolves names. ``RGNB_PROFILE`` and ``RGNB_DEVICE`` override what a notebook's
 parameters cell says, so a stored notebook can be validated at smoke scale.
@@ -14,19 +16,21 @@ from typing import Mapping, TypeVar
 
 import torch
 
-PROFILES = ("smoke", "full", "auto")
+PROFILES = ("smoke", "reference", "full", "auto")
+#: Profiles that name a scale (``auto`` resolves to one of these).
+SCALES = ("smoke", "reference", "full")
 DEVICES = ("auto", "cpu", "cuda")
 
 T = TypeVar("T")
 
 
 def resolve_profile(profile: str = "auto") -> str:
-    """Return ``"smoke"`` or ``"full"`` for a requested profile; ``RGNB_PROFILE`` wins if set."""
+    """Return ``"smoke"``, ``"reference"`` or ``"full"`` for a requested profile; ``RGNB_PROFILE`` wins if set."""
     requested = os.environ.get("RGNB_PROFILE") or profile
     if requested not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {requested!r}")
     if requested == "auto":
-        return "full" if torch.cuda.is_available() else "smoke"
+        return "full" if torch.cuda.is_available() else "reference"
     return requested
 
 
@@ -49,7 +53,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 def sizes_for(table: Mapping[str, T], profile: str) -> T:
-    """Pick the sizes for a resolved profile from a ``{"smoke": ..., "full": ...}`` table."""
+    """Pick the sizes for a resolved profile from a ``{"smoke": ..., "reference": ..., "full": ...}`` table."""
     resolved = resolve_profile(profile) if profile == "auto" else profile
     if resolved not in table:
         raise ValueError(f"profile must be one of {tuple(table)}, got {profile!r}")

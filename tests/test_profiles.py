@@ -10,9 +10,10 @@ from rgnb import profiles, provenance
 
 def test_auto_profile_follows_cuda(monkeypatch):
     monkeypatch.delenv("RGNB_PROFILE", raising=False)
-    expected = "full" if torch.cuda.is_available() else "smoke"
+    expected = "full" if torch.cuda.is_available() else "reference"
     assert profiles.resolve_profile("auto") == expected
     assert profiles.resolve_profile("smoke") == "smoke"
+    assert profiles.resolve_profile("reference") == "reference"
     assert profiles.resolve_profile("full") == "full"
 
 
@@ -27,7 +28,7 @@ def test_environment_overrides_the_notebook(monkeypatch):
 def test_unknown_profile_rejected(monkeypatch, bad):
     monkeypatch.delenv("RGNB_PROFILE", raising=False)
     with pytest.raises(ValueError, match="profile must be one of"):
-        profiles.resolve_profile(bad or "x")
+        profiles.resolve_profile(bad)
 
 
 def test_device_resolution(monkeypatch):
