@@ -303,3 +303,28 @@ def local_linear_dae_optimum(rho: float, sigma: float) -> tuple[np.ndarray, floa
     opt = linear_dae_optimum(C, 1, sigma)
     w = opt.U[:, 0] * np.sign(opt.U[:, 0].sum() if abs(opt.U[:, 0].sum()) > 1e-12 else 1.0)
     return w, opt.loss
+
+
+def fc_dae_gauge_scan(phi: float, n_sites: int, n_features: int, sigma: float,
+                      targets: np.ndarray) -> dict:
+    """The ill-posed case: the optimal fully connected linear DAE on a Gaussian chain, in many gauges.
+
+    For each target correlation ``rho`` the gauge ``A`` gives optimal features with correlation
+    ``rho^|i-j|``. Returns ``{"loss_opt", "u" (T,), "excess" (T,) relative excess loss, "u_pca",
+    "u_pca_permuted"}`` where the last is the fitted u of the gauge ``rho = 0.9`` after reversing the
+    order of every other feature unit pair (a relabelling that keeps the loss).
+    """
+    C = gaussian_chain_covariance(phi, check_int("n_sites", n_sites, 2, 4096))
+    opt = linear_dae_optimum(C, n_features, sigma)
+    us, ex = [], []
+    for rho in check_finite_array("targets", targets, ndim=1, low=-0.99, high=0.99):
+        A = opt.gauge_for_feature_correlation(float(rho))
+        us.append(feature_u_exact(opt.encoder(A), C))
+        ex.append(linear_dae_loss(opt.encoder(A), opt.decoder(A), C, sigma) / opt.loss - 1)
+    A = opt.gauge_for_feature_correlation(0.9)
+    perm = np.arange(n_features).reshape(-1, 2)[:, ::-1].ravel() if n_features % 2 == 0 else np.arange(n_features)
+    perm = np.r_[perm[::2], perm[1::2]]
+    return {"loss_opt": opt.loss, "u": np.array(us), "excess": np.array(ex),
+            "u_pca": feature_u_exact(opt.encoder(), C),
+            "u_gauge09": feature_u_exact(opt.encoder(A), C),
+            "u_gauge09_permuted": feature_u_exact(opt.encoder(A)[perm], C)}
