@@ -40,6 +40,7 @@ Z_MAX = 4.0          # Monte Carlo vs map: max |estimate - map| / SE over steps 
 EIGEN_TOL = 1e-4     # |finite-difference du'/du at u* = 1 - 4|
 ENUM_TOL = 1e-12     # exact RSMI information: transfer formula vs brute-force enumeration
 DELTA = 0.05         # tolerance on the layer parameter (lag-1 rank correlation or |skewness|)
+TK_PASSES = "below"  # T_k passes when the whole CI of its deviation lies below DELTA
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -283,7 +284,7 @@ def config_specs(law: str, objective: str, arch: str) -> dict:
                          claim=f"T_k: layer l of the trained hierarchy implements l decimation steps ({law}, {objective}, "
                                f"{arch} weights)",
                          statistic="per seed max over layers l >= 1 of |theta_l - R^l(theta_0)|",
-                         threshold=DELTA, passes="below", premise="every seed improved its local objectives",
+                         threshold=DELTA, passes=TK_PASSES, premise="every seed improved its local objectives",
                          null_control=NULL_RG, ci_method="student-t", figure=fig),
              "T": _spec(id=f"P2-T-{cid}", source="P2",
                         claim=f"T: the last layer sits at the stable fixed point theta* = 0 ({law}, {objective}, {arch} weights)",

@@ -311,8 +311,8 @@ def fc_dae_gauge_scan(phi: float, n_sites: int, n_features: int, sigma: float,
 
     For each target correlation ``rho`` the gauge ``A`` gives optimal features with correlation
     ``rho^|i-j|``. Returns ``{"loss_opt", "u" (T,), "excess" (T,) relative excess loss, "u_pca",
-    "u_pca_permuted"}`` where the last is the fitted u of the gauge ``rho = 0.9`` after reversing the
-    order of every other feature unit pair (a relabelling that keeps the loss).
+    "u_gauge05", "u_gauge05_permuted"}``: the fitted u of the gauge ``rho = 0.5``, and of the same
+    features listed in the order 0, M/2, 1, M/2 + 1, ... (a relabelling that keeps the loss).
     """
     C = gaussian_chain_covariance(phi, check_int("n_sites", n_sites, 2, 4096))
     opt = linear_dae_optimum(C, n_features, sigma)
@@ -321,10 +321,10 @@ def fc_dae_gauge_scan(phi: float, n_sites: int, n_features: int, sigma: float,
         A = opt.gauge_for_feature_correlation(float(rho))
         us.append(feature_u_exact(opt.encoder(A), C))
         ex.append(linear_dae_loss(opt.encoder(A), opt.decoder(A), C, sigma) / opt.loss - 1)
-    A = opt.gauge_for_feature_correlation(0.9)
-    perm = np.arange(n_features).reshape(-1, 2)[:, ::-1].ravel() if n_features % 2 == 0 else np.arange(n_features)
-    perm = np.r_[perm[::2], perm[1::2]]
+    A = opt.gauge_for_feature_correlation(0.5)
+    half = n_features // 2
+    perm = np.arange(2 * half).reshape(2, half).T.ravel()       # 0, M/2, 1, M/2 + 1, ...: same units, new order
     return {"loss_opt": opt.loss, "u": np.array(us), "excess": np.array(ex),
             "u_pca": feature_u_exact(opt.encoder(), C),
-            "u_gauge09": feature_u_exact(opt.encoder(A), C),
-            "u_gauge09_permuted": feature_u_exact(opt.encoder(A)[perm], C)}
+            "u_gauge05": feature_u_exact(opt.encoder(A), C),
+            "u_gauge05_permuted": feature_u_exact(opt.encoder(A)[perm], C)}
