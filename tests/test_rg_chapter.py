@@ -100,3 +100,22 @@ def test_benchmark_cli_rejects_unknown_arguments(capsys):
         rg.benchmark_main(["--bogus"])
     assert rg.benchmark_main(["--chains", "4", "--length", "64", "--repeats", "1"]) == 0
     assert "ratio" in capsys.readouterr().out
+
+
+def test_interval_straddling_delta_is_inconclusive_not_reproduced():
+    # per-seed T_k deviations with mean 0.045 < delta but a t-interval reaching above delta
+    pred = rg.rg_prediction("ising-away", 4)
+    dev = np.r_[0.015, 0.075, 0.02, 0.07, 0.025, 0.065, 0.03, 0.06, 0.045, 0.045]
+    th = np.tile(pred, (10, 1)); th[:, 1] += dev
+    far = pred.copy(); far[1:] += 0.3
+    rows = _rows([_result("ising-away", "denoise", th, _noisy(far), _noisy(far, seed=5))])
+    row = rows["P2-Tk-ising-away-denoise-shared"]
+    assert row.measured["estimate"] == pytest.approx(0.045, abs=1e-9)
+    assert row.measured["low"] < rg.DELTA < row.measured["high"]
+    assert row.verdict.startswith("inconclusive")
+
+
+def test_gaussian_prediction_is_in_spearman_units():
+    phi = rg.LAW_BY_NAME["gauss-away"].param
+    expected = 6 / math.pi * np.arcsin(phi ** (2.0 ** np.arange(4)) / 2)
+    np.testing.assert_allclose(rg.rg_prediction("gauss-away", 3), expected, atol=1e-14)
