@@ -31,19 +31,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 BOOK_DIR = REPO_ROOT / "book"
 RUN_DIR = BOOK_DIR / "_run"
 
-#: What a verdict computed at each profile does and does not show (shown on every chapter and the intro).
-PROFILE_MEANING = {
-    "smoke": ("a few tiny networks and short chains, sized to run the whole book on a 2-core CPU in minutes. "
-              "It checks that the code runs end to end; it is not a test of the papers: a \"not reproduced\" "
-              "or \"inconclusive\" verdict at smoke says nothing about the papers' claims."),
-    "reference": ("networks trained to the Bayes floor with several seeds, re-executable on a laptop CPU in "
-                  "minutes. Its verdicts are this book's answer at that scale; they do not show what happens at "
-                  "the papers' widths, depths and data sizes."),
-    "full": ("paper-scale sizes, run on a GPU. Its verdicts are the closest this book comes to the papers' setting; "
-             "they still test our reading of the abstracts, with our choices of statistics and thresholds."),
-}
-
-
 def stored_provenance(chapter: str, run_dir: Path = RUN_DIR) -> dict:
     """The provenance record of a chapter's stored execution (``{}`` when there is none)."""
     path = Path(run_dir) / f"{chapter}.provenance.json"
@@ -54,15 +41,102 @@ def stored_provenance(chapter: str, run_dir: Path = RUN_DIR) -> dict:
 
 
 def rerun_commands(chapter: str, profile: str = "reference") -> list[str]:
-    """The exact shell commands that re-execute one chapter and rebuild the HTML (from the repository root)."""
+    """The exact shell lines (comments included) that re-execute one chapter and rebuild the HTML."""
+    out = "book/_run/full/" if profile == "full" else "book/_run/"
+    nb = f"book/full/{chapter}.ipynb" if profile == "full" else f"book/{chapter}.ipynb"
     return [
-        f".venv/bin/python -m rgnb execute --profile {profile} --chapter {chapter}"
-        f"   # re-executes book/{chapter}.ipynb, writes book/_run/",
-        ".venv/bin/python -m rgnb build   # rebuilds _build/html from the stored notebooks (no execution)",
+        f"# re-execute {nb} through papermill (run record in {out})",
+        f".venv/bin/python -m rgnb execute --profile {profile} --chapter {chapter}",
+        "# rebuild _build/html from the stored notebooks (executes nothing)",
+        ".venv/bin/python -m rgnb build",
     ]
 
 
+# ------------------------------------------------------------------------------------- ledger pages
+
+
+def profile_run_dirs() -> dict[str, Path]:
+    """Where each scale's stored run lives: ``reference`` in ``book/_run``, ``full`` in ``book/_run/full``.
+
+    While a chapter executes with ``RGNB_RUN_DIR`` set (papermill, nbval's temp copy), that directory
+    stands for the current profile's run.
+    """
+    import os
+
+    dirs = {"reference": RUN_DIR, "full": RUN_DIR / "full"}
+    current = os.environ.get("RGNB_RUN_DIR")
+    if current:
+        dirs["full" if Path(current).name == "full" else "reference"] = Path(current)
+        if Path(current).name != "full":
+            dirs["full"] = Path(current) / "full"
+    return dirs
+
+
+def load_ledgers(run_dirs: dict[str, Path] | None = None) -> tuple[dict[str, list], list[str]]:
+    """Every stored run's claims rows, keyed by the profile the rows were computed at, and notes.
+
+    Reads each directory through ``rgnb.claims.load_ledger``; chapters whose claims file is still
+    the legacy schema (not yet re-executed) are left out and named in the notes, never guessed.
+    A directory labelled ``reference`` that holds ``smoke`` rows is shown as ``smoke``.
+    """
+    from rgnb import claims
+
+    run_dirs = profile_run_dirs() if run_dirs is None else run_dirs
+    ledgers: dict[str, list] = {}
+    notes: list[str] = []
+    for label, directory in run_dirs.items():
+        directory = Path(directory)
+        files = sorted(directory.glob("*.claims.json")) if directory.is_dir() else []
+        if not files:
+            notes.append(f"No `{label}` run is stored (`{_shown(directory)}` holds no claims).")
+            continue
+        legacy = []
+        with tempfile.TemporaryDirectory(prefix="rgnb-ledger-") as tmp:
+            for f in files:
+                data = json.loads(f.read_text())
+                if isinstance(data, dict) and data.get("schema") == claims.SCHEMA:
+                    shutil.copyfile(f, Path(tmp) / f.name)
+                else:
+                    legacy.append(f.name.removesuffix(".claims.json"))
+            rows = claims.load_ledger(tmp)
+        if legacy:
+            notes.append(f"In `{_shown(directory)}`, chapter(s) {', '.join(legacy)} still hold claims of the "
+                         f"old format: re-execute them to see their rows here.")
+        for row in rows:
+            ledgers.setdefault(row.profile, []).append(row)
+    return ledgers, notes
+
+
+def _shown(path: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
 # --------------------------------------------------------------------------------------------- Sphinx
+
+
+def profile_note(profile: str) -> str:
+    """What a verdict at ``profile`` does and does not show (the lead's ``rgnb.claims.PROFILE_NOTES``)."""
+    from rgnb.claims import PROFILE_NOTES
+
+    return PROFILE_NOTES.get(profile, f"Profile `{profile}`.")
+
+
+def _inline_markdown(text: str) -> list:
+    """Docutils nodes for text with `code` and **bold** spans (the only markup the profile notes use)."""
+    from docutils import nodes
+
+    out = []
+    for i, part in enumerate(re.split(r"(`[^`]+`|\*\*[^*]+\*\*)", text)):
+        if part.startswith("`") and part.endswith("`") and len(part) > 1:
+            out.append(nodes.literal(text=part[1:-1]))
+        elif part.startswith("**") and part.endswith("**") and len(part) > 3:
+            out.append(nodes.strong(text=part[2:-2]))
+        elif part:
+            out.append(nodes.Text(part))
+    return out
 
 
 def _chapter_of(docname: str) -> str | None:
@@ -79,17 +153,22 @@ def _rerun_box(chapter: str):
     box += nodes.title(text="Re-run this page")
     para = nodes.paragraph()
     if profile:
-        para += nodes.Text(f"The outputs below were computed at profile ")
+        para += nodes.Text("The outputs below were computed at profile ")
         para += nodes.literal(text=profile)
         para += nodes.Text(f" on {prov.get('device_name', prov.get('device', '?'))}"
-                           f" (git {prov.get('git_revision', '?')}, {prov.get('timestamp_utc', '?')} UTC). ")
-        if profile in PROFILE_MEANING:
-            para += nodes.strong(text=f"{profile}: ")
-            para += nodes.Text(PROFILE_MEANING[profile])
+                           f" (git {prov.get('git_revision', '?')}, {prov.get('timestamp_utc', '?')} UTC).")
+        box += para
+        para = nodes.paragraph()
+        para += _inline_markdown(profile_note(profile))
     else:
         para += nodes.Text("No stored run record was found for this page.")
     box += para
-    box += nodes.paragraph(text="To re-execute this page (from the repository root, after `make book` set up .venv):")
+    para = nodes.paragraph(text="To re-execute this page, from the repository root once ")
+    para += nodes.literal(text="make book")
+    para += nodes.Text(" has set up ")
+    para += nodes.literal(text=".venv")
+    para += nodes.Text(" (on a GPU, --profile full):")
+    box += para
     code = "\n".join(rerun_commands(chapter, "reference"))
     block = nodes.literal_block(code, code, language="bash")
     box += block
@@ -269,9 +348,12 @@ def _normalise(text: str) -> str:
 
 
 def _claim_key(row: dict) -> str:
-    """Text by which a claims row is found in the rendered table: its id, else the claim up to its first math."""
+    """How a claims row is found in the rendered table: the anchor ``rgnb.claims.anchor(id)`` (schema 2),
+    else (legacy rows) the claim's text up to its first markup."""
     if row.get("id"):
-        return str(row["id"])
+        from rgnb.claims import anchor
+
+        return anchor(str(row["id"]))
     text = str(row.get("claim", ""))
     return _normalise(re.split(r"[$\\`*_]", text)[0])[:60].strip()
 
@@ -401,11 +483,13 @@ def page_problems(dom: str, page: str, html_dir: Path = HTML_DIR, claims: list[d
     # 5. claims tables
     claims = claims or []
     report.claims_expected = len(claims)
-    tables_text = [_normalise(t.get_text(" ") + " " + " ".join(str(e.get("id", "")) for e in t.find_all(id=True)))
-                   for t in article.find_all("table")]
+    tables = article.find_all("table")
+    tables_text = [_normalise(t.get_text(" ")) for t in tables]
+    tables_ids = [{str(e.get("id")) for e in t.find_all(id=True)} for t in tables]
     for row in claims:
         key = _claim_key(row)
-        if key and any(key in t for t in tables_text):
+        found = any(key in ids for ids in tables_ids) if row.get("id") else any(key in t for t in tables_text)
+        if key and found:
             report.claims_found += 1
         else:
             problems.append(f"claims row not shown in a <table>: {key!r}")

@@ -20,7 +20,7 @@ GOOD = _page("""
 <pre>echo $PWD | grep x</pre>
 <div class="cell_output"><figure id="fig-a"><img src="../_images/a.png"/>
 <figcaption><p><span class="caption-number">Fig. 1.1 </span>A curve.</p></figcaption></figure></div>
-<div class="cell_output"><table><tr><td id="P1-i-monotone">P1-i-monotone</td><td>reproduced</td></tr>
+<div class="cell_output"><table><tr><td><span id="claim-P1-i-monotone"></span><b>P1</b>: falls</td><td>reproduced</td></tr>
 <tr><td>The sampler’s slow mode is</td><td><mjx-container>y</mjx-container></td></tr></table></div>
 """)
 
@@ -91,7 +91,7 @@ def test_failed_local_loads_and_console_errors_are_problems(html_dir):
 
 
 def test_a_claims_row_outside_any_table_is_a_problem(html_dir):
-    dom = _page("<p>P1-i-monotone is mentioned in prose only</p><table><tr><td>other</td></tr></table>")
+    dom = _page("<p id='claim-P1-i-monotone'>P1-i-monotone is in prose only</p><table><tr><td>claim-P1-i-monotone</td></tr></table>")
     r = site.page_problems(dom, "book/ch.html", html_dir, [{"id": "P1-i-monotone"}])
     assert r.claims_found == 0 and any("not shown in a <table>" in p for p in r.problems)
 
@@ -122,11 +122,12 @@ def test_book_pages_follow_the_toc():
 
 
 def test_rerun_commands_name_the_chapter_and_profile():
-    cmds = site.rerun_commands("kernel_eft", "reference")
-    assert cmds[0].startswith(".venv/bin/python -m rgnb execute --profile reference --chapter kernel_eft")
-    assert "rgnb build" in cmds[1]
-    assert set(site.PROFILE_MEANING) == {"smoke", "reference", "full"}
-    assert "not a test of the papers" in site.PROFILE_MEANING["smoke"]
+    cmds = [c for c in site.rerun_commands("kernel_eft", "reference") if not c.startswith("#")]
+    assert cmds == [".venv/bin/python -m rgnb execute --profile reference --chapter kernel_eft",
+                    ".venv/bin/python -m rgnb build"]
+    assert "book/full/kernel_eft.ipynb" in site.rerun_commands("kernel_eft", "full")[0]
+    assert "not a test of the papers" in site.profile_note("smoke")
+    assert "full" in site.profile_note("reference")
 
 
 def test_without_chromium_the_check_says_skipped_never_passes(tmp_path, monkeypatch):
@@ -147,7 +148,7 @@ def test_real_browser_typesets_nothing_external_and_catches_a_cdn_script(tmp_pat
     (html / "book" / "good.html").write_text(_page(
         "<h1>Good</h1><div class='cell_output'><figure><img src='../_images/a.png'/><figcaption>"
         "<span class='caption-number'>Fig. 1 </span>c</figcaption></figure></div>"
-        "<table><tr><td>P3-x</td></tr></table>"))
+        "<table><tr><td><span id='claim-P3-x'></span>P3: x</td></tr></table>"))
     (html / "book" / "bad.html").write_text(_page(
         "<h1>Bad</h1><p>raw $x$</p><script>document.body.insertAdjacentHTML('beforeend', '<p>added</p>')</script>",
         head='<script src="https://cdn.example.org/lib.js"></script>'))
@@ -164,3 +165,44 @@ def test_real_browser_typesets_nothing_external_and_catches_a_cdn_script(tmp_pat
     assert "raw $" in joined
     assert "<script> loads from another host: https://cdn.example.org/lib.js" in joined
     assert "a request left the local site" in joined and "cdn.example.org" in joined
+
+
+def _row(rid, chapter="chain_spectra", source="P1", profile="reference", verdict="reproduced"):
+    from rgnb import claims
+
+    return claims.Row(id=rid, chapter=chapter, source=source, claim=f"claim {rid}", statistic="s", test="t",
+                      threshold=0.0, passes="above", premise="p", premise_met=True, premise_detail="",
+                      measured={"text": "1 [0.5, 1.5]"}, null_control="n", null={}, ci_method="exact", n=1,
+                      n_unit="seeds", profile=profile, verdict=verdict, p_value=None, figure="", post_hoc=False,
+                      note="").to_json()
+
+
+def test_load_ledgers_groups_by_the_rows_profile_and_names_legacy_chapters(tmp_path):
+    ref, full = tmp_path / "_run", tmp_path / "_run" / "full"
+    full.mkdir(parents=True)
+    (ref / "chain_spectra.claims.json").write_text(json.dumps(
+        {"schema": 2, "chapter": "chain_spectra", "profile": "smoke",
+         "rows": [_row("P1-a", profile="smoke"), _row("S-b", source="sanity check", profile="smoke")]}))
+    (ref / "training.claims.json").write_text(json.dumps([{"claim": "old", "verdict": "reproduced"}]))
+    (full / "chain_spectra.claims.json").write_text(json.dumps(
+        {"schema": 2, "chapter": "chain_spectra", "profile": "full", "rows": [_row("P1-a", profile="full")]}))
+    ledgers, notes = site.load_ledgers({"reference": ref, "full": full})
+    assert sorted(ledgers) == ["full", "smoke"]
+    assert [r.id for r in ledgers["smoke"]] == ["P1-a", "S-b"]
+    assert [r.id for r in ledgers["full"]] == ["P1-a"]
+    assert len(notes) == 1 and "training" in notes[0] and "old format" in notes[0]
+
+
+def test_load_ledgers_says_when_a_profile_was_never_run(tmp_path):
+    ledgers, notes = site.load_ledgers({"reference": tmp_path / "nothing", "full": tmp_path / "nothing" / "full"})
+    assert ledgers == {}
+    assert len(notes) == 2 and "No `reference` run" in notes[0] and "No `full` run" in notes[1]
+
+
+def test_profile_run_dirs_follow_rgnb_run_dir(tmp_path, monkeypatch):
+    monkeypatch.delenv("RGNB_RUN_DIR", raising=False)
+    assert site.profile_run_dirs() == {"reference": site.RUN_DIR, "full": site.RUN_DIR / "full"}
+    monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "copy"))
+    assert site.profile_run_dirs() == {"reference": tmp_path / "copy", "full": tmp_path / "copy" / "full"}
+    monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "copy" / "full"))
+    assert site.profile_run_dirs()["full"] == tmp_path / "copy" / "full"
