@@ -288,6 +288,7 @@ class PageReport:
     problems: list = dataclasses.field(default_factory=list)
     wall_s: float = 0.0
     screenshot: str = ""
+    browser_internal: int = 0  # requests Chromium made on its own (updates, time), refused and not counted
 
 
 @dataclasses.dataclass
@@ -596,14 +597,21 @@ def check_site(html_dir: Path = HTML_DIR, pages: list[str] | None = None, run_di
             local_log.clear()
             external_log.clear()
             shot = Path(screenshot_dir) / f"{Path(page).stem}.png"
-            dom, console = render_page(chromium, f"{base}/{page}", shot, proxy)
+            try:
+                dom, console = render_page(chromium, f"{base}/{page}", shot, proxy)
+            except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+                reports.append(PageReport(page=page, problems=[f"the browser could not render the page: {exc}"],
+                                          wall_s=time.perf_counter() - t_page))
+                continue
             time.sleep(0.2)  # let the servers finish logging the last requests
             external = [r for r in external_log if request_host(r) not in BROWSER_INTERNAL_HOSTS]
+            internal = len(external_log) - len(external)
             report = page_problems(dom, page, html_dir, expected_claims(Path(page).stem, run_dir),
                                    list(local_log), external, console, css_hosts, base_url=f"{base}/{page}",
                                    strict_figures=strict_figures)
             report.wall_s = time.perf_counter() - t_page
             report.screenshot = str(shot)
+            report.browser_internal = internal
             if not shot.exists():
                 report.problems.append("no screenshot was written")
             reports.append(report)
@@ -619,7 +627,10 @@ def format_report(report: SiteReport) -> str:
     for p in report.pages:
         lines.append(f"| {p.page} | {p.tables} | {p.figures} | {p.formulas} | {p.images} | "
                      f"{p.claims_found}/{p.claims_expected} | {len(p.problems)} | {p.wall_s:.1f} |")
-    lines.append(f"\nbrowser check: {len(report.pages)} pages, {len(report.problems)} problems, {report.wall_s:.1f} s")
+    internal = sum(p.browser_internal for p in report.pages)
+    lines.append(f"\nbrowser check: {len(report.pages)} pages, {len(report.problems)} problems, {report.wall_s:.1f} s "
+                 f"(screenshots in {Path(report.pages[0].screenshot).parent if report.pages and report.pages[0].screenshot else '-'}; "
+                 f"{internal} requests of Chromium's own to its vendor refused and ignored)")
     lines += [f"  problem: {msg}" for msg in report.problems]
     return "\n".join(lines)
 

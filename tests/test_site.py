@@ -206,3 +206,17 @@ def test_profile_run_dirs_follow_rgnb_run_dir(tmp_path, monkeypatch):
     assert site.profile_run_dirs() == {"reference": tmp_path / "copy", "full": tmp_path / "copy" / "full"}
     monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "copy" / "full"))
     assert site.profile_run_dirs()["full"] == tmp_path / "copy" / "full"
+
+
+def test_a_browser_that_fails_is_a_problem_not_a_crash(tmp_path):
+    html = tmp_path / "html"
+    (html / "book").mkdir(parents=True)
+    (html / "book" / "a.html").write_text(_page("<p>x</p>"))
+    fake = tmp_path / "fake-chromium"
+    fake.write_text("#!/bin/sh\necho broken >&2\nexit 3\n")
+    fake.chmod(0o755)
+    report = site.check_site(html, pages=["book/a.html", "book/missing.html"], run_dir=tmp_path,
+                             screenshot_dir=tmp_path / "shots", chromium=str(fake))
+    problems = "\n".join(report.problems)
+    assert "book/missing.html: page not built" in problems
+    assert "book/a.html: the browser could not render the page" in problems and "broken" in problems
