@@ -373,6 +373,14 @@ def _visible_text(node, skip=NOT_PROSE) -> list[str]:
     return out
 
 
+_ID_ATTR = re.compile(r"""\bid=["']([^"']+)["']""")
+
+
+def _ids_of(path: Path) -> set[str]:
+    """Element ids of a built HTML file (static: what a link's #fragment can reach)."""
+    return set(_ID_ATTR.findall(Path(path).read_text(errors="replace")))
+
+
 def _is_image_file(path: Path) -> bool:
     try:
         head = path.read_bytes()[:64].lstrip()
@@ -460,6 +468,18 @@ def page_problems(dom: str, page: str, html_dir: Path = HTML_DIR, claims: list[d
         clean = unquote(urlsplit(path).path)
         if status >= 400 and not clean.endswith("favicon.ico"):
             problems.append(f"a local resource is missing (HTTP {status}): {clean}")
+
+    # links inside the site (the verdict dashboard's links to claims rows included) reach their target
+    for a in (soup.body or soup).find_all("a", href=True):
+        href = a["href"]
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith(("mailto:", "javascript:")):
+            continue
+        target = (page_dir / unquote(parts.path)).resolve() if parts.path else (Path(html_dir) / page).resolve()
+        if not target.exists():
+            problems.append(f"broken link: {href} (no {parts.path})")
+        elif parts.fragment and target.suffix == ".html" and parts.fragment not in _ids_of(target):
+            problems.append(f"broken link: {href} (no id {parts.fragment!r} in {parts.path or page})")
 
     # 4. nothing leaves the local site
     local_host = urlsplit(base_url).netloc

@@ -90,6 +90,16 @@ def test_failed_local_loads_and_console_errors_are_problems(html_dir):
     assert "favicon" not in joined and "Uncaught ReferenceError" in joined
 
 
+def test_links_to_missing_pages_or_anchors_are_problems(html_dir):
+    (html_dir / "book" / "other.html").write_text('<p><span id="claim-P2-x"></span></p>')
+    dom = _page('<p><a href="other.html#claim-P2-x">ok</a> <a href="#fig-a">self</a> <a href="https://arxiv.org">ext</a>'
+                ' <a href="other.html#claim-P2-gone">stale</a> <a href="nowhere.html">missing</a></p><p id="fig-a"></p>')
+    (html_dir / "book" / "ch.html").write_text(dom)
+    r = site.page_problems(dom, "book/ch.html", html_dir)
+    assert sorted(r.problems) == ["broken link: nowhere.html (no nowhere.html)",
+                                  "broken link: other.html#claim-P2-gone (no id 'claim-P2-gone' in other.html)"]
+
+
 def test_a_claims_row_outside_any_table_is_a_problem(html_dir):
     dom = _page("<p id='claim-P1-i-monotone'>P1-i-monotone is in prose only</p><table><tr><td>claim-P1-i-monotone</td></tr></table>")
     r = site.page_problems(dom, "book/ch.html", html_dir, [{"id": "P1-i-monotone"}])
