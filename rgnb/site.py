@@ -662,12 +662,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rgnb.site", description=main.__doc__)
     parser.add_argument("--html", type=Path, default=HTML_DIR, help="built site (default _build/html)")
     parser.add_argument("--screenshots", type=Path, default=SCREENSHOT_DIR)
+    parser.add_argument("--run-dir", type=Path, default=RUN_DIR,
+                        help="run whose claims rows every chapter page must show (default book/_run)")
     parser.add_argument("--page", action="append", help="a page under the HTML root (repeatable); default: every book page")
     parser.add_argument("--allow-uncaptioned", action="store_true",
                         help="do not fail on output images outside a numbered figure (transition only)")
     parser.add_argument("--require-browser", action="store_true", help="fail (exit 2) instead of skipping without Chromium")
     args = parser.parse_args(argv)
-    report = check_site(args.html, pages=args.page, screenshot_dir=args.screenshots,
+    report = check_site(args.html, pages=args.page, run_dir=args.run_dir, screenshot_dir=args.screenshots,
                         strict_figures=not args.allow_uncaptioned)
     print(format_report(report), file=sys.stderr if report.problems else sys.stdout)
     if report.skipped:
