@@ -181,6 +181,9 @@ def _add_rerun_box(app, doctree) -> None:
     chapter = _chapter_of(app.env.docname)
     if chapter is None:
         return
+    record = RUN_DIR / f"{chapter}.provenance.json"
+    if record.exists():
+        app.env.note_dependency(str(record))  # an incremental build re-reads the page when the record changes
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None:
         return
