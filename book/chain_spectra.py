@@ -97,7 +97,7 @@ for kind, marker in zip(chains.KINDS, "os"):
     for xi in (1.0, 7.0):
         P = chains.make_chain(kind, V, xi)
         x = chains.sample_chain(P, sizes.n_sequences, sizes.length, generator=gen, device=run.device).cpu()
-        est, se = chains.autocorrelation(x, chains.slow_mode(P), sizes.max_lag)
+        est, se = chains.slow_mode_autocorrelation(x, P, sizes.max_lag)
         exact = np.exp(-lags / xi)
         shown = exact > 1e-3
         worst_z = max(worst_z, float(np.max(np.abs(est - exact)[shown] / se[shown])))
