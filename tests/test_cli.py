@@ -1,0 +1,101 @@
+"""The command line (python -m rgnb) and the nbval configuration (book/conftest.py)."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rgnb import __main__ as cli
+from rgnb import execute
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def no_execution(monkeypatch):
+    calls = []
+    monkeypatch.setattr(execute, "execute", lambda *a, **k: calls.append((a, k)) or 0)
+    return calls
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["execute", "--timeout", "0"], r"--timeout must be a finite number in (0, 172800], got 0.0"),
+    (["execute", "--timeout", "-3"], r"--timeout must be a finite number in (0, 172800], got -3.0"),
+    (["execute", "--timeout", "1e9"], r"--timeout must be a finite number in (0, 172800], got 1000000000.0"),
+    (["execute", "--timeout", "nan"], "--timeout must be a finite number"),
+    (["execute", "--device", "bogus"], "device must be one of ('auto', 'cpu', 'cuda'), got 'bogus'"),
+    (["execute", "--chapter", "nope"], "chapter must be one of"),
+    (["execute", "--bogus"], "unrecognized arguments: --bogus"),
+    (["execute", "--profile", "tiny"], "invalid choice: 'tiny'"),
+    (["bench", "rg", "--bogus"], "bench rg takes no arguments, got ['--bogus']"),
+    (["bench", "nosuch"], "invalid choice: 'nosuch'"),
+])
+def test_bad_arguments_exit_2_before_anything_runs(argv, message, no_execution, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+    assert no_execution == []
+
+
+def test_good_arguments_reach_execute(no_execution):
+    assert cli.main(["execute", "--profile", "smoke", "--chapter", "chain_spectra", "--device", "cpu",
+                     "--timeout", "60"]) == 0
+    (args, kwargs), = no_execution
+    assert args == ("smoke", ["chain_spectra"], "cpu", 60.0) and kwargs["root"] == execute.REPO_ROOT
+
+
+def test_chapters_and_site_check_exit_codes(monkeypatch, capsys):
+    assert cli.main(["chapters"]) == 0
+    assert capsys.readouterr().out.split() == execute.chapters()
+    monkeypatch.setattr(execute, "check_site", lambda: ["intro: shows error output ('Traceback')"])
+    assert cli.main(["check-site"]) == 1
+    assert "site problem: intro: shows error output" in capsys.readouterr().err
+    monkeypatch.setattr(execute, "check_site", lambda: [])
+    assert cli.main(["check-site"]) == 0
+
+
+def test_module_entry_point_refuses_unknown_bench_arguments():
+    proc = subprocess.run([sys.executable, "-m", "rgnb", "bench", "rg", "--bogus"], cwd=REPO, capture_output=True,
+                          text=True, env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
+    assert proc.returncode == 2 and "takes no arguments" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------- #
+# book/conftest.py: nbval never writes into book/_run and runs the ledger readers last
+# --------------------------------------------------------------------------------------------- #
+def _book_conftest():
+    spec = importlib.util.spec_from_file_location("book_conftest", REPO / "book" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_nbval_kernels_write_to_a_temp_copy_of_the_run_dir(monkeypatch):
+    conftest = _book_conftest()
+    monkeypatch.delenv("RGNB_NBVAL_RUN_DIR", raising=False)
+    monkeypatch.setenv("RGNB_RUN_DIR", str(REPO / "book" / "_run"))  # even if a user pointed it there
+    run = conftest.isolate_run_dir()
+    try:
+        assert os.environ["RGNB_RUN_DIR"] == str(run) and run != REPO / "book" / "_run"
+        assert not str(run).startswith(str(REPO))
+        stored = sorted(p.name for p in (REPO / "book" / "_run").iterdir() if p.is_file())
+        assert sorted(p.name for p in run.iterdir()) == stored  # the ledger is there for any order
+        assert conftest.isolate_run_dir() == run  # once per session
+    finally:
+        import shutil
+
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def test_nbval_order_is_the_book_order_with_ledger_readers_last():
+    conftest = _book_conftest()
+    order = execute.chapters()
+    given = [Path(f"book/{n}.ipynb") for n in sorted(order)]  # alphabetical, as pytest collects
+    ordered = [p.stem for p in sorted(given, key=lambda p: conftest.sort_key(p, order))]
+    readers = [n for n in order if n in conftest.LEDGER_READERS]
+    assert ordered[-len(readers):] == readers
+    assert ordered[:-len(readers)] == [n for n in order if n not in conftest.LEDGER_READERS]
