@@ -9,12 +9,15 @@ writes (:func:`output_dirs`):
 - ``smoke``: ``_build/runs/smoke/<name>.ipynb`` and ``_build/runs/smoke/_run/`` (never ``book/``).
 
 ``RGNB_RUN_DIR``, when set, replaces the run directory. Each chapter is executed into a temporary
-file beside its destination, which replaces the stored notebook (``os.replace``, atomic) only when
-the chapter succeeded: a failing, timed-out or killed chapter leaves the stored notebook
-byte-identical. A failing chapter stops the run, prints the failing cell and exits non-zero; its
-errored notebook is kept under ``_build/failed/`` for inspection. SIGINT or SIGTERM ends papermill
-and the kernel (their whole process groups), removes the temporary files, records the chapter as
-``killed`` in ``report.json`` and exits with ``128 + signal``.
+file beside its destination, and its kernel records provenance and claims in a staging copy of the
+run directory (``RGNB_RUN_DIR`` in the kernel); notebook and records replace the stored ones
+(``os.replace``, atomic) only when the chapter succeeded, so a failing, timed-out or killed chapter
+leaves the stored notebook and run records byte-identical. The run directory's ``report.json``
+lists the chapters whose notebooks are stored; a run that fails or is killed writes its own
+report, with that chapter's status (``failed``, ``timeout``, ``killed``), to
+``_build/failed/<profile>/report.json`` together with the errored notebook. A failing chapter stops
+the run, prints the failing cell and exits 1. SIGINT or SIGTERM ends papermill and the kernel (their
+whole process groups), removes the temporary files and exits with ``128 + signal``.
 """
 
 from __future__ import annotations
@@ -209,8 +212,14 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
     src = book_dir / f"{name}.py"
     final = nb_dir / f"{name}.ipynb"
     nb_dir.mkdir(parents=True, exist_ok=True)
-    run.mkdir(parents=True, exist_ok=True)
     _sweep_stale_temp_notebooks(nb_dir)
+    # The kernel records provenance and claims in a staging copy of the run directory (so the
+    # ledger readers still see every chapter); it is promoted only with the notebook.
+    staging = Path(tempfile.mkdtemp(prefix=f"rgnb-run-{name}-"))
+    if run.is_dir():
+        for path in run.iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                shutil.copy2(path, staging / path.name)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".ipynb.tmp", dir=nb_dir)
     os.close(fd)
     tmp_out = Path(tmp_name)
@@ -225,7 +234,7 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
                    "--cwd", str(book_dir), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"]
             if device is not None:
                 cmd += ["-p", "device", device]
-            env = dict(os.environ, RGNB_RUN_DIR=str(run))
+            env = dict(os.environ, RGNB_RUN_DIR=str(staging))
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                     start_new_session=True)
             try:
@@ -239,7 +248,12 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
                 status, error = "timeout", f"chapter exceeded its {timeout_s:g} s limit"
             if status == "ok":
                 _hide_injected_parameters(tmp_out)
-                os.replace(tmp_out, final)  # atomic: the stored notebook is old or new, never partial
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+                try:  # promote the run records, then the notebook; a signal waits until both are in place
+                    _promote(staging, run)
+                    os.replace(tmp_out, final)  # atomic: the stored notebook is old or new, never partial
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             elif status == "failed" and tmp_out.exists() and tmp_out.stat().st_size:
                 failed_dir.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(tmp_out), failed_dir / f"{name}.ipynb")
@@ -250,12 +264,27 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
             if proc is not None:
                 _kill_tree(proc)
             tmp_out.unlink(missing_ok=True)
+            record = staging / f"{name}.provenance.json"
+            dev = json.loads(record.read_text()).get("device_name", "unknown") if record.exists() else "unknown"
+            shutil.rmtree(staging, ignore_errors=True)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     wall = time.perf_counter() - start
-    record = run / f"{name}.provenance.json"
-    dev = json.loads(record.read_text())["device_name"] if status == "ok" and record.exists() else "unknown"
     return ChapterReport(name, status, round(wall, 1), profile, dev, error)
+
+
+def _promote(staging: Path, run: Path) -> None:
+    """Copy the files a chapter wrote or changed in ``staging`` into ``run``, each by atomic replace."""
+    run.mkdir(parents=True, exist_ok=True)
+    for path in sorted(staging.iterdir()):
+        if not path.is_file():
+            continue
+        target = run / path.name
+        if target.is_file() and target.read_bytes() == path.read_bytes():
+            continue
+        tmp = run / f".{path.name}.tmp-{os.getpid()}"
+        shutil.copy2(path, tmp)
+        os.replace(tmp, target)
 
 
 def write_report(reports: list[ChapterReport], profile: str, directory: Path | None = None) -> Path:
@@ -322,7 +351,7 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
     failed_dir = root / "_build" / "failed" / resolved
     # The appendix summarises this run: keep earlier chapters' rows when only some are re-run.
     previous = {}
-    report_path = run / "report.json"
+    report_path = run / "report.json"  # the stored report: chapters whose notebooks are stored
     if selected and report_path.exists():
         previous = {r["chapter"]: ChapterReport(**r) for r in json.loads(report_path.read_text())["chapters"]}
     reports: dict[str, ChapterReport] = dict(previous)
@@ -346,18 +375,21 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
             rep = _run_one(name, resolved, device, limit, root / "book", nb_dir, run, failed_dir)
             current = None
             reports[name] = rep
-            write_report([reports[n] for n in order if n in reports], resolved, run)
+            # The stored run report lists stored chapters only; a failed run's report goes to _build/failed.
+            write_report([reports[n] for n in order if n in reports], resolved, run if rep.status == "ok" else failed_dir)
             print(f"[rgnb] {name}: {rep.status} in {rep.wall_s:.1f} s on {rep.device}", flush=True)
             if rep.status != "ok":
-                print(f"\n[rgnb] CHAPTER FAILED: {name} ({rep.status})\n{rep.error}", file=sys.stderr, flush=True)
+                print(f"\n[rgnb] CHAPTER FAILED: {name} ({rep.status})\n{rep.error}\n[rgnb] this run's report: "
+                      f"{failed_dir / 'report.md'}; stored notebooks and {run} unchanged for {name}",
+                      file=sys.stderr, flush=True)
                 return 1
     except Interrupted as stop:
         if current is not None:
             reports[current] = ChapterReport(current, "killed", round(time.perf_counter() - started, 1), resolved,
                                              "unknown", f"interrupted by signal {stop.signum}")
-        write_report([reports[n] for n in order if n in reports], resolved, run)
-        print(f"\n[rgnb] INTERRUPTED (signal {stop.signum}) while executing {current}: stored notebooks unchanged",
-              file=sys.stderr, flush=True)
+        write_report([reports[n] for n in order if n in reports], resolved, failed_dir)
+        print(f"\n[rgnb] INTERRUPTED (signal {stop.signum}) while executing {current}: its stored notebook and "
+              f"run records unchanged; this run's report: {failed_dir / 'report.md'}", file=sys.stderr, flush=True)
         return 128 + stop.signum
     finally:
         for sig, old in installed.items():

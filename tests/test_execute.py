@@ -22,8 +22,8 @@ RECORD = ('# %%\nimport json, os, pathlib\nrun = pathlib.Path(os.environ["RGNB_R
 CHAPTERS = {
     "ok": RECORD,
     "boom": RECORD + '# %%\nraise RuntimeError("chapter blew up on purpose")\n',
-    "sleepy": RECORD + ('# %%\nimport time\n(run / "sleepy.kernel-pid").write_text(str(os.getpid()))\n'
-                        'time.sleep(120)\n'),
+    "sleepy": RECORD + ('# %%\nimport time\nmarkers = pathlib.Path(os.environ["RGNB_TEST_MARKERS"])\n'
+                        '(markers / "sleepy.kernel-pid").write_text(str(os.getpid()))\ntime.sleep(120)\n'),
 }
 
 
@@ -34,6 +34,8 @@ def book(tmp_path, monkeypatch):
     monkeypatch.delenv("RGNB_PROFILE", raising=False)
     monkeypatch.delenv("RGNB_DEVICE", raising=False)
     monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("RGNB_TEST_MARKERS", str(tmp_path / "markers"))
+    (tmp_path / "markers").mkdir()
     (tmp_path / "book").mkdir()
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/ok\nchapters:\n"
                                        "  - file: book/boom\n  - file: book/sleepy\n")
@@ -44,7 +46,8 @@ def book(tmp_path, monkeypatch):
 
 
 def _stored(book):
-    return {p.name: p.read_bytes() for p in sorted((book / "book").iterdir()) if p.is_file()}
+    """Every file under book/ (the stored book), by relative path."""
+    return {str(p.relative_to(book)): p.read_bytes() for p in sorted((book / "book").rglob("*")) if p.is_file()}
 
 
 def _report(run_dir):
@@ -80,6 +83,7 @@ def test_successful_chapter_replaces_the_stored_notebook(book):
     assert report["ok"]["status"] == "ok" and report["ok"]["device"] == "fake"
     assert report["ok"]["profile"] == "reference"
     assert not list((book / "book").glob(".*tmp*"))
+    assert (book / "book" / "_run" / "ok.provenance.json").exists()  # the run records were promoted
 
 
 def test_smoke_never_touches_the_stored_book(book):
@@ -98,17 +102,17 @@ def test_failing_chapter_leaves_the_stored_notebook_byte_identical(book, capsys)
     assert "CHAPTER FAILED: boom (failed)" in err
     assert 'raise RuntimeError("chapter blew up on purpose")' in err  # the failing cell is shown
     assert "RuntimeError: chapter blew up on purpose" in err
-    assert _report(book / "book" / "_run")["boom"]["status"] == "failed"
+    assert _report(book / "_build" / "failed" / "reference")["boom"]["status"] == "failed"
     assert (book / "_build" / "failed" / "reference" / "boom.ipynb").exists()  # kept for inspection
-    assert not list((book / "book").glob(".*tmp*"))
+    assert not (book / "book" / "_run").exists()  # the kernel's records stayed in its staging dir
 
 
 def test_timeout_leaves_the_stored_notebook_and_no_process(book, capsys):
     before = _stored(book)
     assert execute.execute("reference", ["sleepy"], timeout_s=8, root=book) == 1
     assert _stored(book) == before
-    assert _report(book / "book" / "_run")["sleepy"]["status"] == "timeout"
-    pid_file = book / "book" / "_run" / "sleepy.kernel-pid"
+    assert _report(book / "_build" / "failed" / "reference")["sleepy"]["status"] == "timeout"
+    pid_file = book / "markers" / "sleepy.kernel-pid"
     if pid_file.exists():
         assert not _alive(int(pid_file.read_text()))
 
@@ -139,14 +143,15 @@ def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, 
     proc = subprocess.Popen([sys.executable, "-m", "rgnb", "execute", "--profile", "reference", "--chapter", "ok",
                              "--chapter", "sleepy", "--root", str(book)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    pid_file = book / "book" / "_run" / "sleepy.kernel-pid"
+    pid_file = book / "markers" / "sleepy.kernel-pid"
     deadline = time.monotonic() + 120
     while not pid_file.exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.2)
     assert pid_file.exists(), proc.communicate()
     kernel = int(pid_file.read_text())
     assert _alive(kernel)
-    ok_notebook = (book / "book" / "ok.ipynb").read_bytes()
+    stored_after_ok = {k: v for k, v in _stored(book).items() if not k.endswith(".ipynb.tmp")}
+    assert any(k.endswith(".ipynb.tmp") for k in _stored(book))  # sleepy is being written to a temp file
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err
@@ -155,10 +160,12 @@ def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, 
     assert not _alive(kernel)  # the kernel did not outlive the run
     assert _processes_mentioning(str(book)) == []  # nor papermill
     after = _stored(book)
-    assert after["sleepy.ipynb"] == before["sleepy.ipynb"]  # byte-identical
-    assert after["ok.ipynb"] == ok_notebook != before["ok.ipynb"]  # the chapter that finished was stored
-    assert set(after) == set(before)  # no temp or partial notebook
-    report = _report(book / "book" / "_run")
+    assert after == stored_after_ok  # the killed chapter changed nothing: no temp, partial or record file
+    assert after["book/sleepy.ipynb"] == before["book/sleepy.ipynb"]  # byte-identical
+    assert after["book/ok.ipynb"] != before["book/ok.ipynb"]  # the chapter that finished was stored
+    assert "book/_run/sleepy.provenance.json" not in after
+    assert _report(book / "book" / "_run").keys() == {"ok"}
+    report = _report(book / "_build" / "failed" / "reference")
     assert report["sleepy"]["status"] == "killed" and report["ok"]["status"] == "ok"
 
 
