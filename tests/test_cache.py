@@ -211,3 +211,19 @@ def test_source_hash_refuses_objects_without_source(bad):
 def test_bad_keys_are_refused(tmp_path, key):
     with pytest.raises(ValueError, match="key must be a plain file name"):
         cache.store(key, {"a": np.zeros(1)}, {}, tmp_path)
+
+
+def test_the_final_rename_waits_for_the_key_lock(tmp_path):
+    """A writer holding the key's lock keeps every other writer of that key from renaming."""
+    code = ("import sys, numpy as np; from rgnb import cache; "
+            "cache.store('k', {'a': np.zeros(3)}, {'who': 'child'}, sys.argv[1])")
+    with cache._locked(tmp_path, "k"):
+        child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                                 env=dict(os.environ, PYTHONPATH=str(REPO)))
+        deadline = time.monotonic() + 60
+        while not [p for p in tmp_path.iterdir() if ".tmp-" in p.name] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)
+        assert child.poll() is None and not (tmp_path / "k").exists()  # blocked on the lock
+    assert child.wait(timeout=60) == 0
+    assert cache.load("k", tmp_path).meta == {"who": "child"}

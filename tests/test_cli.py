@@ -32,6 +32,7 @@ def no_execution(monkeypatch):
     (["execute", "--profile", "tiny"], "invalid choice: 'tiny'"),
     (["bench", "rg", "--bogus"], "bench rg takes no arguments, got ['--bogus']"),
     (["bench", "nosuch"], "invalid choice: 'nosuch'"),
+    (["bench", "eft", "--bogus"], "unrecognized arguments: --bogus"),  # the benchmark's own parser
 ])
 def test_bad_arguments_exit_2_before_anything_runs(argv, message, no_execution, capsys):
     with pytest.raises(SystemExit) as stop:
