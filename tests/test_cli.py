@@ -100,3 +100,55 @@ def test_nbval_order_is_the_book_order_with_ledger_readers_last():
     readers = [n for n in order if n in conftest.LEDGER_READERS]
     assert ordered[-len(readers):] == readers
     assert ordered[:-len(readers)] == [n for n in order if n not in conftest.LEDGER_READERS]
+
+
+# --------------------------------------------------------------------------------------------- #
+# tools/mutate.py: applies each mutant, counts kills, always restores the file
+# --------------------------------------------------------------------------------------------- #
+MUTANTS = '''
+[[mutant]]
+name = "caught"
+file = "pkg_mod.py"
+old = "return a + b"
+new = "return a - b"
+tests = ["test_pkg.py"]
+
+[[mutant]]
+name = "missed"
+file = "pkg_mod.py"
+old = "return abs(x)"
+new = "return x"
+tests = ["test_pkg.py"]
+
+[[mutant]]
+name = "absent"
+file = "pkg_mod.py"
+old = "no such text"
+new = "x"
+tests = ["test_pkg.py"]
+
+[[mutant]]
+name = "no such test"
+file = "pkg_mod.py"
+old = "return a + b"
+new = "return a * b"
+tests = ["test_pkg.py::test_nothing_here"]
+'''
+
+
+def test_mutation_runner_counts_kills_and_restores_files(tmp_path):
+    source = "def add(a, b):\n    return a + b\n\n\ndef size(x):\n    return abs(x)\n"
+    (tmp_path / "pkg_mod.py").write_text(source)
+    (tmp_path / "test_pkg.py").write_text("from pkg_mod import add, size\n\n\ndef test_add():\n"
+                                          "    assert add(2, 3) == 5\n\n\ndef test_size():\n    assert size(2) == 2\n")
+    (tmp_path / "tools" / "mutants").mkdir(parents=True)
+    (tmp_path / "tools" / "mutants" / "x.toml").write_text(MUTANTS)
+    proc = subprocess.run([sys.executable, str(REPO / "tools" / "mutate.py"), "--root", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    rows = {line.split("|")[1].strip(): line.split("|")[3].strip() for line in proc.stdout.splitlines()
+            if line.startswith("| ") and "mutant" not in line}
+    assert rows == {"caught": "yes", "missed": "NO", "absent": "invalid: old string occurs 0 times",
+                    "no such test": "error: pytest exit 4"}
+    assert "mutation score: 1/2 killed (50 %); 2 invalid or not run" in proc.stdout
+    assert proc.returncode == 2
+    assert (tmp_path / "pkg_mod.py").read_text() == source  # restored

@@ -6,7 +6,8 @@ file is rewritten, ``python -m pytest -x -q <tests>`` runs, and the mutant count
 the tests fail (or time out). The original file is restored whatever happens (test failure, a
 crash, Ctrl-C or SIGTERM). Prints a table (name, killed) and the mutation score; exits 0 when every
 mutant was killed, 1 when some survived, 2 when a mutant is invalid (its ``old`` string is missing
-or not unique).
+or not unique) or its tests could not run (pytest exit 3, 4 or 5: a listed test that does not
+exist never counts as a kill).
 
 Options: ``--root DIR`` (repository to mutate, default: this one), ``--only TEXT`` (mutants whose
 name or file contains TEXT), ``--timeout S`` (per mutant, default 900), ``--list``.
@@ -89,7 +90,9 @@ def run_mutant(root: Path, m: Mutant, timeout_s: float) -> Result:
                                 start_new_session=True)
         try:
             rc = proc.wait(timeout=timeout_s)
-            status = "killed" if rc != 0 else "survived"
+            # pytest: 0 passed, 1 tests failed, 2 interrupted (e.g. the mutant breaks collection),
+            # 3 internal error, 4 usage error (e.g. a listed test does not exist), 5 no tests collected.
+            status = {0: "survived", 1: "killed", 2: "killed"}.get(rc, f"error: pytest exit {rc}")
         except subprocess.TimeoutExpired:
             status = "timeout"
     finally:
@@ -139,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         killed = {"killed": "yes", "timeout": "yes (timeout)", "survived": "NO"}.get(r.status, r.status)
         print(f"| {r.mutant.name:{width}s} | {r.mutant.file} | {killed} |")
-    valid = [r for r in results if not r.status.startswith("invalid")]
+    valid = [r for r in results if not r.status.startswith(("invalid", "error"))]
     killed = sum(r.status in ("killed", "timeout") for r in valid)
     print(f"\nmutation score: {killed}/{len(valid)} killed"
           + (f" ({100 * killed / len(valid):.0f} %)" if valid else "")
-          + (f"; {len(results) - len(valid)} invalid" if len(valid) < len(results) else ""))
+          + (f"; {len(results) - len(valid)} invalid or not run" if len(valid) < len(results) else ""))
     if len(valid) < len(results):
         return 2
     return 0 if killed == len(valid) and len(results) == len(mutants) else 1
