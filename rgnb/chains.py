@@ -377,10 +377,10 @@ def masked_token_losses(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor)
 def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, level: float = 0.95) -> Interval:
     """``sum(a) / sum(b)`` over i.i.d. sequences with a delta-method normal interval."""
     a = check_finite_array("numerators", numerators, ndim=1)
-    b = check_finite_array("denominators", denominators, ndim=1, low=0.0)
-    if a.shape != b.shape or a.size < 2 or not b.sum() > 0:
+    b = check_finite_array("denominators", denominators, ndim=1)  # per-unit values may be negative
+    if a.shape != b.shape or a.size < 2 or b.sum() == 0:
         raise ValueError(f"numerators and denominators must be equal-length arrays of >= 2 values with "
-                         f"a positive sum of denominators, got shapes {a.shape}, {b.shape}")
+                         f"a nonzero sum of denominators, got shapes {a.shape}, {b.shape}")
     level = check_float("level", level, 0.0, 1.0, low_open=True, high_open=True)
     r = a.sum() / b.sum()
     se = np.sqrt(np.var(a - r * b, ddof=1) / a.size) / b.mean()

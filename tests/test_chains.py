@@ -278,6 +278,8 @@ def test_ratio_interval_closed_form():
     assert ci.estimate == r
     assert ci.high - r == pytest.approx(1.959963984540054 * se, rel=1e-6)
     assert r - ci.low == pytest.approx(1.959963984540054 * se, rel=1e-6)
+    mixed = chains.ratio_interval([1.0, 2.0, 0.5], [-1.0, 3.0, 1.0])  # per-unit denominators may be negative
+    assert mixed.estimate == pytest.approx(3.5 / 3.0)
 
 
 @pytest.mark.parametrize("call,match", [
@@ -314,3 +316,27 @@ def test_ratio_interval_closed_form():
 def test_bad_input_names_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _chapter_rows():
+    """The chain-spectra chapter's claims rows (rgnb.spectra) at toy sizes."""
+    from rgnb import spectra
+
+    V = 6
+    records = spectra.autocorrelation_study(V, (1.0, 4.0), 3000, 12, 4, torch.Generator().manual_seed(5))
+    scans = [chains.correlation_length_scan(kind, V, (1.0, 4.0), 3000, 12, seed=7) for kind in chains.KINDS]
+    worst_xi = max((chains.worst_relative_deviation(s) for s in scans), key=lambda d: d.high)
+    P = chains.make_chain("potts", V, 4.0)
+    span = chains.context_beyond_neighbours(P, 12, n_sequences=300, seed=1)
+    isolated = chains.context_beyond_neighbours(P, 12, chains.MaskSpec(0.15, 1), n_sequences=300, seed=1)
+    return spectra.chapter_claims(spectrum_error=chains.spectrum_error(vocab_sizes=(3, 6)),
+                                  worst_z=spectra.worst_autocorrelation_z(records), worst_xi=worst_xi,
+                                  span_share=span, isolated_share=isolated, n_scan=3000, n_bayes=300,
+                                  profile="smoke")
+
+
+def test_chain_spectra_claims_rows_are_identical_under_any_eigenbasis(monkeypatch):
+    reference = _chapter_rows()
+    monkeypatch.setattr(np.linalg, "eig", _rotating(np.linalg.eig, 3))
+    monkeypatch.setattr(np.linalg, "eigh", _rotating(np.linalg.eigh, 3))
+    assert _chapter_rows() == reference
