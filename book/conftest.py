@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from rgnb.execute import LEDGER_READERS  # chapters that read every chapter's claims: run last
+
 BOOK = Path(__file__).resolve().parent
 ROOT = BOOK.parent
-#: Chapters whose cells read every chapter's claims: executed after all the others.
-LEDGER_READERS = ("intro", "appendix")
 
 
 def _toc_order() -> list[str]:

@@ -8,6 +8,7 @@ without touching any notebook.
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import sys
 from pathlib import Path
@@ -90,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         for p in problems:
             print(f"[rgnb] site problem: {p}", file=sys.stderr)
         print(f"[rgnb] site check: {len(execute.chapters())} chapters, {len(problems)} problems")
-        return 1 if problems else 0
+        from rgnb import site
+        browser_rc = site.main(["--require-browser"] if os.environ.get("CI") else [])
+        return 1 if problems or browser_rc == 1 else browser_rc
     if args.command == "claims":
         from rgnb import claims
         return claims.main(args.args)

@@ -46,6 +46,8 @@ TIMEOUTS_S = {"smoke": 900, "reference": 3600, "full": 4 * 3600}
 MAX_TIMEOUT_S = 48 * 3600
 #: Chapters that show no figure by design (checked by :func:`check_site`).
 TEXT_ONLY = {"intro", "appendix"}
+#: Chapters that read the other chapters' claims ledger: executed after every other chapter.
+LEDGER_READERS = ("intro", "appendix")
 #: Seconds a killed papermill/kernel gets to exit after SIGTERM before SIGKILL.
 KILL_GRACE_S = 5.0
 
@@ -343,6 +345,7 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
         if unknown:
             raise ValueError(f"chapter must be one of {names}, got {unknown}")
         names = [n for n in names if n in selected]
+    names = [n for n in names if n not in LEDGER_READERS] + [n for n in names if n in LEDGER_READERS]
     missing = [n for n in names if not (root / "book" / f"{n}.py").exists()]
     if missing:
         raise ValueError(f"chapter sources missing: {[f'book/{n}.py' for n in missing]}")

@@ -24,8 +24,8 @@ def test_worst_z_detects_a_wrong_sampler():
     gen = torch.Generator().manual_seed(1)
     P = chains.make_chain("potts", 6, 2.0)
     x = chains.sample_chain(P, 4000, 24, generator=gen)
-    est, se = chains.autocorrelation(x, chains.slow_mode(P), 6)
-    wrong = {"slow": est, "slow_se": se, "slow_exact": np.exp(-np.arange(7) / 1.0)}
+    est, se = chains.slow_mode_autocorrelation(x, P, 6)
+    wrong = {"slow": est, "slow_se": se, "slow_exact": np.exp(-np.arange(7) / 1.0), "lags": np.arange(7)}
     assert spectra.worst_autocorrelation_z([wrong]) > 10
 
 
