@@ -44,6 +44,8 @@ from rgnb.claims import NOT_REPRODUCED, Claim, Threshold, check
 from rgnb.profiles import resolve_device, resolve_profile, sizes_for
 from rgnb.provenance import environment
 from rgnb.stats import Interval, mean_ci
+from rgnb.step import make_optimizer as _optimizer
+from rgnb.step import train_step
 
 #: Bumped by hand when the meaning of stored results changes without a source change.
 CODE_VERSION = "1"
@@ -251,14 +253,6 @@ class _DataStream:
         return self.tokens[k], self.masks[k]
 
 
-def _optimizer(params: dict[str, torch.Tensor], config: SweepConfig) -> torch.optim.Optimizer:
-    decay = [p for k, p in params.items() if k in ("tok_w1", "tok_w2", "ch_w1", "ch_w2", "out_w")]
-    rest = [p for k, p in params.items() if k not in ("tok_w1", "tok_w2", "ch_w1", "ch_w2", "out_w")]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                              {"params": rest, "weight_decay": 0.0}],
-                             lr=config.lr, betas=(config.beta1, config.beta2), foreach=True)
-
-
 def _as_stream_dtype(x: torch.Tensor, config: SweepConfig) -> np.ndarray:
     return x.detach().to("cpu", torch.float32).numpy().astype(config.stream_dtype)
 
@@ -266,17 +260,6 @@ def _as_stream_dtype(x: torch.Tensor, config: SweepConfig) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- #
 # Training
 # --------------------------------------------------------------------------------------------- #
-def train_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inputs: torch.Tensor,
-               targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """One AdamW step of M models on their own batches (each (M, B, T)); returns the per-model loss (M,)."""
-    loss_sum, count = models.masked_losses(models.forward(params, inputs), targets, mask)
-    per_model = loss_sum / count
-    opt.zero_grad(set_to_none=True)
-    per_model.sum().backward()
-    opt.step()
-    return per_model.detach()
-
-
 def train_sweep(config: SweepConfig, device: torch.device, progress: bool = True) -> tuple[dict, dict]:
     """Train every model of ``config``; return (arrays, meta) ready for ``rgnb.cache.store``.
 
