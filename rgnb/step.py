@@ -13,10 +13,11 @@ step is the plain float32 eager computation:
   log-softmax).
 - ``compile``: ``torch.compile`` of the forward pass + loss (its backward is compiled with it);
   ``cuda_graphs`` compiles with ``mode="reduce-overhead"`` (CUDA graphs; shapes must be static).
+  If compilation fails, the step warns once and runs eager from then on (same numerics).
 - ``fused_adamw``: the fused AdamW kernel (CUDA); otherwise the ``foreach`` implementation.
 
 :func:`StepOptions.for_device` gives the defaults: all off on the CPU; bf16 autocast, compile and
-fused AdamW on CUDA. :func:`choose_threads` picks the CPU thread count (``RGNB_THREADS`` wins).
+fused AdamW on CUDA (CUDA graphs are opt-in). :func:`choose_threads` picks the CPU thread count (``RGNB_THREADS`` wins).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import warnings
 
 import torch
 
@@ -55,9 +57,9 @@ class StepOptions:
 
     @classmethod
     def for_device(cls, device: torch.device | str) -> "StepOptions":
-        """Defaults: float32 eager on the CPU; bf16 autocast + compile + CUDA graphs + fused AdamW on CUDA."""
+        """Defaults: float32 eager on the CPU; bf16 autocast + compile + fused AdamW on CUDA (CUDA graphs opt-in)."""
         if torch.device(device).type == "cuda":
-            return cls(autocast="bfloat16", compile=True, cuda_graphs=True, fused_adamw=True)
+            return cls(autocast="bfloat16", compile=True, fused_adamw=True)
         return cls()
 
 
@@ -133,6 +135,7 @@ _COMPILED: dict[tuple, object] = {}
 
 
 def _loss_fn(options: StepOptions):
+    """The loss function of the step: :func:`per_model_loss`, compiled once per option set if asked."""
     if not options.compile:
         return per_model_loss
     key = (options.autocast, options.cuda_graphs)
@@ -140,6 +143,19 @@ def _loss_fn(options: StepOptions):
         _COMPILED[key] = torch.compile(per_model_loss, mode="reduce-overhead" if options.cuda_graphs else None,
                                        dynamic=False)
     return _COMPILED[key]
+
+
+def _compiled_or_eager(options: StepOptions, params, inputs, targets, mask) -> torch.Tensor:
+    """The per-model loss through the compiled function; on a compilation error, warn once and go eager."""
+    key = (options.autocast, options.cuda_graphs)
+    if options.compile and _COMPILED.get(key) is not per_model_loss:
+        try:
+            return _loss_fn(options)(params, inputs, targets, mask, options.autocast)
+        except Exception as exc:  # noqa: BLE001 - any compiler failure; eager below re-raises real errors
+            warnings.warn(f"torch.compile of the training step failed ({type(exc).__name__}: {exc}); "
+                          "running eager", RuntimeWarning, stacklevel=3)
+            _COMPILED[key] = per_model_loss
+    return per_model_loss(params, inputs, targets, mask, options.autocast)
 
 
 def train_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inputs: torch.Tensor,
@@ -150,7 +166,7 @@ def train_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inpu
     """
     if options is None:
         options = StepOptions.for_device(params["tok_emb"].device)
-    per_model = _loss_fn(options)(params, inputs, targets, mask, options.autocast)
+    per_model = _compiled_or_eager(options, params, inputs, targets, mask)
     opt.zero_grad(set_to_none=True)
     per_model.sum().backward()
     opt.step()

@@ -190,7 +190,7 @@ def test_bf16_autocast_runs_on_cpu_and_matches_float32():
 def test_options_defaults_and_validation():
     assert step.StepOptions.for_device("cpu") == step.StepOptions()
     cuda = step.StepOptions.for_device("cuda")
-    assert cuda.autocast == "bfloat16" and cuda.compile and cuda.fused_adamw
+    assert cuda.autocast == "bfloat16" and cuda.compile and cuda.fused_adamw and not cuda.cuda_graphs
     with pytest.raises(ValueError, match="autocast"):
         step.StepOptions(autocast="float64")
     with pytest.raises(ValueError, match="cuda_graphs"):
@@ -215,3 +215,20 @@ def test_choose_threads_honours_the_override(monkeypatch):
         assert step.configure_threads() == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_compile_failure_falls_back_to_eager(monkeypatch):
+    """A compiler error warns once and the step runs eager with the float32 numerics."""
+    def broken(fn, **kwargs):
+        def call(*args, **kw):
+            raise RuntimeError("no compiler here")
+        return call
+    monkeypatch.setattr(step.torch, "compile", broken)
+    monkeypatch.setattr(step, "_COMPILED", {})
+    options = step.StepOptions(compile=True)
+    params = {k: v.clone().requires_grad_(True) for k, v in _params(perturb=False).items()}
+    batch = _batch()
+    with pytest.warns(RuntimeWarning, match="no compiler here"):
+        loss = step.train_step(params, step.make_optimizer(params, HP), *batch, options=options)
+    torch.testing.assert_close(loss, reference_loss(_params(perturb=False), *batch).detach(), rtol=1e-5, atol=1e-6)
+    step.train_step(params, step.make_optimizer(params, HP), *batch, options=options)  # no second warning
