@@ -207,6 +207,7 @@ def test_choose_threads_honours_the_override(monkeypatch):
     monkeypatch.delenv(step.THREADS_ENV)
     assert step.choose_threads(cpu_count=2, load=0.1) == 2     # idle machine: every core
     assert step.choose_threads(cpu_count=2, load=1.0) == 1     # one core busy: never share it
+    assert step.choose_threads(cpu_count=2, load=0.6) == 1     # mostly busy counts as busy
     assert step.choose_threads(cpu_count=2, load=6.0) == 1     # overloaded: still one thread
     assert step.choose_threads(cpu_count=16, load=3.4) == 13
     monkeypatch.setenv(step.THREADS_ENV, "1")

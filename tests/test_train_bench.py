@@ -21,7 +21,8 @@ def test_mlp_product_shapes_count_the_model_flops():
     block = sum(2 * Mm * m * k * n for Mm, m, k, n in shapes) / M / B
     unembed = 2 * mcfg.seq_len * mcfg.width * mcfg.vocab_size
     assert mcfg.depth * block + unembed == pytest.approx(mcfg.flops_per_sequence())
-    assert all(s[0] == M for s in shapes)
+    T, d, Ht, Hc = 7, 6, 14, 18
+    assert shapes == [(M, Ht, T, B * d), (M, T, Ht, B * d), (M, T * B, d, Hc), (M, T * B, Hc, d)]
 
 
 def test_isolated_seconds_scale_with_depth_and_flops_are_exact():
@@ -29,6 +30,9 @@ def test_isolated_seconds_scale_with_depth_and_flops_are_exact():
     sec, flops = train_bench.isolated_mlp_seconds(mcfg, 2, 4, torch.device("cpu"), repeats=1)
     mlp_flops = 3 * 2 * (mcfg.flops_per_sequence() / 2 - mcfg.seq_len * mcfg.width * mcfg.vocab_size) * 2 * 4
     assert flops == pytest.approx(mlp_flops) and sec > 0
+    one_block, _ = train_bench.isolated_mlp_seconds(TINY.model_config(1), 2, 4, torch.device("cpu"), repeats=3)
+    deep, _ = train_bench.isolated_mlp_seconds(TINY.model_config(6), 2, 4, torch.device("cpu"), repeats=3)
+    assert deep > 2 * one_block  # six blocks' products take six times one block's (timed: a loose bound)
 
 
 def test_projection_scales_groups_by_depth():
