@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
 
 from rgnb import chains, models
 from rgnb.profiles import resolve_device
-from rgnb.provenance import environment
+from rgnb.provenance import device_name
 from rgnb.step import StepOptions, make_optimizer, train_step
 from rgnb.validate import check_choice, check_int
 
@@ -84,7 +86,7 @@ def isolated_mlp_seconds(mcfg: models.ModelConfig, n_models: int, batch: int, de
             torch.bmm(g, b.transpose(1, 2))
             torch.bmm(a.transpose(1, 2), g)
 
-        total += _median_seconds(products, repeats, device)
+        total += _median_seconds(products, repeats, device, inner=20 if device.type == "cuda" else 1)
         flops += 3 * 2.0 * M * m * k * n
     return total * mcfg.depth, flops * mcfg.depth
 
@@ -159,7 +161,7 @@ def benchmark(config, n_models: int, depth: int, steps: int, repeats: int, devic
     mm_dtype = torch.bfloat16 if options.autocast == "bfloat16" else torch.float32
     iso_s, iso_flops = isolated_mlp_seconds(mcfg, n_models, config.batch_size, device, mm_dtype)
     size, square = square_matmul_rate(device, mm_dtype)
-    out = {"device": str(device), "device_name": environment(device)["device_name"], "n_models": n_models,
+    out = {"device": str(device), "device_name": device_name(device), "n_models": n_models,
            "depth": depth, "width": config.width, "seq_len": config.seq_len, "batch": config.batch_size,
            "threads": torch.get_num_threads(), "options": dataclasses.asdict(options),
            "step_seconds": sec, "step_flops": step_flops,
@@ -236,6 +238,7 @@ def benchmark_main(argv: list[str]) -> int:
     parser.add_argument("--autocast", default=None, choices=["none", "bfloat16", "float16"])
     parser.add_argument("--compile", default=None, choices=["on", "off"])
     parser.add_argument("--cuda-graphs", default=None, choices=["on", "off"])
+    parser.add_argument("--json", default=None, help="also write every number to this JSON file")
     args = parser.parse_args(argv)
     from rgnb.step import choose_threads
 
@@ -264,4 +267,6 @@ def benchmark_main(argv: list[str]) -> int:
     if args.project or args.profile == "full":
         out["projection"] = project_sweep(config, depth, out["step_seconds"]["batched"])
     print(report(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1, sort_keys=True, default=str) + "\n")
     return 0

@@ -1,6 +1,7 @@
 """Tests of rgnb.train_bench: product shapes and FLOPs, the report's ratios, the CLI end to end (tiny)."""
 
 import dataclasses
+import json
 
 import pytest
 import torch
@@ -56,16 +57,18 @@ def test_benchmark_ratios_are_consistent():
         assert needle in text
 
 
-def test_cli_runs(capsys, monkeypatch):
+def test_cli_runs(capsys, monkeypatch, tmp_path):
     from rgnb.__main__ import main
     monkeypatch.setattr("rgnb.train.sweep_for", lambda profile: TINY)
     before = torch.get_num_threads()
     try:
         assert main(["bench", "train", "--models", "2", "--steps", "1", "--repeats", "1", "--threads", "1",
-                     "--project", "--no-loop"]) == 0
+                     "--project", "--no-loop", "--json", str(tmp_path / "b.json")]) == 0
     finally:
         torch.set_num_threads(before)
     text = capsys.readouterr().out
     assert "projected training time" in text and "loop" not in text.split("\n")[1]
+    saved = json.loads((tmp_path / "b.json").read_text())
+    assert saved["n_models"] == 2 and saved["projection"]["steps"] == TINY.steps
     with pytest.raises(ValueError, match="threads"):
         main(["bench", "train", "--threads", "0"])
