@@ -237,6 +237,7 @@ def benchmark_main(argv: list[str]) -> int:
     parser.add_argument("--width", type=int, default=None, help="override the sweep's width")
     parser.add_argument("--seq-len", type=int, default=None, help="override the sweep's T")
     parser.add_argument("--batch", type=int, default=None, help="override the sweep's batch size")
+    parser.add_argument("--channel-mult", type=int, default=None, help="override the sweep's channel MLP multiple")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: rgnb.step.choose_threads)")
@@ -253,8 +254,8 @@ def benchmark_main(argv: list[str]) -> int:
 
     torch.set_num_threads(check_int("threads", args.threads, 1) if args.threads is not None else choose_threads())
     config = sweep_for(args.profile)
-    overrides = {k: v for k, v in (("width", args.width), ("seq_len", args.seq_len), ("batch_size", args.batch))
-                 if v is not None}
+    overrides = {k: v for k, v in (("width", args.width), ("seq_len", args.seq_len), ("batch_size", args.batch),
+                                   ("channel_mult", args.channel_mult)) if v is not None}
     if overrides:
         config = dataclasses.replace(config, **overrides)
     device = resolve_device(args.device)
