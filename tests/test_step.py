@@ -268,3 +268,26 @@ def test_bf16_training_reaches_the_float32_loss():
     bf16 = _train_tiny("bfloat16")
     assert float((bf16 - f32).abs().max()) < 5e-3  # measured 5e-5
     assert float(f32.max()) < math.log(4) - 0.1
+
+
+def test_compile_failure_in_the_backward_falls_back_to_eager(monkeypatch):
+    """The compiled backward is built on its first call: a failure there also falls back (no double update)."""
+    class Broken(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("backward compiler failed")
+
+    monkeypatch.setattr(step.torch, "compile", lambda fn, **kw: (lambda *a: Broken.apply(fn(*a))))
+    monkeypatch.setattr(step, "_COMPILED", {})
+    p_ref = {k: v.clone().requires_grad_(True) for k, v in _params(perturb=False).items()}
+    p_new = {k: v.clone().requires_grad_(True) for k, v in _params(perturb=False).items()}
+    batch = _batch()
+    step.train_step(p_ref, step.make_optimizer(p_ref, HP), *batch)
+    with pytest.warns(RuntimeWarning, match="backward compiler failed"):
+        step.train_step(p_new, step.make_optimizer(p_new, HP), *batch, options=step.StepOptions(compile=True))
+    for k in p_ref:
+        assert torch.equal(p_new[k], p_ref[k]), k
