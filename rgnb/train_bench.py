@@ -179,7 +179,7 @@ def benchmark(config, n_models: int, depth: int, steps: int, repeats: int, devic
     if loop:
         out["speedup"] = sec["loop"] / sec["batched"]
     peak = next((v for k, v in BF16_PEAK.items() if k in out["device_name"]), None)
-    if device.type == "cuda" and peak is not None:
+    if device.type == "cuda" and peak is not None and options.autocast == "bfloat16":
         out["of_bf16_peak"] = out["flops_per_s"]["batched"] / peak
     return out
 
