@@ -15,18 +15,7 @@ from pathlib import Path
 
 #: Benchmarks: module holding ``benchmark_main(argv)``, and whether it takes options (one that takes
 #: none refuses any argument here, since it would silently ignore it).
-BENCHMARKS = {"train": ("rgnb.train", True), "eft": ("rgnb.eft", True), "rg": ("rgnb.rg", False)}
-#: Where a benchmark moves to a module of its own, that module wins.
-MOVED = {"train": "rgnb.train_bench"}
-
-
-def _benchmark_module(name: str) -> str:
-    import importlib.util
-
-    moved = MOVED.get(name)
-    if moved and importlib.util.find_spec(moved) is not None:
-        return moved
-    return BENCHMARKS[name][0]
+BENCHMARKS = {"train": ("rgnb.train_bench", True), "eft": ("rgnb.eft", True), "rg": ("rgnb.rg", False)}
 
 
 def _timeout(text: str) -> float:
@@ -100,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chapters":
         print("\n".join(execute.chapters()))
         return 0
-    module = importlib.import_module(_benchmark_module(args.name))
+    module = importlib.import_module(BENCHMARKS[args.name][0])
     return int(module.benchmark_main(args.args) or 0)
 
 
