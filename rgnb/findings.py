@@ -305,11 +305,12 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
 # Statistics per seed
 # --------------------------------------------------------------------------------------------- #
 def rho_from_1(profiles: Any) -> np.ndarray:
-    """Spearman rho(l, p(l)) over l >= 1, profiles (n, L+1) -> (n,)."""
+    """Spearman rho(l, p(l)) over l >= 1, profiles (n, L+1) -> (n,); 0 for a constant profile (no trend:
+    e.g. an integer-valued dimension that does not change)."""
     p = np.asarray(profiles, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] < 3:
         raise ValueError(f"profiles must have shape (n, L+1) with L >= 2, got shape {p.shape}")
-    return np.asarray(metrics.depth_spearman(p[:, 1:]))
+    return np.nan_to_num(np.asarray(metrics.depth_spearman(p[:, 1:]), dtype=np.float64), nan=0.0)
 
 
 def collapse_from_1(profiles: Any) -> np.ndarray:
@@ -331,6 +332,10 @@ def top2_share(drift: Any, with_embedding: bool = False) -> np.ndarray:
 
 def plateau_ratio(drift_trained: Any, drift_init: Any) -> np.ndarray:
     """Largest drift outside the top two (l >= 1), trained / initialised, per seed, (n, L) x (n, L) -> (n,)."""
+    for name, d in (("drift_trained", drift_trained), ("drift_init", drift_init)):
+        if np.ndim(d) != 2 or np.shape(d)[1] < 4:
+            raise ValueError(f"{name} must have shape (n, L) with L >= 4 (a plateau needs a third transition "
+                             f"beyond l >= 1's top two), got shape {np.shape(d)}")
     a = metrics.plateau_level(np.asarray(drift_trained, dtype=np.float64)[:, 1:])
     b = metrics.plateau_level(np.asarray(drift_init, dtype=np.float64)[:, 1:])
     if np.any(b <= 0):

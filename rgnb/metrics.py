@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from scipy.stats import rankdata
 
-from rgnb.stats import Interval, bootstrap_ci
+from rgnb.stats import Interval, mean_ci
 from rgnb.validate import check_float, check_int
 
 STREAM_MODES = ("position", "pooled", "stacked")
@@ -331,23 +331,23 @@ def collapse_ratio(profile: Any, reduce: str = "last") -> np.ndarray | float:
 # --------------------------------------------------------------------------------------------- #
 # Confidence intervals over seeds
 # --------------------------------------------------------------------------------------------- #
-def seed_ci(values: Any, seed: int = 0, n_boot: int = 4000) -> Interval:
-    """Bootstrap 95% CI of the mean over seeds, values (n_seeds,) -> Interval (``rgnb.stats``).
+def seed_ci(values: Any) -> Interval:
+    """Mean over seeds with a Student-t 95% CI, values (n_seeds,) -> Interval (``rgnb.stats.mean_ci``).
 
     Non-finite values (e.g. a Spearman rho of a constant profile) are rejected.
     """
     v = _to_numpy(values, "values")
     if v.ndim != 1 or v.size < 2:
         raise ValueError(f"values must have shape (n_seeds,) with n_seeds >= 2, got shape {v.shape}")
-    return bootstrap_ci(v, n_boot=n_boot, seed=seed)
+    return mean_ci(v)
 
 
-def seed_band(values: Any, seed: int = 0, n_boot: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and bootstrap 95% band over seeds, values (n_seeds, K) -> three arrays (K,)."""
+def seed_band(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student-t 95% band over seeds, values (n_seeds, K) -> three arrays (K,)."""
     v = _to_numpy(values, "values")
     if v.ndim != 2 or v.shape[0] < 2:
         raise ValueError(f"values must have shape (n_seeds, K) with n_seeds >= 2, got shape {v.shape}")
-    cis = [bootstrap_ci(v[:, k], n_boot=n_boot, seed=seed) for k in range(v.shape[1])]
+    cis = [mean_ci(v[:, k]) for k in range(v.shape[1])]
     return (np.array([c.estimate for c in cis]), np.array([c.low for c in cis]), np.array([c.high for c in cis]))
 
 
@@ -423,6 +423,11 @@ def masked_dimension_profile(h: Any, mask: Any, min_rows: int = 8) -> dict[str, 
         X = masked_rows(h, m, t)  # (L+1, n_t, d)
         for view, Y in (("raw", X), ("ln", layer_norm_rows(X))):
             s = singular_values(Y)
+            # Rows identical up to round-off (e.g. h^0 on masked rows: every row is the mask embedding
+            # plus the same position embedding) have no spread: dimension 0, not a round-off spectrum.
+            spread = (s**2).sum(-1)
+            scale = (Y**2).sum((-1, -2))
+            s = np.where((spread <= 1e-10 * np.where(scale > 0, scale, 1.0))[:, None], 0.0, s)
             out[f"erank_{view}"] += erank_from_singular(s)
             out[f"pr_{view}"] += pr_from_singular(s)
             out[f"pc90_{view}"] += pcs_for_variance(s)

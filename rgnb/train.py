@@ -178,7 +178,7 @@ class SweepConfig:
         check_float("weight_decay", self.weight_decay, 0.0, 10.0)
         check_float("beta1", self.beta1, 0.0, 0.999999)
         check_float("beta2", self.beta2, 0.0, 0.999999)
-        check_int("data_chunk", self.data_chunk, 1, self.steps)
+        check_int("data_chunk", self.data_chunk, 1, 100_000)
         check_int("log_every", self.log_every, 1, self.steps)
         if self.steps % self.log_every:
             raise ValueError(f"log_every must divide steps = {self.steps}, got {self.log_every}")
@@ -201,20 +201,37 @@ class SweepConfig:
 
 #: The reference profile's chains: correlation lengths of the grid (the paper's xi ~ 1 and ~ 7 and
 #: points between), shared by the potts and ring families.
-REFERENCE_XIS = (0.5, 1.0, 3.0, 7.0)
+REFERENCE_XIS = (1.0, 3.0, 7.0)
 ISOLATED_MASK = chains.MaskSpec(rate=0.15, span=1)
 
 
 def _reference(kind: str, xis=REFERENCE_XIS, mask: chains.MaskSpec = chains.DEFAULT_MASK) -> SweepConfig:
-    # Tuning (training chapter, "How the training was tuned"): potts V = 8, T = 16, width 32, batch 64,
-    # lr 1e-2 reached 0.009 nats at xi = 7 after 3000 steps and was still falling; REFERENCE_STEPS is the
-    # step count at which every tuning model at xi = 7 (potts and ring, depth 8) passed the gate.
+    # Tuning (recorded in TUNING and shown in the training chapter), judged on the gate only: V = 8,
+    # T = 16, width 32, depth 8, batch 64, lr 1e-2, 4 seeds per chain on a GPU. The worst excess at
+    # potts xi = 7 was 0.0113 / 0.0093 / 0.0074 nats after 3000 / 4000 / 6000 steps; 5000 steps is
+    # the compromise with the 2-core CPU budget. xi = 0.5 was dropped from the grid: there the context
+    # carries so little information (ln V - Bayes of a few millinats) that a recovered share >= 0.95
+    # needs an excess below the evaluation's resolution (ring xi = 0.5: share 0.10 at 0.005 nats excess).
     return SweepConfig(kind=kind, vocab_size=8, seq_len=16, xis=tuple(xis), depths=(8,), seeds=tuple(range(10)),
                        width=32, channel_mult=2, mask=mask, steps=REFERENCE_STEPS, batch_size=64, lr=1e-2,
                        warmup=REFERENCE_STEPS // 20, data_chunk=50, log_every=50, n_probe=512, n_eval=2000)
 
 
-REFERENCE_STEPS = 4000
+REFERENCE_STEPS = 5000
+#: The optimiser tuning behind REFERENCE_STEPS (GPU, depth 8, 4 seeds per chain; worst excess in nats /
+#: smallest recovered share / models passing the gate), judged on the convergence gate only.
+TUNING = (
+    ("3000 steps", "potts", {0.5: (0.0009, 0.945, "1/4"), 1.0: (0.0016, 0.988, "4/4"), 3.0: (0.0059, 0.992, "4/4"),
+                             7.0: (0.0113, 0.991, "3/4")}),
+    ("3000 steps", "ring", {0.5: (0.0049, 0.098, "0/4"), 1.0: (0.0016, 0.973, "4/4"), 3.0: (0.0031, 0.992, "4/4"),
+                            7.0: (0.0082, 0.990, "4/4")}),
+    ("4000 steps", "potts", {0.5: (0.0010, 0.938, "3/4"), 1.0: (0.0012, 0.991, "4/4"), 3.0: (0.0060, 0.992, "4/4"),
+                             7.0: (0.0093, 0.993, "4/4")}),
+    ("4000 steps", "ring", {0.5: (0.0028, 0.480, "2/4"), 1.0: (0.0010, 0.982, "4/4"), 3.0: (0.0027, 0.993, "4/4"),
+                            7.0: (0.0052, 0.994, "4/4")}),
+    ("6000 steps", "potts", {0.5: (0.0005, 0.971, "4/4"), 1.0: (0.0011, 0.992, "4/4"), 3.0: (0.0051, 0.993, "4/4"),
+                             7.0: (0.0074, 0.994, "4/4")}),
+)
 
 #: Sweeps per profile: family name -> SweepConfig. "shuffled" is the null control (same seeds,
 #: depths and budget as the chains it controls; its xi is a nominal label).
