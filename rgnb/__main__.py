@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-BENCHMARKS = {"train": "rgnb.train", "eft": "rgnb.eft", "rg": "rgnb.rg"}
+BENCHMARKS = {"train": "rgnb.train_bench", "eft": "rgnb.eft", "rg": "rgnb.rg"}
 
 
 def main(argv: list[str] | None = None) -> int:

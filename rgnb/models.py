@@ -17,6 +17,13 @@ Parameters are a plain ``dict[str, Tensor]`` whose every entry carries a leading
 run as one through batched matrix products (``torch.bmm``), never a Python loop over models.
 Models of different depth are different parameter dicts (depth groups).
 
+Computation layout (issue 12): the stream is held position-major, (M, T, N, d), so that the token
+MLP is one product per model over the T axis and the channel MLP one over d, with no transpose
+copies; the LayerNorm gain/shift before the channel MLP and the unembedding are folded into the
+weights that read them. :func:`forward` returns the usual (M, N, T, .) layout; the training step
+(``rgnb.step``) uses :func:`forward_tmajor` directly. Same function as the plain layout to float
+round-off (tested against the pre-issue-12 forward in ``tests/test_step.py``).
+
 Initialisation (our choice; the paper's is not public): embeddings ``N(0, 1)``; hidden weights
 ``N(0, 1/fan_in)``; output weights of each sublayer ``N(0, 1/fan_in) / sqrt(2L)`` (GPT-2 style, so
 the stream's variance stays O(1) with depth); biases 0; LayerNorm gains 1; unembedding
@@ -139,9 +146,78 @@ def depth_of(params: dict[str, torch.Tensor]) -> int:
 
 
 def _layer_norm(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """LayerNorm over the last axis of ``h`` (M, N, T, d) with per-model gain/shift (M, d)."""
-    y = F.layer_norm(h, h.shape[-1:], eps=LN_EPS)
-    return y * w[:, None, None, :] + b[:, None, None, :]
+    """LayerNorm over the last axis of ``h`` (M, ..., d) with per-model gain/shift (M, d), one fused affine pass."""
+    shape = (w.shape[0],) + (1,) * (h.ndim - 2) + (w.shape[-1],)
+    return torch.addcmul(b.reshape(shape), F.layer_norm(h, h.shape[-1:], eps=LN_EPS), w.reshape(shape))
+
+
+def _normalise(h: torch.Tensor) -> torch.Tensor:
+    """LayerNorm over the last axis without gain/shift (those are folded into the next product)."""
+    return F.layer_norm(h, h.shape[-1:], eps=LN_EPS)
+
+
+def _folded(w_ln: torch.Tensor, b_ln: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor):
+    """Fold a LayerNorm gain/shift (M, d) into the product that reads it: ``(y w + b) W + c = y (w W) + (b W + c)``.
+
+    ``weight`` (M, d, H), ``bias`` (M, H); returns the folded (M, d, H) weight and (M, 1, H) bias.
+    """
+    return w_ln[:, :, None] * weight, torch.baddbmm(bias[:, None, :], b_ln[:, None, :], weight)
+
+
+def _run(params: dict[str, torch.Tensor], tokens_tm: torch.Tensor, keep_streams: bool):
+    """The forward pass in the position-major layout the step computes in.
+
+    ``tokens_tm`` (M, T, N) int64 (position-major: ``tokens.transpose(1, 2)``). The stream is kept as
+    (M, T, N, d), so that token mixing is one product per model over the T axis,
+    ``W1^T (T -> Ht) @ y (T, N d)``, and channel mixing one product over d, ``y (T N, d) @ W1``,
+    neither with a transpose copy. LayerNorm gains/shifts of the channel MLP and the unembedding
+    are folded into their weights. Returns logits (M, T, N, V) and, with ``keep_streams``, the
+    list of streams h^0..h^L, each (M, T, N, d) (else None).
+    """
+    emb = params["tok_emb"]
+    M, vocab_in, d = emb.shape
+    L = depth_of(params)
+    T, N = tokens_tm.shape[1], tokens_tm.shape[2]
+    onehot = F.one_hot(tokens_tm.reshape(M, T * N), vocab_in).to(emb.dtype)  # gather as a product: cheap backward
+    h = torch.bmm(onehot, emb).reshape(M, T, N, d) + params["pos_emb"][:, :, None, :]  # (M, T, N, d)
+    streams = [h]
+    for l in range(L):
+        # token mixing: across positions (the T axis), shared over channels and sequences
+        y = _layer_norm(h, params["ln1_w"][:, l], params["ln1_b"][:, l]).reshape(M, T, N * d)
+        z = F.gelu(torch.baddbmm(params["tok_b1"][:, l, :, None], params["tok_w1"][:, l].transpose(1, 2), y))
+        z = torch.baddbmm(params["tok_b2"][:, l, :, None], params["tok_w2"][:, l].transpose(1, 2), z)
+        h = h + z.reshape(M, T, N, d)
+        # channel MLP: per position
+        w1, b1 = _folded(params["ln2_w"][:, l], params["ln2_b"][:, l], params["ch_w1"][:, l], params["ch_b1"][:, l])
+        z = F.gelu(torch.baddbmm(b1, _normalise(h).reshape(M, T * N, d), w1))
+        z = torch.baddbmm(params["ch_b2"][:, l, None, :], z, params["ch_w2"][:, l])
+        h = h + z.reshape(M, T, N, d)
+        if keep_streams:
+            streams.append(h)
+    w_out, b_out = _folded(params["lnf_w"], params["lnf_b"], params["out_w"], params["out_b"])
+    logits = torch.baddbmm(b_out, _normalise(h).reshape(M, T * N, d), w_out).reshape(M, T, N, -1)
+    return logits, (streams if keep_streams else None)
+
+
+def forward_tmajor(params: dict[str, torch.Tensor], tokens_tm: torch.Tensor, return_streams: bool = False):
+    """The forward pass in the position-major layout the step computes in.
+
+    ``tokens_tm`` (M, T, N) int64 (position-major: ``tokens.transpose(1, 2)``). Returns logits
+    (M, T, N, V), and with ``return_streams`` also the streams (M, L + 1, T, N, d). See :func:`_run`.
+    """
+    logits, streams = _run(params, tokens_tm, return_streams)
+    return (logits, torch.stack(streams, dim=1)) if return_streams else logits
+
+
+def _check_tokens(params: dict[str, torch.Tensor], tokens: torch.Tensor) -> torch.Tensor:
+    """``tokens`` as (M, N, T) (a shared (N, T) batch expanded over the models), or a ValueError."""
+    M = params["tok_emb"].shape[0]
+    T = params["pos_emb"].shape[1]
+    if tokens.ndim == 2:
+        tokens = tokens.unsqueeze(0).expand(M, -1, -1)
+    if tokens.ndim != 3 or tokens.shape[0] != M or tokens.shape[2] != T:
+        raise ValueError(f"tokens must have shape (N, {T}) or ({M}, N, {T}), got {tuple(tokens.shape)}")
+    return tokens
 
 
 def forward(params: dict[str, torch.Tensor], tokens: torch.Tensor, return_streams: bool = False):
@@ -150,37 +226,13 @@ def forward(params: dict[str, torch.Tensor], tokens: torch.Tensor, return_stream
     ``tokens``: (M, N, T) int64 (one batch per model) or (N, T) (the same batch for every model),
     ids in ``0..V``. Returns logits (M, N, T, V) float32; with ``return_streams=True`` returns
     ``(logits, streams)`` with ``streams`` (M, L + 1, N, T, d), ``streams[:, l] = h^l``.
+    Computed in the position-major layout (:func:`_run`) and transposed back.
     """
-    emb = params["tok_emb"]
-    M, vocab_in, d = emb.shape
-    L = depth_of(params)
-    T = params["pos_emb"].shape[1]
-    if tokens.ndim == 2:
-        tokens = tokens.unsqueeze(0).expand(M, -1, -1)
-    if tokens.ndim != 3 or tokens.shape[0] != M or tokens.shape[2] != T:
-        raise ValueError(f"tokens must have shape (N, {T}) or ({M}, N, {T}), got {tuple(tokens.shape)}")
-    N = tokens.shape[1]
-    onehot = F.one_hot(tokens.reshape(M, N * T), vocab_in).to(emb.dtype)  # gather as a product: cheap backward
-    h = torch.bmm(onehot, emb).reshape(M, N, T, d) + params["pos_emb"][:, None]  # (M, N, T, d)
-    streams = [h] if return_streams else None
-    for l in range(L):
-        # token mixing: across positions, shared over channels
-        y = _layer_norm(h, params["ln1_w"][:, l], params["ln1_b"][:, l])
-        y = y.transpose(2, 3).reshape(M, N * d, T)
-        z = F.gelu(torch.baddbmm(params["tok_b1"][:, l, None, :], y, params["tok_w1"][:, l]))
-        z = torch.baddbmm(params["tok_b2"][:, l, None, :], z, params["tok_w2"][:, l])
-        h = h + z.reshape(M, N, d, T).transpose(2, 3)
-        # channel MLP: per position
-        y = _layer_norm(h, params["ln2_w"][:, l], params["ln2_b"][:, l]).reshape(M, N * T, d)
-        z = F.gelu(torch.baddbmm(params["ch_b1"][:, l, None, :], y, params["ch_w1"][:, l]))
-        z = torch.baddbmm(params["ch_b2"][:, l, None, :], z, params["ch_w2"][:, l])
-        h = h + z.reshape(M, N, T, d)
-        if return_streams:
-            streams.append(h)
-    y = _layer_norm(h, params["lnf_w"], params["lnf_b"]).reshape(M, N * T, d)
-    logits = torch.baddbmm(params["out_b"][:, None, :], y, params["out_w"]).reshape(M, N, T, -1)
+    tokens = _check_tokens(params, tokens)
+    logits, streams = _run(params, tokens.transpose(1, 2), return_streams)
+    logits = logits.transpose(1, 2).contiguous()
     if return_streams:
-        return logits, torch.stack(streams, dim=1)
+        return logits, torch.stack([h.transpose(1, 2) for h in streams], dim=1)
     return logits
 
 

@@ -35,7 +35,6 @@ import hashlib
 import inspect
 import json
 import math
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -48,9 +47,12 @@ from tqdm import tqdm
 import rgnb
 from rgnb import cache as _cache
 from rgnb import chains, models
+from rgnb import step as _step
 from rgnb.profiles import resolve_device, resolve_profile, sizes_for
 from rgnb.provenance import REPO_ROOT, environment
 from rgnb.stats import Interval, mean_ci
+from rgnb.step import StepOptions, train_step
+from rgnb.step import make_optimizer as _optimizer
 from rgnb.validate import check_choice, check_float, check_int, check_seed
 
 #: Bumped by hand when the meaning of stored results changes without a source change.
@@ -332,14 +334,6 @@ class _DataStream:
         return self.tokens[k], self.masks[k]
 
 
-def _optimizer(params: dict[str, torch.Tensor], config: SweepConfig) -> torch.optim.Optimizer:
-    decay = [p for k, p in params.items() if k in ("tok_w1", "tok_w2", "ch_w1", "ch_w2", "out_w")]
-    rest = [p for k, p in params.items() if k not in ("tok_w1", "tok_w2", "ch_w1", "ch_w2", "out_w")]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                              {"params": rest, "weight_decay": 0.0}],
-                             lr=config.lr, betas=(config.beta1, config.beta2), foreach=True)
-
-
 def _as_stream_dtype(x: torch.Tensor, config: SweepConfig) -> np.ndarray:
     return x.detach().to("cpu", torch.float32).numpy().astype(config.stream_dtype)
 
@@ -347,17 +341,6 @@ def _as_stream_dtype(x: torch.Tensor, config: SweepConfig) -> np.ndarray:
 # --------------------------------------------------------------------------------------------- #
 # Training
 # --------------------------------------------------------------------------------------------- #
-def train_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inputs: torch.Tensor,
-               targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """One AdamW step of M models on their own batches (each (M, B, T)); returns the per-model loss (M,)."""
-    loss_sum, count = models.masked_losses(models.forward(params, inputs), targets, mask)
-    per_model = loss_sum / count
-    opt.zero_grad(set_to_none=True)
-    per_model.sum().backward()
-    opt.step()
-    return per_model.detach()
-
-
 def train_sweep(config: SweepConfig, device: torch.device, progress: bool = True) -> tuple[dict, dict]:
     """Train every model of ``config``; return (arrays, meta) ready for ``rgnb.cache.store``.
 
@@ -377,6 +360,9 @@ def train_sweep(config: SweepConfig, device: torch.device, progress: bool = True
         pidx = torch.tensor([pair_index[(members[i]["xi"], members[i]["seed"])] for i in idx], device=device)
         groups.append((L, idx, params, _optimizer(params, config), pidx))
 
+    # float32 eager everywhere (fused AdamW on CUDA): the convergence gate was tuned in float32, and bf16
+    # autocast's ~3 significant digits are of the order of the gate's 0.01 nats.
+    options = StepOptions(fused_adamw=torch.device(device).type == "cuda")
     arrays: dict[str, np.ndarray] = {}
     data = _DataStream(config, device)
     loss_per_step = torch.zeros(config.steps, len(members), device=device)
@@ -389,7 +375,7 @@ def train_sweep(config: SweepConfig, device: torch.device, progress: bool = True
         for _, idx, params, opt, pidx in groups:
             for g in opt.param_groups:
                 g["lr"] = config.lr * factor
-            loss_per_step[step, idx] = train_step(params, opt, inputs[pidx], tokens[pidx], mask[pidx])
+            loss_per_step[step, idx] = train_step(params, opt, inputs[pidx], tokens[pidx], mask[pidx], options)
         if progress and (step + 1) % config.log_every == 0:
             bar.set_postfix(loss=f"{loss_per_step[step].mean().item():.3f}")
     bar.close()
@@ -454,10 +440,10 @@ def _evaluate_chain(config, xi, device, groups, members, final, floor, low, high
 def code_hash() -> str:
     """Hash of the source of the code that determines trained weights (not of reporting helpers or docs).
 
-    Covers the whole of ``rgnb.models`` and the functions of ``rgnb.train`` and ``rgnb.chains`` that
+    Covers the whole of ``rgnb.models`` and ``rgnb.step`` and the functions of ``rgnb.train`` and ``rgnb.chains`` that
     draw data and train, so editing a chapter helper does not invalidate cached or shipped sweeps.
     """
-    objects = (models, SweepConfig, chain_matrix, _stable_seed, data_seed, lr_factor, fixed_set, _DataStream,
+    objects = (models, _step, SweepConfig, chain_matrix, _stable_seed, data_seed, lr_factor, fixed_set, _DataStream,
                _optimizer, train_step, train_sweep,
                chains.spectrum, chains.make_chain, chains._ring_tau, chains.stationary, chains.sample_chain,
                chains.MaskSpec, chains.sample_mask, chains.apply_mask)
@@ -861,100 +847,6 @@ def train_main(argv: list[str] | None = None) -> int:
 
 
 
-# --------------------------------------------------------------------------------------------- #
-# Benchmark: one batched ensemble vs a one-model-at-a-time loop, same total work
-# --------------------------------------------------------------------------------------------- #
-def _bench_batches(config: SweepConfig, n_models: int, steps: int, device: torch.device):
-    gen = torch.Generator(device=device).manual_seed(0)
-    P = chains.make_chain(config.kind, config.vocab_size, 4.0)
-    n = n_models * steps * config.batch_size
-    tokens = chains.sample_chain(P, n, config.seq_len, generator=gen, device=device)
-    mask = chains.sample_mask(n, config.seq_len, config.mask, generator=gen, device=device)
-    inputs = chains.apply_mask(tokens, mask, config.vocab_size)
-    shape = (steps, n_models, config.batch_size, config.seq_len)
-    return inputs.view(shape), tokens.view(shape), mask.view(shape)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def benchmark(config: SweepConfig, n_models: int, depth: int, steps: int, repeats: int,
-              device: torch.device) -> dict[str, Any]:
-    """Seconds for ``n_models`` x ``steps`` training steps, batched and looped (medians over ``repeats``).
-
-    Both paths run the same :func:`train_step` on the same pre-drawn batches (data sampling, shared
-    by both, is not timed) from the same initial weights.
-    """
-    mcfg = config.model_config(depth)
-    inputs, tokens, mask = _bench_batches(config, n_models, steps, device)
-
-    def batched() -> None:
-        params = models.init_params(mcfg, range(n_models), device)
-        for p in params.values():
-            p.requires_grad_(True)
-        opt = _optimizer(params, config)
-        for k in range(steps):
-            train_step(params, opt, inputs[k], tokens[k], mask[k])
-
-    def looped() -> None:
-        for m in range(n_models):
-            params = models.init_params(mcfg, [m], device)
-            for p in params.values():
-                p.requires_grad_(True)
-            opt = _optimizer(params, config)
-            for k in range(steps):
-                train_step(params, opt, inputs[k, m:m + 1], tokens[k, m:m + 1], mask[k, m:m + 1])
-
-    times: dict[str, list[float]] = {"batched": [], "loop": []}
-    batched(), looped()  # warm-up
-    for _ in range(repeats):
-        for name, fn in (("batched", batched), ("loop", looped)):
-            _sync(device)
-            t0 = time.perf_counter()
-            fn()
-            _sync(device)
-            times[name].append(time.perf_counter() - t0)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    flops = 3.0 * mcfg.flops_per_sequence() * config.batch_size * n_models * steps  # forward + backward
-    return {"seconds": med, "model_steps_per_s": {k: n_models * steps / v for k, v in med.items()},
-            "tflops": {k: flops / v / 1e12 for k, v in med.items()}, "ratio": med["loop"] / med["batched"],
-            "device": str(device)}
-
-
-def benchmark_main(argv: list[str]) -> int:
-    """``python -m rgnb bench train [--profile smoke] [--models 15] [--depth 4] [--steps 20] [--repeats 3]``."""
-    parser = argparse.ArgumentParser(prog="python -m rgnb bench train",
-                                     description="batched ensemble vs one-model-at-a-time loop, same work")
-    parser.add_argument("--profile", default="smoke", choices=["smoke", "reference", "full", "auto"])
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--models", type=int, default=None, help="models (default: as many as the sweep trains)")
-    parser.add_argument("--depth", type=int, default=None, help="depth (default: the sweep's deepest)")
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's)")
-    args = parser.parse_args(argv)
-    if args.threads is not None:
-        check_int("threads", args.threads, 1)
-        torch.set_num_threads(args.threads)  # this process only: the benchmark's own CLI setting
-    config = sweep_for(args.profile)
-    device = resolve_device(args.device)
-    n_models = args.models or len(config.members())
-    depth = args.depth or max(config.depths)
-    check_int("models", n_models, 1)
-    check_int("steps", args.steps, 1)
-    check_int("repeats", args.repeats, 1)
-    out = benchmark(config, n_models, depth, args.steps, args.repeats, device)
-    print(f"[bench train] profile {args.profile}, device {device} ({environment(device)['device_name']}), "
-          f"{n_models} models of depth {depth}, width {config.width}, batch {config.batch_size}, "
-          f"{args.steps} steps, median of {args.repeats}, {torch.get_num_threads()} threads")
-    for name in ("loop", "batched"):
-        print(f"  {name:8s}: {out['seconds'][name]:8.3f} s  {out['model_steps_per_s'][name]:9.1f} model-steps/s"
-              + (f"  {out['tflops'][name]:.3f} TFLOP/s" if device.type == "cuda" else
-                 f"  {out['tflops'][name] * 1e3:.1f} GFLOP/s"))
-    print(f"  speed-up (loop time / batched time): {out['ratio']:.2f}x")
-    return 0
 
 
 

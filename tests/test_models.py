@@ -93,3 +93,27 @@ def test_bad_tokens_shape():
     params = models.init_params(CFG, [0])
     with pytest.raises(ValueError, match="tokens"):
         models.forward(params, torch.zeros(2, CFG.seq_len + 1, dtype=torch.int64))
+
+
+def test_position_major_forward_is_the_same_model():
+    """forward_tmajor on (M, T, N) tokens is forward with positions and sequences swapped, exactly."""
+    params = models.init_params(CFG, [0, 4])
+    toks = _tokens(n=5, M=2)
+    logits, streams = models.forward(params, toks, return_streams=True)
+    logits_tm, streams_tm = models.forward_tmajor(params, toks.transpose(1, 2), return_streams=True)
+    assert logits_tm.shape == (2, CFG.seq_len, 5, CFG.vocab_size)
+    assert torch.equal(logits_tm.transpose(1, 2), logits)
+    assert torch.equal(streams_tm.transpose(2, 3), streams)
+    assert logits.is_contiguous() and streams.is_contiguous()
+
+
+def test_folded_layernorm_affine_is_the_product_of_the_affine_output():
+    gen = torch.Generator().manual_seed(3)
+    M, n, d, H = 2, 7, 5, 6
+    y, w, b = torch.randn(M, n, d, generator=gen), torch.randn(M, d, generator=gen), torch.randn(M, d, generator=gen)
+    W, c = torch.randn(M, d, H, generator=gen), torch.randn(M, H, generator=gen)
+    w_f, b_f = models._folded(w, b, W, c)
+    want = torch.bmm(y * w[:, None] + b[:, None], W) + c[:, None]
+    torch.testing.assert_close(torch.baddbmm(b_f, y, w_f), want, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(models._layer_norm(y, w, b),
+                               torch.nn.functional.layer_norm(y, (d,), eps=models.LN_EPS) * w[:, None] + b[:, None])

@@ -1,0 +1,272 @@
+"""Training benchmark: the batched step against a one-model loop and against the matmul roofline.
+
+``python -m rgnb bench train`` prints, in one run on one device:
+
+- achieved GFLOP/s (TFLOP/s on a GPU) of the batched ensemble step and of the one-model-at-a-time
+  loop doing the same work, and their ratio (the batched speed-up);
+- the same machine's matmul rate for the model's own token- and channel-MLP product shapes,
+  timed in isolation (``torch.bmm``, forward + the two backward products), and for a large square
+  matmul;
+- the efficiency: (time the model's MLP products need at their isolated rate, forward + backward)
+  / (measured batched step time), i.e. the share of a step that is irreducible matrix work;
+- with ``--profile full`` (or ``--project``): the projected training wall time of the profile's sweep.
+
+FLOPs count 2 per multiply-add of the matrix products (``ModelConfig.flops_per_sequence``), times 3
+for forward + backward. Data sampling is drawn beforehand and not timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from rgnb import chains, models
+from rgnb.profiles import resolve_device
+from rgnb.provenance import device_name
+from rgnb.step import StepOptions, make_optimizer, train_step
+from rgnb.validate import check_choice, check_int
+
+#: Nominal dense bf16 tensor-core peaks (FLOP/s) of GPUs the book may run on (vendor data sheets, SXM).
+BF16_PEAK = {"H100": 989.4e12, "H200": 989.4e12, "A100": 312e12}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _median_seconds(fn: Callable[[], Any], repeats: int, device: torch.device, inner: int = 1) -> float:
+    """Median over ``repeats`` of the time of ``inner`` calls of ``fn``, per call (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        _sync(device)
+        times.append((time.perf_counter() - t0) / inner)
+    return statistics.median(times)
+
+
+def mlp_product_shapes(mcfg: models.ModelConfig, n_models: int, batch: int) -> list[tuple[int, int, int, int]]:
+    """The (M, m, k, n) forward products ``(m x k) @ (k x n)`` of one block in the position-major layout.
+
+    Token MLP: ``W1^T (Ht x T) @ y (T x B d)`` and ``W2^T (T x Ht) @ z (Ht x B d)``; channel MLP:
+    ``y (T B x d) @ W1 (d x Hc)`` and ``z (T B x Hc) @ W2 (Hc x d)``.
+    """
+    T, d, Ht, Hc = mcfg.seq_len, mcfg.width, mcfg.token_hidden, mcfg.channel_hidden
+    return [(n_models, Ht, T, batch * d), (n_models, T, Ht, batch * d),
+            (n_models, T * batch, d, Hc), (n_models, T * batch, Hc, d)]
+
+
+def isolated_mlp_seconds(mcfg: models.ModelConfig, n_models: int, batch: int, device: torch.device,
+                         dtype: torch.dtype = torch.float32, repeats: int = 5) -> tuple[float, float]:
+    """Seconds of the MLP products of one training step (all blocks), forward + backward, in isolation.
+
+    Each forward product ``C = A B`` is timed with its two backward products ``dA = dC B^T`` and
+    ``dB = A^T dC`` (transposes as strided views, as autograd passes them). Returns (seconds, FLOPs).
+    """
+    gen = torch.Generator(device=device).manual_seed(0)
+    total, flops = 0.0, 0.0
+    for M, m, k, n in mlp_product_shapes(mcfg, n_models, batch):
+        a = torch.randn(M, m, k, generator=gen, device=device, dtype=dtype)
+        b = torch.randn(M, k, n, generator=gen, device=device, dtype=dtype)
+        g = torch.randn(M, m, n, generator=gen, device=device, dtype=dtype)
+
+        def products() -> None:
+            torch.bmm(a, b)
+            torch.bmm(g, b.transpose(1, 2))
+            torch.bmm(a.transpose(1, 2), g)
+
+        total += _median_seconds(products, repeats, device, inner=20 if device.type == "cuda" else 1)
+        flops += 3 * 2.0 * M * m * k * n
+    return total * mcfg.depth, flops * mcfg.depth
+
+
+def square_matmul_rate(device: torch.device, dtype: torch.dtype = torch.float32, size: int | None = None,
+                       repeats: int = 5) -> tuple[int, float]:
+    """FLOP/s of a large square matmul (``size`` default 2048 on the CPU, 8192 on a GPU). Returns (size, rate)."""
+    size = size or (8192 if device.type == "cuda" else 2048)
+    gen = torch.Generator(device=device).manual_seed(0)
+    a = torch.randn(size, size, generator=gen, device=device, dtype=dtype)
+    b = torch.randn(size, size, generator=gen, device=device, dtype=dtype)
+    sec = _median_seconds(lambda: a @ b, repeats, device, inner=10 if device.type == "cuda" else 1)
+    return size, 2.0 * size ** 3 / sec
+
+
+def _bench_batches(config, n_models: int, steps: int, device: torch.device):
+    """Pre-drawn masked batches, each (steps, n_models, batch, T): inputs, targets, mask."""
+    gen = torch.Generator(device=device).manual_seed(0)
+    P = chains.make_chain(config.kind, config.vocab_size, 4.0)
+    n = n_models * steps * config.batch_size
+    tokens = chains.sample_chain(P, n, config.seq_len, generator=gen, device=device)
+    mask = chains.sample_mask(n, config.seq_len, config.mask, generator=gen, device=device)
+    inputs = chains.apply_mask(tokens, mask, config.vocab_size)
+    shape = (steps, n_models, config.batch_size, config.seq_len)
+    return inputs.view(shape), tokens.view(shape), mask.view(shape)
+
+
+def _fresh(mcfg, seeds, config, device, options: StepOptions):
+    params = models.init_params(mcfg, list(seeds), device)
+    for p in params.values():
+        p.requires_grad_(True)
+    return params, make_optimizer(params, config, fused=options.fused_adamw)
+
+
+def step_seconds(config, n_models: int, depth: int, steps: int, repeats: int, device: torch.device,
+                 options: StepOptions, loop: bool = True) -> dict[str, float]:
+    """Median seconds per training step of ``n_models`` models: batched, and (``loop``) one model at a time.
+
+    Both run :func:`rgnb.step.train_step` on the same pre-drawn batches from the same initial weights;
+    a first pass (compilation, allocator warm-up) is not timed.
+    """
+    mcfg = config.model_config(depth)
+    inputs, targets, mask = _bench_batches(config, n_models, steps, device)
+    out: dict[str, float] = {}
+
+    params, opt = _fresh(mcfg, range(n_models), config, device, options)
+
+    def batched() -> None:
+        for k in range(steps):
+            train_step(params, opt, inputs[k], targets[k], mask[k], options)
+
+    out["batched"] = _median_seconds(batched, repeats, device) / steps
+    if loop:
+        singles = [_fresh(mcfg, [m], config, device, options) for m in range(n_models)]
+
+        def looped() -> None:
+            for m, (p, o) in enumerate(singles):
+                for k in range(steps):
+                    train_step(p, o, inputs[k, m:m + 1], targets[k, m:m + 1], mask[k, m:m + 1], options)
+
+        out["loop"] = _median_seconds(looped, repeats, device) / steps
+    return out
+
+
+def benchmark(config, n_models: int, depth: int, steps: int, repeats: int, device: torch.device,
+              options: StepOptions | None = None, loop: bool = True) -> dict[str, Any]:
+    """Every number the bench prints (see the module docstring), as a dict."""
+    options = StepOptions.for_device(device) if options is None else options
+    mcfg = config.model_config(depth)
+    sec = step_seconds(config, n_models, depth, steps, repeats, device, options, loop=loop)
+    step_flops = 3.0 * mcfg.flops_per_sequence() * config.batch_size * n_models
+    mm_dtype = torch.bfloat16 if options.autocast == "bfloat16" else torch.float32
+    iso_s, iso_flops = isolated_mlp_seconds(mcfg, n_models, config.batch_size, device, mm_dtype)
+    size, square = square_matmul_rate(device, mm_dtype)
+    out = {"device": str(device), "device_name": device_name(device), "n_models": n_models,
+           "depth": depth, "width": config.width, "seq_len": config.seq_len, "batch": config.batch_size,
+           "threads": torch.get_num_threads(), "options": dataclasses.asdict(options),
+           "step_seconds": sec, "step_flops": step_flops,
+           "flops_per_s": {k: step_flops / v for k, v in sec.items()},
+           "mlp_isolated_seconds": iso_s, "mlp_isolated_flops_per_s": iso_flops / iso_s,
+           "square_matmul": {"size": size, "dtype": str(mm_dtype), "flops_per_s": square},
+           "efficiency": iso_s / sec["batched"],
+           "of_square_matmul": step_flops / sec["batched"] / square}
+    if loop:
+        out["speedup"] = sec["loop"] / sec["batched"]
+    peak = next((v for k, v in BF16_PEAK.items() if k in out["device_name"]), None)
+    if device.type == "cuda" and peak is not None:
+        out["of_bf16_peak"] = out["flops_per_s"]["batched"] / peak
+    return out
+
+
+def project_sweep(config, depth: int, step_s: float) -> dict[str, Any]:
+    """Projected training wall time of ``config``'s sweep from one measured depth group's step time.
+
+    Every depth group has ``len(xis) * len(seeds)`` models; a group's step time is scaled from the
+    measured one by its depth (the blocks dominate a step). Excludes evaluation and stream recording.
+    """
+    per_group = {L: step_s * L / depth for L in config.depths}
+    return {"per_step_s": per_group, "steps": config.steps,
+            "seconds": config.steps * sum(per_group.values())}
+
+
+def _rate(x: float, gpu: bool) -> str:
+    return f"{x / 1e12:.2f} TFLOP/s" if gpu else f"{x / 1e9:.1f} GFLOP/s"
+
+
+def report(out: dict[str, Any]) -> str:
+    """The bench's printout."""
+    gpu = out["device"].startswith("cuda")
+    lines = [f"[bench train] device {out['device']} ({out['device_name']}), {out['threads']} threads; "
+             f"{out['n_models']} models of depth {out['depth']}, width {out['width']}, T {out['seq_len']}, "
+             f"batch {out['batch']}; options {out['options']}"]
+    for name, s in out["step_seconds"].items():
+        lines.append(f"  {name:8s} step: {s * 1e3:9.2f} ms  {_rate(out['flops_per_s'][name], gpu)}")
+    sq = out["square_matmul"]
+    lines.append(f"  MLP products alone (bmm, fwd+bwd): {out['mlp_isolated_seconds'] * 1e3:.2f} ms per step "
+                 f"at {_rate(out['mlp_isolated_flops_per_s'], gpu)}")
+    lines.append(f"  square matmul {sq['size']}^2 {sq['dtype']}: {_rate(sq['flops_per_s'], gpu)}")
+    lines.append(f"  efficiency (isolated MLP products / step): {100 * out['efficiency']:.1f} %")
+    lines.append(f"  step rate / square-matmul rate: {100 * out['of_square_matmul']:.1f} %")
+    if "speedup" in out:
+        lines.append(f"  batched speed-up over the one-model loop: {out['speedup']:.2f}x")
+    if "of_bf16_peak" in out:
+        lines.append(f"  of the nominal bf16 peak: {100 * out['of_bf16_peak']:.1f} %")
+    if "projection" in out:
+        p = out["projection"]
+        lines.append(f"  projected training time of the sweep ({p['steps']} steps, depths "
+                     f"{sorted(p['per_step_s'])}): {p['seconds'] / 60:.1f} min")
+    return "\n".join(lines)
+
+
+def benchmark_main(argv: list[str]) -> int:
+    """``python -m rgnb bench train [--profile smoke] [--models N] [--depth L] [--steps 10] [--repeats 3] ...``."""
+    from rgnb.train import sweep_for
+
+    parser = argparse.ArgumentParser(prog="python -m rgnb bench train", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="smoke", choices=["smoke", "reference", "full", "auto"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--models", type=int, default=None, help="models (default: one depth group of the sweep)")
+    parser.add_argument("--depth", type=int, default=None, help="depth (default: the sweep's deepest)")
+    parser.add_argument("--width", type=int, default=None, help="override the sweep's width")
+    parser.add_argument("--seq-len", type=int, default=None, help="override the sweep's T")
+    parser.add_argument("--batch", type=int, default=None, help="override the sweep's batch size")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: rgnb.step.choose_threads)")
+    parser.add_argument("--no-loop", action="store_true", help="skip the one-model loop")
+    parser.add_argument("--project", action="store_true", help="project the sweep's wall time (on with full)")
+    parser.add_argument("--autocast", default=None, choices=["none", "bfloat16", "float16"])
+    parser.add_argument("--compile", default=None, choices=["on", "off"])
+    parser.add_argument("--cuda-graphs", default=None, choices=["on", "off"])
+    parser.add_argument("--json", default=None, help="also write every number to this JSON file")
+    args = parser.parse_args(argv)
+    from rgnb.step import choose_threads
+
+    torch.set_num_threads(check_int("threads", args.threads, 1) if args.threads is not None else choose_threads())
+    config = sweep_for(args.profile)
+    overrides = {k: v for k, v in (("width", args.width), ("seq_len", args.seq_len), ("batch_size", args.batch))
+                 if v is not None}
+    if overrides:
+        config = dataclasses.replace(config, **overrides)
+    device = resolve_device(args.device)
+    options = StepOptions.for_device(device)
+    if args.autocast is not None:
+        options = dataclasses.replace(options, autocast=None if args.autocast == "none" else args.autocast)
+    if args.compile is not None:
+        options = dataclasses.replace(options, compile=args.compile == "on",
+                                      cuda_graphs=options.cuda_graphs and args.compile == "on")
+    if args.cuda_graphs is not None:
+        options = dataclasses.replace(options, cuda_graphs=args.cuda_graphs == "on")
+    options = StepOptions(**dataclasses.asdict(options))  # re-validate the combination
+    n_models = check_int("models", args.models, 1) if args.models is not None else len(config.xis) * len(config.seeds)
+    depth = check_int("depth", args.depth, 1) if args.depth is not None else max(config.depths)
+    check_int("steps", args.steps, 1)
+    check_int("repeats", args.repeats, 1)
+    check_choice("profile", args.profile, ["smoke", "reference", "full", "auto"])
+    out = benchmark(config, n_models, depth, args.steps, args.repeats, device, options, loop=not args.no_loop)
+    if args.project or args.profile == "full":
+        out["projection"] = project_sweep(config, depth, out["step_seconds"]["batched"])
+    print(report(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1, sort_keys=True, default=str) + "\n")
+    return 0
