@@ -256,6 +256,8 @@ def test_task_relevant_dimension_recovers_a_known_rank():
         losses = metrics.probe_losses(X[:1500], y[:1500], X[1500:], y[1500:], V)
         assert losses.shape == (V,) and losses[0] > losses[k] + 0.1
         assert metrics.dimension_from_losses(losses, 0.01) == k
+        # a tolerance wider than the whole gain from the context: the prior suffices
+        assert metrics.task_relevant_dimension(X[:1500], y[:1500], X[1500:], y[1500:], V, tol=5.0)[0] == 0
     # labels independent of X: the prior is within tolerance, dimension 0
     y = rng.integers(0, V, n)
     assert metrics.task_relevant_dimension(X[:1500], y[:1500], X[1500:], y[1500:], V, tol=0.01)[0] == 0
