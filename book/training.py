@@ -72,6 +72,12 @@ Markdown("| sweep | chains $\\xi$ | depths | width | seeds | masking | steps x b
                      f"{c.steps} x {c.batch_size} | lr {c.lr:g}, warm-up {c.warmup}, cosine to {c.min_lr_frac:g} lr |"
                      for fam, c in sweeps.items()))
 
+# %% tags=["remove-input"]
+Markdown(f"{sum(len(c.members()) for c in sweeps.values())} networks in all. Trained from scratch on a 2-core CPU "
+         f"(one single-threaded process per core) they would take about **{train.cpu_training_estimate_h(run.profile):.1f} h**, "
+         f"estimated from the measured {train.CPU_MS_PER_MODEL_STEP_DEPTH8:g} ms of CPU time per step of one depth-8 "
+         "network (`rgnb.train.cpu_training_estimate_h`).")
+
 # %% [markdown]
 # **How the optimiser was tuned** (judged on the gate only, never on a finding). Depth 8, width 32,
 # batch 64, lr $10^{-2}$, four seeds per chain on a GPU; worst excess loss (nats) / smallest

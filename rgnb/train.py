@@ -257,6 +257,21 @@ SWEEPS: dict[str, dict[str, SweepConfig]] = {
 PAPER_FAMILY = "potts"
 
 
+#: Measured CPU time of one training step of one depth-8 model (width 32, T = 16, batch 64, float32, 1
+#: torch thread) on the shared 2-core machine under load (10 models x 60 steps, process CPU time; the
+#: issue's quiet-machine figure is 13 ms per depth-4 model, 26 ms at depth 8). Scales with depth.
+CPU_MS_PER_MODEL_STEP_DEPTH8 = 32.9
+
+
+def cpu_training_estimate_h(profile: str = "reference", cores: int = 2) -> float:
+    """Estimated wall time (hours) to train every sweep of ``profile`` from scratch on ``cores`` CPU cores,
+    one single-threaded process per core, from :data:`CPU_MS_PER_MODEL_STEP_DEPTH8` (linear in depth)."""
+    cores = check_int("cores", cores, 1, 1024)
+    ms = sum(len(c.members()) / len(c.depths) * sum(L / 8 for L in c.depths) * c.steps * CPU_MS_PER_MODEL_STEP_DEPTH8
+             * (c.batch_size / 64) for c in sweeps_for(profile).values())
+    return ms / 1000 / 3600 / cores
+
+
 def sweeps_for(profile: str) -> dict[str, SweepConfig]:
     """The sweeps of a profile (``smoke``, ``reference``, ``full`` or ``auto``): family -> config."""
     from rgnb.profiles import PROFILES
