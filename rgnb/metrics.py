@@ -452,7 +452,7 @@ def masked_drift_profile(h: Any, mask: Any, min_rows: int = 8) -> np.ndarray:
 
 
 def _fit_probe(X: torch.Tensor, y: torch.Tensor, n_classes: int, rank: int | None, init=None,
-               l2: float = 1e-4, iters: int = 60):
+               l2: float = 1e-3, iters: int = 60):
     """Multinomial logistic regression on X (n, d) -> logits X A B + b (rank ``rank``; full if None), float64."""
     d = X.shape[1]
     if rank is None:

@@ -216,7 +216,7 @@ def _reference(kind: str, xis=REFERENCE_XIS, mask: chains.MaskSpec = chains.DEFA
     # needs an excess below the evaluation's resolution (ring xi = 0.5: share 0.10 at 0.005 nats excess).
     return SweepConfig(kind=kind, vocab_size=8, seq_len=16, xis=tuple(xis), depths=(8,), seeds=tuple(range(10)),
                        width=32, channel_mult=2, mask=mask, steps=REFERENCE_STEPS, batch_size=64, lr=1e-2,
-                       warmup=REFERENCE_STEPS // 20, data_chunk=50, log_every=50, n_probe=512, n_eval=2000)
+                       warmup=REFERENCE_STEPS // 20, data_chunk=50, log_every=50, n_probe=1024, n_eval=2000)
 
 
 REFERENCE_STEPS = 5000
