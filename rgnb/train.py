@@ -455,10 +455,12 @@ def _evaluate_chain(config, xi, device, groups, members, final, floor, low, high
 def code_hash() -> str:
     """Hash of the source of the code that determines trained weights (not of reporting helpers or docs).
 
-    Covers the whole of ``rgnb.models`` and ``rgnb.step`` and the functions of ``rgnb.train`` and ``rgnb.chains`` that
+    Covers the whole of ``rgnb.models``, the float32 path of ``rgnb.step`` (``StepOptions``,
+    ``per_model_loss``, ``train_step``, ``make_optimizer``) and the functions of ``rgnb.train`` and ``rgnb.chains`` that
     draw data and train, so editing a chapter helper does not invalidate cached or shipped sweeps.
     """
-    objects = (models, _step, SweepConfig, chain_matrix, _stable_seed, data_seed, lr_factor, fixed_set, _DataStream,
+    objects = (models, _step.StepOptions, _step.per_model_loss, _step.train_step, _step.make_optimizer,
+               SweepConfig, chain_matrix, _stable_seed, data_seed, lr_factor, fixed_set, _DataStream,
                _optimizer, train_step, train_sweep,
                chains.spectrum, chains.make_chain, chains._ring_tau, chains.stationary, chains.sample_chain,
                chains.MaskSpec, chains.sample_mask, chains.apply_mask)
