@@ -145,19 +145,6 @@ def _loss_fn(options: StepOptions):
     return _COMPILED[key]
 
 
-def _compiled_or_eager(options: StepOptions, params, inputs, targets, mask) -> torch.Tensor:
-    """The per-model loss through the compiled function; on a compilation error, warn once and go eager."""
-    key = (options.autocast, options.cuda_graphs)
-    if options.compile and _COMPILED.get(key) is not per_model_loss:
-        try:
-            return _loss_fn(options)(params, inputs, targets, mask, options.autocast)
-        except Exception as exc:  # noqa: BLE001 - any compiler failure; eager below re-raises real errors
-            warnings.warn(f"torch.compile of the training step failed ({type(exc).__name__}: {exc}); "
-                          "running eager", RuntimeWarning, stacklevel=3)
-            _COMPILED[key] = per_model_loss
-    return per_model_loss(params, inputs, targets, mask, options.autocast)
-
-
 def train_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inputs: torch.Tensor,
                targets: torch.Tensor, mask: torch.Tensor, options: StepOptions | None = None) -> torch.Tensor:
     """One AdamW step of M models on their own batches (each (M, B, T)); returns the per-model loss (M,).
@@ -166,8 +153,21 @@ def train_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inpu
     """
     if options is None:
         options = StepOptions.for_device(params["tok_emb"].device)
-    per_model = _compiled_or_eager(options, params, inputs, targets, mask)
-    opt.zero_grad(set_to_none=True)
-    per_model.sum().backward()
+    key = (options.autocast, options.cuda_graphs)
+    per_model = None
+    if options.compile and _COMPILED.get(key) is not per_model_loss:
+        try:  # the backward is compiled on its first call: both inside the guard
+            per_model = _loss_fn(options)(params, inputs, targets, mask, options.autocast)
+            opt.zero_grad(set_to_none=True)
+            per_model.sum().backward()
+        except Exception as exc:  # noqa: BLE001 - any compiler failure; the eager rerun re-raises real errors
+            warnings.warn(f"torch.compile of the training step failed ({type(exc).__name__}: {exc}); "
+                          "running eager", RuntimeWarning, stacklevel=2)
+            _COMPILED[key] = per_model_loss
+            per_model = None
+    if per_model is None:
+        per_model = per_model_loss(params, inputs, targets, mask, options.autocast)
+        opt.zero_grad(set_to_none=True)
+        per_model.sum().backward()
     opt.step()
     return per_model.detach().clone() if options.cuda_graphs else per_model.detach()

@@ -63,12 +63,13 @@ def test_cli_runs(capsys, monkeypatch, tmp_path):
     before = torch.get_num_threads()
     try:
         assert main(["bench", "train", "--models", "2", "--steps", "1", "--repeats", "1", "--threads", "1",
-                     "--project", "--no-loop", "--json", str(tmp_path / "b.json")]) == 0
+                     "--project", "--no-loop", "--json", str(tmp_path / "b.json"), "--clock", "cpu"]) == 0
     finally:
         torch.set_num_threads(before)
     text = capsys.readouterr().out
     assert "projected training time" in text and "loop" not in text.split("\n")[1]
     saved = json.loads((tmp_path / "b.json").read_text())
-    assert saved["n_models"] == 2 and saved["projection"]["steps"] == TINY.steps
+    assert saved["n_models"] == 2 and saved["projection"]["steps"] == TINY.steps and saved["clock"] == "cpu"
+    assert train_bench._clock is train_bench.CLOCKS["wall"]
     with pytest.raises(ValueError, match="threads"):
         main(["bench", "train", "--threads", "0"])
