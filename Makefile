@@ -1,6 +1,9 @@
 # Two commands do everything on a fresh machine (python3 >= 3.10 and make are all they need):
-#   make book   -> set up .venv, execute every chapter (PROFILE=auto|smoke|full), build _build/html
+#   make book   -> set up .venv, execute every chapter (PROFILE=auto|smoke|full), build _build/html, check it
 #   make test   -> set up .venv, unit tests, then pytest --nbval on the stored chapter notebooks
+# Where a profile writes: reference -> book/ + book/_run/ (the stored book); full -> book/full/ +
+# book/_run/full/; smoke -> _build/runs/smoke/ (never book/). A failing or killed chapter leaves the
+# stored notebooks byte-identical.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= auto
@@ -8,7 +11,7 @@ PROFILE ?= auto
 TORCH_PIP_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with book/nbval-sanitize.cfg
 
-.PHONY: book execute build test unit nbval bench clean
+.PHONY: book execute build check-site test unit nbval bench mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,7 +20,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $@
 
-book: execute build
+# Sequential on purpose: execute, then build, then check what was built (even under make -j).
+book: $(VENV)/.installed
+	$(MAKE) execute
+	$(MAKE) build
+	$(MAKE) check-site
 
 execute: $(VENV)/.installed
 	$(PY) -m rgnb execute --profile $(PROFILE)
@@ -25,17 +32,27 @@ execute: $(VENV)/.installed
 build: $(VENV)/.installed
 	$(PY) -m rgnb build
 
-test: unit nbval
+check-site: $(VENV)/.installed
+	$(PY) -m rgnb check-site
+
+test: $(VENV)/.installed
+	$(MAKE) unit
+	$(MAKE) nbval
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest
 
+# book/conftest.py runs the kernels against a temp copy of book/_run and fails if a committed file changes.
 nbval: $(VENV)/.installed
 	$(PY) -m pytest $(NBVAL) book/
 
 bench: $(VENV)/.installed
 	$(PY) -m rgnb bench train
 	$(PY) -m rgnb bench eft
+
+# Mutation testing of the verdict-building code (tools/mutants/*.toml); slow: minutes per mutant.
+mutate: $(VENV)/.installed
+	$(PY) tools/mutate.py
 
 clean:
 	rm -rf _build

@@ -12,9 +12,12 @@
 # # Reproducibility
 #
 # What every chapter of this book ran with, how long it took, how to re-run it, and the verdict of
-# every claim the book makes, collected from the chapters' own computed tables.
+# every claim the book makes, read from the claims ledger the chapters wrote (`book/_run/`); no
+# verdict on this page is typed.
 
 # %% tags=["parameters"]
+# "auto": full on a GPU, else reference.
+# The banner below shows what they resolved to.
 profile = "auto"
 device = "auto"
 seed = 0
@@ -27,7 +30,10 @@ run
 # %% tags=["remove-cell"]
 from IPython.display import Markdown
 
-from rgnb import claims, provenance
+from rgnb import claims, provenance, site
+
+ledgers, ledger_notes = site.load_ledgers()
+stored = sorted(ledgers, key=["smoke", "reference", "full"].index)
 
 # %% [markdown]
 # ## Environment and hardware
@@ -50,26 +56,41 @@ Markdown(provenance.run_report_markdown())
 # %% [markdown]
 # ## How to re-run
 #
+# From a clone of the repository (its address is the `repository: url:` setting of `_config.yml`,
+# also behind the repository button at the top of every page), on a machine with Python >= 3.10
+# and `make`:
+#
 # ```bash
-# git clone <this repository> && cd <it>
-# make book                 # creates .venv, installs the pinned environment, executes (profile auto), builds
-# make test                 # unit tests and pytest --nbval on the stored notebooks
-# make book PROFILE=full    # paper scale; on a GPU (CUDA is picked automatically; RGNB_DEVICE=cpu forces the CPU)
+# make book                # set up .venv (pinned), execute (profile auto), build
+# make test                # unit tests and pytest --nbval on the stored notebooks
+# make book PROFILE=full   # paper scale on a GPU (RGNB_DEVICE=cpu forces the CPU)
+# # one chapter, then every built page checked in headless Chromium
+# .venv/bin/python -m rgnb execute --profile reference --chapter kernel_eft
+# .venv/bin/python -m rgnb.site
 # ```
 #
 # `environment.yml` creates the same environment with conda. Trained networks are cached in
 # `.rgnb-cache/` (or `$RGNB_CACHE`) by a hash of their full configuration, so re-executing a
-# findings chapter does not retrain. A stored notebook executed at `full` can be validated at smoke
-# scale with `RGNB_PROFILE=smoke pytest --nbval book/<chapter>.ipynb` (the numbers then differ;
-# the verdict tables are compared as stored only at the profile they were stored with).
+# findings chapter does not retrain. `RGNB_PROFILE=smoke pytest --nbval book/<chapter>.ipynb`
+# validates a stored notebook at smoke scale (its numbers then differ from the stored ones). Each
+# chapter page opens with a box giving the exact command that re-executes it.
 #
 # ## Every claim in the book
 #
-# The verdicts below are read from the tables the chapters computed in this run; none is typed.
-# A claim marked *ours* tests a choice of this book rather than a statement of the papers.
+# One table per kind of claim and per stored profile run. For the paper claims, the last column
+# is the Holm-adjusted decision over the whole family of paper claims of that run (a raw
+# *reproduced* stands only when its adjusted one-sided p-value is below 0.025). Each chapter name
+# links to the row in its chapter, with the full statement, premise, null control and figure.
 
-# %% tags=["remove-input"]
-Markdown(claims.summary_markdown())
+# %% tags=["remove-input", "nbval-ignore-output"]
+parts = [f"*{n}*" for n in ledger_notes]
+for p in stored:
+    counts = ", ".join(f"{n} {v}" for v, n in claims.tally(ledgers[p]).items() if n)
+    parts.append(f"**Profile `{p}`: {len(ledgers[p])} rows ({counts}).** {site.profile_note(p)}")
+    for kind, title in (("paper", "Paper claims (P1-P3)"), ("ours", "The book's own claims"),
+                        ("sanity check", "Sanity checks")):
+        parts.append(f"**{title}.**\n\n{claims.ledger_markdown(ledgers[p], kind)}")
+Markdown("\n\n".join(parts) if parts else "*No claims recorded yet: execute the book (`make book`).*")
 
 # %% [markdown]
 # ## References

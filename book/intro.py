@@ -13,11 +13,14 @@
 #
 # This book reproduces, tests and extends three 2026 papers that read deep networks through the
 # renormalization group (RG). Every claim in it is a verdict computed by the code in the `rgnb`
-# package, shown with its figure and a confidence interval over seeds; where a finding does not
-# reproduce, the book says so and shows why. Only the papers' abstracts were public to us, so each
-# chapter separates what the authors state from the choices we made to test it.
+# package from a pre-stated test, shown with its figure, a 95 % confidence interval and a null
+# control; where a finding does not reproduce, the book says so and shows why. Only the papers'
+# abstracts were public to us, so each chapter separates what the authors state from the choices
+# we made to test it.
 
 # %% tags=["parameters"]
+# "auto": full on a GPU, else reference.
+# The banner below shows what they resolved to.
 profile = "auto"
 device = "auto"
 seed = 0
@@ -27,23 +30,41 @@ import rgnb
 run = rgnb.start_chapter("intro", profile=profile, device=device, seed=seed)
 run
 
+# %% tags=["remove-cell"]
+from IPython.display import Markdown
+
+from rgnb import claims, site
+
+ledgers, ledger_notes = site.load_ledgers()
+stored = sorted(ledgers, key=["smoke", "reference", "full"].index)
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+if stored:
+    lines = [f"**The stored results.** This book ships with the results of {' and '.join(f'`{p}`' for p in stored)}"
+             f" run(s). What a verdict at each profile does and does not show:", ""]
+    lines += [f"- {site.profile_note(p)}" for p in stored]
+else:
+    lines = ["**No stored results yet.** Execute the book (`make book`) to compute every verdict."]
+Markdown("\n\n".join(["\n".join(lines)] + [f"*{n}*" for n in ledger_notes]))
+
 # %% [markdown]
 # ## The three papers and what they claim
 #
-# **Rank collapse and RG structure of MLP residual networks** {cite}`rankcollapse2026`. A pure MLP
-# residual stack (no attention) trained on masked token prediction over synthetic Markov chains with
-# known spectra shows (i) an effective rank of the residual stream that decreases monotonically
-# with depth after training; (ii) a collapse that is *selective*: present for chains of correlation
-# length $\xi \approx 1$, absent for $\xi \approx 7$, measured per position so that mean pooling
-# cannot fake it; (iii) inter-layer kernel drift concentrated in one or two transitions, the rest of
-# the stack sitting near a fixed point.
+# **P1. Rank collapse and RG structure of MLP residual networks** {cite}`rankcollapse2026`. A pure
+# MLP residual stack (no attention) trained on masked token prediction over synthetic Markov chains
+# with known spectra shows (i) an effective rank of the residual stream that decreases
+# monotonically with depth after training; (ii) a collapse that is *selective*: present for chains
+# of correlation length $\xi \approx 1$, absent for $\xi \approx 7$, measured per position so that
+# mean pooling cannot fake it; (iii) inter-layer kernel drift concentrated in one or two
+# transitions, the rest of the stack sitting near a fixed point.
 #
-# **The exponential-family RG theorem** {cite}`gong2026expfam`, generalising the authors' 1D Ising
-# result {cite}`gong2022ising`. For input data from a class of exponential-family distributions,
-# when a fully connected network reaches its optimal parameters, the characteristic parameters of
-# its feature-layer output equal the fixed point of the input's parameters under a real-space RG.
+# **P2. The exponential-family RG theorem** {cite}`gong2026expfam`, generalising the authors' 1D
+# Ising result {cite}`gong2022ising`. For input data from a class of exponential-family
+# distributions, when a fully connected network reaches its optimal parameters, the characteristic
+# parameters of its feature-layer output equal the fixed point of the input's parameters under a
+# real-space RG.
 #
-# **The collective kernel EFT for pre-activation ResNets** {cite}`kerneleft2026`. The empirical
+# **P3. The collective kernel EFT for pre-activation ResNets** {cite}`kerneleft2026`. The empirical
 # kernel of a finite-width ResNet at initialisation obeys an exact stochastic recursion in depth.
 # Closing it on the kernel alone gives ODEs for the mean kernel, its covariance and the $1/n$ mean
 # correction; the authors report the first accurate at all depths, the second failing at finite
@@ -54,26 +75,86 @@ run
 # | chapter | question |
 # |---|---|
 # | [Chain spectra](chain_spectra) | Do our chains have the spectra we claim, and what is the best any predictor can do on the masked task? |
-# | Training | Do batched ensembles of MLP residual stacks reach that floor? |
-# | Findings (i)-(iii) | Rank collapse, selectivity by correlation length (with a phase diagram in $\xi$), kernel drift concentration. |
-# | Exponential-family RG | Exact RG maps checked by Monte Carlo; do trained feature layers land on the RG fixed point? |
-# | Kernel EFT | Exact sampler, the closure's ODEs against Monte Carlo, the validity window over depth and width, and a closure that carries the $\sigma$-kernel. |
-# | Reproducibility | Environment, hardware, wall times, and the verdict of every claim in the book. |
+# | [Training](training) | Do batched ensembles of MLP residual stacks reach that floor (the premise of every P1 verdict)? |
+# | [Finding (i)](rank_collapse) | Does the effective rank fall monotonically with depth after training (P1)? |
+# | [Finding (ii)](selectivity) | Is the collapse selective in the correlation length $\xi$, with a phase diagram in $\xi$ (P1)? |
+# | [Finding (iii)](kernel_drift) | Is the inter-layer kernel drift concentrated in one or two transitions (P1)? |
+# | [Exponential-family RG](expfam_rg) | Exact RG maps checked by Monte Carlo; do trained feature layers land on the RG fixed point (P2)? |
+# | [Kernel EFT](kernel_eft) | Exact sampler, the closure's ODEs against Monte Carlo, the validity window over depth and width, and a closure that carries the $\sigma$-kernel (P3). |
+# | [Reproducibility](appendix) | Environment, hardware, wall times, how to re-run, and the verdict of every claim in the book. |
 #
+# ## How a verdict is made
+#
+# Each claim is declared in `rgnb` before any run, with its statistic, a threshold and direction,
+# a premise (for trained networks: every model passes the convergence gate at the exact Bayes
+# floor), a null control (the same statistic on networks or data where the effect must be absent)
+# and an interval method. The verdict is computed, never typed:
+#
+# | verdict | when |
+# |---|---|
+# | **reproduced** | premise met; the whole 95 % CI is on the claim's side of the threshold, and every null control's CI is wholly on the other side |
+# | **vacuous test** | the CI passes, but so does a null control: the test cannot tell the effect from its absence |
+# | **inconclusive** | the CI straddles the threshold (or passes while a null straddles it) |
+# | **not reproduced** | premise met; the whole CI is on the failing side |
+# | **premise not met** | the premise failed (e.g. networks did not converge): no verdict on the claim is drawn |
+#
+# The paper claims form one family: beside the raw verdict, the appendix gives the Holm-adjusted
+# decision over all of them. *Sanity checks* test the book's own machinery against closed forms;
+# *ours* marks claims this book adds.
+#
+# ## The verdicts
+#
+# Every claim of the three papers, with its verdict at each profile whose run is stored with the
+# book; each claim links to its row, with its figure and interval, in its chapter.
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+Markdown(claims.dashboard_markdown({p: ledgers[p] for p in stored}))
+
+# %% [markdown]
+# The book's own claims (choices we made and test, and findings we add), at the stored profile(s):
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+Markdown("\n\n".join(f"**At `{p}`.**\n\n" + claims.ledger_markdown(ledgers[p], "ours") for p in stored)
+         or "*No run stored.*")
+
+# %% [markdown]
+# Sanity checks: the machinery against closed forms and exact identities. A failing sanity check
+# would invalidate the verdicts that rest on it.
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+Markdown("\n\n".join(f"**At `{p}`.**\n\n" + claims.ledger_markdown(ledgers[p], "sanity check") for p in stored)
+         or "*No run stored.*")
+
+# %% [markdown]
 # ## How the book is made, and how to re-run it
 #
 # Each chapter is a [jupytext](https://jupytext.readthedocs.io) source (`book/<chapter>.py`) paired
-# with the `.ipynb` that holds its last reference execution. The notebooks hold narrative, calls and
-# plots; every number comes from `rgnb`, whose unit tests check it against closed forms, exact
-# identities and Monte Carlo within stated errors. Each chapter starts with a `parameters` cell
-# (`profile`, `device`, `seed`) and a banner stating the profile, device, versions and git revision
-# it ran with. Two profiles exist: `smoke` runs the whole book on a 2-core CPU in minutes, `full` is
-# the paper-scale run for a GPU; `auto` picks `full` when CUDA is present.
+# with the `.ipynb` that holds its last reference execution; both can be downloaded from the
+# download menu at the top of every page. The notebooks hold narrative, calls and plots; every
+# number comes from `rgnb`, whose unit tests check it against closed forms, exact identities and
+# Monte Carlo within stated errors. Each chapter starts with a `parameters` cell (`profile`,
+# `device`, `seed`) and a banner stating the profile, device, versions and git revision it ran
+# with, and a box with the exact command that re-executes it.
+#
+# On a fresh machine with Python >= 3.10 and `make`, after cloning the repository:
 #
 # ```bash
-# make book                      # set up .venv, execute every chapter (profile auto), build _build/html
-# make test                      # unit tests, then pytest --nbval on the stored notebooks
-# make book PROFILE=full         # the paper-scale run (on a GPU)
-# .venv/bin/python -m rgnb execute --profile smoke --chapter chain_spectra   # one chapter
-# RGNB_PROFILE=smoke .venv/bin/pytest --nbval book/chain_spectra.ipynb      # validate one stored notebook
+# make book   # set up .venv, execute every chapter (profile auto), build _build/html
+# make test   # unit tests, then pytest --nbval on the stored notebooks
+# ```
+#
+# Three profiles exist. `smoke` runs the whole book on a 2-core CPU in minutes (CI; not a test of
+# the papers; its outputs go to `_build/runs/smoke/`, never over the stored book); `reference` is
+# the stored book, re-executable on a laptop CPU; `full` is the papers' scale, for a GPU (outputs in
+# `book/full/` and `book/_run/full/`). `auto` picks `full` where CUDA is present and `reference`
+# otherwise. More:
+#
+# ```bash
+# make book PROFILE=full      # the paper-scale run (on a GPU)
+# # one chapter; then the HTML from the stored notebooks; then the claims ledger as text
+# .venv/bin/python -m rgnb execute --profile reference --chapter rank_collapse
+# .venv/bin/python -m rgnb build
+# .venv/bin/python -m rgnb claims
+# # validate one stored notebook at smoke scale
+# RGNB_PROFILE=smoke .venv/bin/pytest --nbval book/chain_spectra.ipynb
 # ```

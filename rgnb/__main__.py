@@ -1,23 +1,53 @@
-"""Command line: ``python -m rgnb {execute,build,check-site,bench} ...``."""
+"""Command line: ``python -m rgnb {execute,build,check-site,chapters,bench} ...``.
+
+Arguments are validated before anything runs: an unknown option, a bad ``--device``, a
+non-positive or unbounded ``--timeout`` or an unknown chapter exits with status 2 and a message,
+without touching any notebook.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
-BENCHMARKS = {"train": "rgnb.train_bench", "eft": "rgnb.eft", "rg": "rgnb.rg"}
+#: Benchmarks: module holding ``benchmark_main(argv)``, and whether it takes options (one that takes
+#: none refuses any argument here, since it would silently ignore it).
+BENCHMARKS = {"train": ("rgnb.train", True), "eft": ("rgnb.eft", True), "rg": ("rgnb.rg", False)}
+#: Where a benchmark moves to a module of its own, that module wins.
+MOVED = {"train": "rgnb.train_bench"}
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m rgnb", description=__doc__)
+def _benchmark_module(name: str) -> str:
+    import importlib.util
+
+    moved = MOVED.get(name)
+    if moved and importlib.util.find_spec(moved) is not None:
+        return moved
+    return BENCHMARKS[name][0]
+
+
+def _timeout(text: str) -> float:
+    from rgnb.execute import MAX_TIMEOUT_S
+    from rgnb.validate import check_float
+
+    try:
+        return check_float("--timeout", float(text), 0.0, MAX_TIMEOUT_S, low_open=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rgnb", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     ex = sub.add_parser("execute", help="execute chapters through papermill and write the run report")
     ex.add_argument("--profile", default="auto", choices=["smoke", "reference", "full", "auto"])
     ex.add_argument("--chapter", action="append", help="chapter name (repeatable); default: all, in book order")
-    ex.add_argument("--device", default=None, help="force a device for every chapter (cpu, cuda, auto)")
-    ex.add_argument("--timeout", type=float, default=None, help="per-chapter wall-clock limit in seconds")
+    ex.add_argument("--device", default=None, help="force a device for every chapter (cpu, cuda, cuda:N, auto)")
+    ex.add_argument("--timeout", type=_timeout, default=None,
+                    help="per-chapter wall-clock limit in seconds, in (0, 172800]")
+    ex.add_argument("--root", default=None, help=argparse.SUPPRESS)  # another checkout (tests)
     sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
     sub.add_parser("check-site", help="check every chapter page exists, has figures and shows no errors")
     sub.add_parser("chapters", help="list the chapters in book order")
@@ -26,13 +56,33 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     from rgnb import execute
 
+    if args.command == "bench":
+        takes_options = BENCHMARKS[args.name][1]
+        if args.args and not takes_options:
+            parser.error(f"bench {args.name} takes no arguments, got {args.args}")
+    if args.command == "execute":
+        try:
+            execute.validate_options(args.device, args.timeout)
+            names = execute.chapters(Path(args.root) / "_toc.yml" if args.root else execute.TOC)
+            unknown = sorted(set(args.chapter or []) - set(names))
+            if unknown:
+                raise ValueError(f"chapter must be one of {names}, got {unknown}")
+        except ValueError as exc:
+            parser.error(str(exc))
     execute.set_writable_dirs()
     if args.command == "execute":
-        return execute.execute(args.profile, args.chapter, args.device, args.timeout)
+        root = Path(args.root) if args.root else execute.REPO_ROOT
+        return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root)
     if args.command == "build":
         return execute.build()
     if args.command == "check-site":
@@ -47,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "chapters":
         print("\n".join(execute.chapters()))
         return 0
-    module = importlib.import_module(BENCHMARKS[args.name])
+    module = importlib.import_module(_benchmark_module(args.name))
     return int(module.benchmark_main(args.args) or 0)
 
 

@@ -7,19 +7,35 @@ final one and renamed into place, so a reader never sees a half-written entry; a
 corrupted entry (missing manifest, missing file, wrong size or checksum) is reported as a miss and
 removed, so the caller recomputes it.
 
+Concurrency: writers of one key serialise the final rename through an ``fcntl.flock`` on
+``<cache>/.<key>.lock``; a writer that finds a complete entry already in place discards its own
+copy and returns the existing one (it cleanly loses the race). Temporary directories are named
+``.<key>.tmp-<pid>-*``; ``store`` sweeps those whose writer is dead or that are older than
+``STALE_TEMP_S``, and removes its own on any exception or SIGTERM.
+
+Keys: :func:`config_key` hashes a configuration; :func:`source_hash` hashes the source code of
+the functions that compute an entry, so editing them changes the key (pass it as an ``extra``
+field: ``config_key(config, code=source_hash(measure, helper))``).
+
 Cache directory: ``RGNB_CACHE`` if set, else ``<repo>/.rgnb-cache``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
 import hashlib
+import inspect
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
+import time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -28,6 +44,8 @@ from rgnb.provenance import REPO_ROOT
 MANIFEST = "manifest.json"
 META = "meta.json"
 FORMAT_VERSION = 1
+#: A temporary entry directory older than this (seconds) is abandoned and swept.
+STALE_TEMP_S = 60 * 60
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -65,6 +83,29 @@ def config_key(config: Any, **extra: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
+def source_hash(*objects: Any) -> str:
+    """SHA-256 (hex) of the source code of functions, classes or modules, in the order given.
+
+    Key a cache by the source of every function that produces its content, so that editing any
+    of them is a miss: ``config_key(config, code=source_hash(measure_stream, fit))``. Raises
+    ``ValueError`` for an object without Python source (a builtin, a lambda typed at a prompt).
+    """
+    if not objects:
+        raise ValueError("source_hash needs at least one function, class or module")
+    h = hashlib.sha256()
+    for obj in objects:
+        try:
+            source = inspect.getsource(obj)
+        except (OSError, TypeError) as exc:
+            raise ValueError(f"objects must be functions, classes or modules with Python source, "
+                             f"got {obj!r}") from exc
+        name = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', getattr(obj, '__name__', ''))}"
+        for part in (name, source):
+            data = part.encode()
+            h.update(len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -78,40 +119,137 @@ def _check_name(name: str) -> None:
         raise ValueError(f"array name must be a plain relative name, got {name!r}")
 
 
+def _check_key(key: str) -> str:
+    if not isinstance(key, str) or not key or key.startswith(".") or "/" in key or "\\" in key or key in (".", ".."):
+        raise ValueError(f"key must be a plain file name (no '/', not starting with '.'), got {key!r}")
+    return key
+
+
+@contextlib.contextmanager
+def _locked(root: Path, key: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<root>/.<key>.lock`` (released when the process dies)."""
+    with open(root / f".{key}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_temp(cache_dir: str | os.PathLike | None = None, max_age_s: float = STALE_TEMP_S) -> list[Path]:
+    """Remove abandoned ``.<key>.tmp-<pid>-*`` directories (writer dead, or older than ``max_age_s``)."""
+    root = cache_root(cache_dir)
+    removed = []
+    now = time.time()
+    for path in root.glob(".*.tmp-*"):
+        pid_text = path.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
+        try:
+            dead = pid_text.isdigit() and not _pid_alive(int(pid_text))
+            old = now - _newest_mtime(path) > max_age_s
+        except FileNotFoundError:
+            continue
+        if dead or old:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _newest_mtime(path: Path) -> float:
+    """Latest modification time of a directory and everything in it (a writer refreshes it)."""
+    newest = path.lstat().st_mtime
+    for parent, _, names in os.walk(path):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                newest = max(newest, os.lstat(os.path.join(parent, name)).st_mtime)
+    return newest
+
+
+class _Terminated(BaseException):
+    pass
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While a store runs, SIGTERM (default action) raises so the temp directory is removed first."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield  # another handler (or none installable): it raises or the sweep cleans up later
+        return
+
+    def handler(signum, frame):
+        raise _Terminated(signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    except _Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise SystemExit(128 + signal.SIGTERM) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def store(key: str, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any],
-          cache_dir: str | os.PathLike | None = None) -> Path:
+          cache_dir: str | os.PathLike | None = None, overwrite: bool = False) -> Path:
     """Write an entry atomically and return its directory.
 
     ``arrays``: name -> array (a name may contain ``/`` for sub-folders); saved as ``<name>.npy``.
     ``meta``: JSON-serialisable record (config, versions, device, wall time, ...).
+    If a complete entry for ``key`` is already there (another writer won the race), it is kept and
+    returned unless ``overwrite``; an incomplete one is replaced. Safe under concurrent writers.
     """
+    key = _check_key(key)
     root = cache_root(cache_dir)
     final = root / key
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=root))
-    try:
-        files = {}
-        for name, arr in arrays.items():
-            _check_name(name)
-            path = tmp / f"{name}.npy"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            np.save(path, np.ascontiguousarray(arr), allow_pickle=False)
-            files[f"{name}.npy"] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-        (tmp / META).write_text(json.dumps(_jsonable(dict(meta)), indent=2, sort_keys=True) + "\n")
-        files[META] = {"bytes": (tmp / META).stat().st_size, "sha256": _sha256(tmp / META)}
-        (tmp / MANIFEST).write_text(json.dumps({"key": key, "format": FORMAT_VERSION, "files": files},
-                                               indent=2, sort_keys=True) + "\n")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    sweep_temp(root)
+    with _sigterm_raises():
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-{os.getpid()}-", dir=root))
+        try:
+            files = {}
+            for name, arr in arrays.items():
+                _check_name(name)
+                path = tmp / f"{name}.npy"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, np.ascontiguousarray(arr), allow_pickle=False)
+                files[f"{name}.npy"] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+            (tmp / META).write_text(json.dumps(_jsonable(dict(meta)), indent=2, sort_keys=True) + "\n")
+            files[META] = {"bytes": (tmp / META).stat().st_size, "sha256": _sha256(tmp / META)}
+            (tmp / MANIFEST).write_text(json.dumps({"key": key, "format": FORMAT_VERSION, "files": files},
+                                                   indent=2, sort_keys=True) + "\n")
+            with _locked(root, key):
+                if final.exists():
+                    if not overwrite and verify(key, root)[0]:
+                        shutil.rmtree(tmp, ignore_errors=True)  # lost the race to an identical entry
+                        return final
+                    trash = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-{os.getpid()}-old-", dir=root))
+                    os.replace(final, trash / "entry")
+                    shutil.rmtree(trash, ignore_errors=True)
+                os.replace(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return final
 
 
 def verify(key: str, cache_dir: str | os.PathLike | None = None) -> tuple[bool, str]:
     """Whether the entry ``key`` is complete and intact: ``(ok, reason)``."""
-    entry = cache_root(cache_dir) / key
+    entry = cache_root(cache_dir) / _check_key(key)
+    try:
+        return _verify(entry, key)
+    except OSError:  # removed or replaced while we read it
+        return False, "entry vanished while being read"
+
+
+def _verify(entry: Path, key: str) -> tuple[bool, str]:
     if not entry.is_dir():
         return False, "missing"
     try:
@@ -151,10 +289,18 @@ class Entry:
 
 def load(key: str, cache_dir: str | os.PathLike | None = None, remove_bad: bool = True) -> Entry | None:
     """The verified entry for ``key``, or ``None`` on a miss; a bad entry is removed (if asked)."""
-    ok, reason = verify(key, cache_dir)
-    entry = cache_root(cache_dir) / key
+    root = cache_root(cache_dir)
+    entry = root / _check_key(key)
+    ok, reason = verify(key, root)
     if not ok:
         if remove_bad and entry.exists():
-            shutil.rmtree(entry, ignore_errors=True)
+            with _locked(root, key):  # a writer may have just put a good entry in place: look again
+                if entry.exists() and not verify(key, root)[0]:
+                    trash = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-{os.getpid()}-bad-", dir=root))
+                    os.replace(entry, trash / "entry")
+                    shutil.rmtree(trash, ignore_errors=True)
         return None
-    return Entry(entry, json.loads((entry / META).read_text()))
+    try:
+        return Entry(entry, json.loads((entry / META).read_text()))
+    except (OSError, ValueError):
+        return None

@@ -27,32 +27,43 @@ import math
 import numpy as np
 import torch
 
+from rgnb.profiles import resolve_device
 from rgnb.stats import Interval
+from rgnb.validate import (check_choice, check_finite_array, check_float, check_int, check_seed,
+                           check_size)
 
 KINDS = ("potts", "ring")
 XI_RANGE = (0.3, 50.0)
+#: Largest vocabulary a chain may have; the binding bound is memory: ``make_chain`` builds four
+#: (V, V) float64 temporaries, refused above ``MAX_CHAIN_BYTES`` (about V = 5800). The (n, T, V)
+#: posteriors of :func:`bayes_posteriors` are bounded by ``rgnb.validate.MAX_BYTES``.
+MAX_VOCAB = 1 << 16
+MAX_CHAIN_BYTES = 1 << 30
+MAX_LENGTH = 1 << 20
+MAX_SEQUENCES = 1 << 26
 
 
 # --------------------------------------------------------------------------------------------- #
 # Chain families and their spectra
 # --------------------------------------------------------------------------------------------- #
-def _check_family(kind: str, vocab_size: int, xi: float) -> None:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if not isinstance(vocab_size, (int, np.integer)) or vocab_size < 2:
-        raise ValueError(f"vocab_size must be an integer >= 2, got {vocab_size!r}")
-    if kind == "ring" and vocab_size < 3:
-        raise ValueError(f"vocab_size must be >= 3 for kind='ring' (a ring needs 3 sites), got {vocab_size}")
-    if not (isinstance(xi, (int, float, np.floating)) and math.isfinite(xi)) or xi <= 0:
-        raise ValueError(f"xi must be a positive finite number in [{XI_RANGE[0]}, {XI_RANGE[1]}], got {xi!r}")
-    if not XI_RANGE[0] <= xi <= XI_RANGE[1]:
-        raise ValueError(f"xi must lie in [{XI_RANGE[0]}, {XI_RANGE[1]}] (correlation lengths this book "
-                         f"supports), got {xi}")
+def _check_family(kind: str, vocab_size: int, xi: float) -> tuple[str, int, float]:
+    kind = check_choice("kind", kind, KINDS)
+    vocab_size = check_int("vocab_size", vocab_size, 3 if kind == "ring" else 2, MAX_VOCAB)
+    check_size("vocab_size", 4 * vocab_size * vocab_size, 8, limit=MAX_CHAIN_BYTES)
+    xi = check_float("xi", xi, *XI_RANGE)
+    return kind, vocab_size, xi
 
 
 def _check_options(kind: str, options: dict) -> None:
     if options:
         raise ValueError(f"kind={kind!r} takes no options, got {sorted(options)}")
+
+
+def _device(device, generator: torch.Generator | None) -> torch.device:
+    """The device to sample on: ``device`` through ``resolve_device``, else the generator's, else the CPU."""
+    if device is not None:
+        return resolve_device(device)
+    return generator.device if generator is not None else torch.device("cpu")
 
 
 def _ring_tau(vocab_size: int, xi: float) -> float:
@@ -65,7 +76,7 @@ def spectrum(kind: str, vocab_size: int, xi: float, **options) -> np.ndarray:
     Ordered by Fourier mode for ``"ring"`` (``k = 0..V-1``) and as ``[1, lam, ..., lam]`` for
     ``"potts"``; ``lambda_0 = 1`` is the stationary mode in both.
     """
-    _check_family(kind, vocab_size, xi)
+    kind, vocab_size, xi = _check_family(kind, vocab_size, xi)
     _check_options(kind, options)
     if kind == "potts":
         out = np.full(vocab_size, math.exp(-1.0 / xi))
@@ -78,6 +89,7 @@ def spectrum(kind: str, vocab_size: int, xi: float, **options) -> np.ndarray:
 def make_chain(kind: str, vocab_size: int, xi: float, **options) -> np.ndarray:
     """Transition matrix ``P[a, b] = Pr(x_{t+1} = b | x_t = a)``, shape (V, V), float64, row-stochastic."""
     lam = spectrum(kind, vocab_size, xi, **options)
+    vocab_size = int(vocab_size)
     if kind == "potts":
         return lam[1] * np.eye(vocab_size) + (1.0 - lam[1]) / vocab_size
     # Symmetric circulant: P[a, b] = (1/V) sum_k lambda_k cos(2 pi k (a - b) / V).
@@ -98,10 +110,11 @@ def correlation_length(P: np.ndarray) -> float:
 
 
 def _check_transition(P: np.ndarray) -> np.ndarray:
-    P = np.asarray(P, dtype=np.float64)
-    if P.ndim != 2 or P.shape[0] != P.shape[1] or P.shape[0] < 2:
-        raise ValueError(f"P must be a square (V, V) matrix with V >= 2, got shape {P.shape}")
-    if (P < 0).any() or not np.allclose(P.sum(1), 1.0, atol=1e-10):
+    P = check_finite_array("P", P, ndim=2, low=0.0, high=1.0)
+    if P.shape[0] != P.shape[1] or not 2 <= P.shape[0] <= MAX_VOCAB:
+        raise ValueError(f"P must be a square (V, V) matrix with V in [2, {MAX_VOCAB}], got shape {P.shape}")
+    check_size("P", 4 * P.size, 8, limit=MAX_CHAIN_BYTES)
+    if not np.allclose(P.sum(1), 1.0, atol=1e-10):
         raise ValueError("P must be row-stochastic: nonnegative entries, rows summing to 1")
     return P
 
@@ -110,7 +123,9 @@ def stationary(P: np.ndarray) -> np.ndarray:
     """Stationary distribution ``pi`` with ``pi P = pi``, shape (V,), float64."""
     P = _check_transition(P)
     w, v = np.linalg.eig(P.T)
-    pi = np.real(v[:, np.argmin(np.abs(w - 1.0))])
+    if np.sum(np.abs(w - 1.0) < 1e-9) != 1:
+        raise ValueError("P must be irreducible (the eigenvalue 1 must be simple, so pi is unique)")
+    pi = np.real(v[:, np.argmin(np.abs(w - 1.0))])  # simple: unique up to scale, fixed by the sum
     return pi / pi.sum()
 
 
@@ -141,29 +156,82 @@ def onehot_correlation_exact(P: np.ndarray, lags: np.ndarray) -> np.ndarray:
                        for k in np.asarray(lags, dtype=int)])
 
 
-def slow_mode(P: np.ndarray) -> np.ndarray:
-    """A real right eigenvector ``f`` of ``P`` for ``|lambda_2|``, shape (V,), centred under ``pi``.
+#: Eigenvalues of the symmetrised ``P`` closer than this are one (degenerate) eigenvalue.
+DEGENERACY_TOLERANCE = 1e-9
 
-    For such an ``f``, ``Corr(f(x_t), f(x_{t+k})) = lambda_2^k`` exactly, which makes it the
-    observable to measure the correlation length with.
+
+@dataclasses.dataclass(frozen=True)
+class SlowEigenspace:
+    """The eigenspace of ``lambda_2`` (the eigenvalue of second-largest modulus) of a reversible chain.
+
+    ``kernel`` (V, V) float64 is ``K(a, b) = sum_i f_i(a) f_i(b)`` over any ``pi``-orthonormal basis
+    ``f_i`` of the eigenspace: it does not depend on the basis (and is computed without one).
+    ``eigenvalue`` is ``lambda_2`` and ``multiplicity`` the dimension ``d`` of the eigenspace.
+    """
+
+    kernel: np.ndarray
+    eigenvalue: float
+    multiplicity: int
+
+
+def slow_eigenspace(P: np.ndarray) -> SlowEigenspace:
+    """The ``lambda_2`` eigenspace of a reversible, irreducible ``P`` (V, V) as a basis-free kernel.
+
+    The spectral projector is the polynomial ``prod_mu (P - mu I) / (lambda_2 - mu)`` over the other
+    distinct eigenvalues ``mu`` (from ``eigvalsh`` of the symmetrised ``P``): no eigenvector enters,
+    so no arbitrary basis of a degenerate eigenspace (Potts: ``V - 1``, ring: 2) can change the
+    result. ``K = projector / pi`` (columnwise). Raises if ``P`` is not reversible or not irreducible.
     """
     P = _check_transition(P)
-    w, v = np.linalg.eig(P)
-    order = np.argsort(-np.abs(w))
-    f = np.real(v[:, order[1]])
+    V = P.shape[0]
     pi = stationary(P)
-    f = f - (pi * f).sum()
-    return f / np.sqrt((pi * f**2).sum())
+    flow = pi[:, None] * P
+    if not np.allclose(flow, flow.T, atol=1e-12):
+        raise ValueError("P must be reversible (pi_a P_ab = pi_b P_ba) for its slow eigenspace to be real")
+    root = np.sqrt(pi)
+    sym = root[:, None] * P / root[None, :]
+    w = np.sort(np.linalg.eigvalsh(0.5 * (sym + sym.T)))[::-1]
+    clusters: list[list[float]] = [[float(w[0])]]
+    for value in w[1:]:
+        if clusters[-1][-1] - value <= DEGENERACY_TOLERANCE:
+            clusters[-1].append(float(value))
+        else:
+            clusters.append([float(value)])
+    values = [float(np.mean(c)) for c in clusters]
+    if len(clusters[0]) > 1 or abs(values[0] - 1.0) > 1e-8:
+        raise ValueError("P must be irreducible (the eigenvalue 1 must be simple)")
+    # lambda_2: largest modulus after the stationary mode; on a tie +lam wins over -lam.
+    second = min(range(1, len(values)), key=lambda i: (-round(abs(values[i]), 12), -values[i]))
+    lam2 = values[second]
+    # Multiply the small-|mu| factors first and annihilate mu = 1 last (keeps round-off ~1e-12).
+    others = sorted((v for i, v in enumerate(values) if i != second), key=abs)
+    projector = np.eye(V)
+    for mu in others:
+        projector = (P - mu * np.eye(V)) @ projector / (lam2 - mu)
+    if np.abs(projector @ projector - projector).max() > 1e-8:
+        raise ValueError("the slow eigenspace of P is too ill-conditioned to project onto (eigenvalues too close)")
+    kernel = projector / pi[None, :]
+    kernel = 0.5 * (kernel + kernel.T)
+    return SlowEigenspace(kernel, lam2, len(clusters[second]))
+
+
+def slow_mode(P: np.ndarray) -> np.ndarray:
+    """A canonical real right eigenvector ``f`` of ``P`` for ``lambda_2``, shape (V,), centred under ``pi``.
+
+    ``f`` is the projection of the indicator of state 0 onto the ``lambda_2`` eigenspace,
+    ``K(:, 0) / sqrt(K(0, 0))`` (unit variance under ``pi``): it depends only on ``P``, never on the
+    basis an eigensolver returns for a degenerate eigenspace. For such an ``f``,
+    ``Corr(f(x_t), f(x_{t+k})) = lambda_2^k`` exactly. For measuring with lowest variance use
+    :func:`slow_mode_autocorrelation`, which averages over the whole eigenspace.
+    """
+    space = slow_eigenspace(P)
+    f = space.kernel[:, 0] / math.sqrt(space.kernel[0, 0])
+    return f - (stationary(P) * f).sum()
 
 
 # --------------------------------------------------------------------------------------------- #
 # Sampling and masking (vectorised over sequences, any torch device)
 # --------------------------------------------------------------------------------------------- #
-def _check_count(name: str, value: int, minimum: int = 1) -> None:
-    if not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-
-
 def sample_chain(P: np.ndarray, n_sequences: int, length: int, *, generator: torch.Generator | None = None,
                  device: torch.device | str | None = None) -> torch.Tensor:
     """Stationary sequences, shape (n_sequences, length), int64 on ``device``.
@@ -171,10 +239,10 @@ def sample_chain(P: np.ndarray, n_sequences: int, length: int, *, generator: tor
     The loop runs over time steps only; each step draws all sequences at once by inverse-CDF.
     """
     P = _check_transition(P)
-    _check_count("n_sequences", n_sequences)
-    _check_count("length", length)
-    device = torch.device(device) if device is not None else (generator.device if generator is not None
-                                                               else torch.device("cpu"))
+    n_sequences = check_int("n_sequences", n_sequences, 1, MAX_SEQUENCES)
+    length = check_int("length", length, 1, MAX_LENGTH)
+    check_size("n_sequences * length", n_sequences * length, 16)  # the uniforms and the tokens
+    device = _device(device, generator)
     cdf = torch.as_tensor(np.cumsum(P, axis=1), dtype=torch.float64, device=device)
     cdf[:, -1] = 1.0 + 1e-12
     pi_cdf = torch.as_tensor(np.cumsum(stationary(P)), dtype=torch.float64, device=device)
@@ -196,10 +264,9 @@ class MaskSpec:
     span: int = 4
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.rate, (int, float)) and 0.0 < self.rate < 1.0):
-            raise ValueError(f"mask_rate must lie in the open interval (0, 1), got {self.rate!r}")
-        if not isinstance(self.span, (int, np.integer)) or self.span < 1:
-            raise ValueError(f"span must be an integer >= 1, got {self.span!r}")
+        object.__setattr__(self, "rate", check_float("mask_rate", self.rate, 0.0, 1.0, low_open=True,
+                                                     high_open=True))
+        object.__setattr__(self, "span", check_int("span", self.span, 1, 4096))
 
     @property
     def start_probability(self) -> float:
@@ -228,10 +295,10 @@ def sample_mask(n_sequences: int, length: int, spec: MaskSpec = DEFAULT_MASK, *,
     """
     if not isinstance(spec, MaskSpec):
         raise ValueError(f"spec must be a MaskSpec, got {type(spec).__name__}")
-    _check_count("n_sequences", n_sequences)
-    _check_count("length", length)
-    device = torch.device(device) if device is not None else (generator.device if generator is not None
-                                                               else torch.device("cpu"))
+    n_sequences = check_int("n_sequences", n_sequences, 1, MAX_SEQUENCES)
+    length = check_int("length", length, 1, MAX_LENGTH)
+    check_size("n_sequences * length", n_sequences * (length + spec.span), 8)
+    device = _device(device, generator)
     span = spec.span
     u = torch.rand(n_sequences, length + span - 1, generator=generator, device=device)
     starts = (u < spec.start_probability).to(torch.float32)
@@ -276,6 +343,7 @@ def bayes_posteriors(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) ->
                          f"and {tuple(mask.shape)}")
     device = tokens.device
     V = P.shape[0]
+    check_size("n_sequences * length * vocab_size", tokens.numel() * V, 5 * 8)  # alpha, beta, ...
     Pt = torch.as_tensor(P, dtype=torch.float64, device=device)
     pi = torch.as_tensor(stationary(P), dtype=torch.float64, device=device)
     n, length = tokens.shape
@@ -308,8 +376,12 @@ def masked_token_losses(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor)
 
 def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, level: float = 0.95) -> Interval:
     """``sum(a) / sum(b)`` over i.i.d. sequences with a delta-method normal interval."""
-    a = np.asarray(numerators, dtype=np.float64)
-    b = np.asarray(denominators, dtype=np.float64)
+    a = check_finite_array("numerators", numerators, ndim=1)
+    b = check_finite_array("denominators", denominators, ndim=1)  # per-unit values may be negative
+    if a.shape != b.shape or a.size < 2 or b.sum() == 0:
+        raise ValueError(f"numerators and denominators must be equal-length arrays of >= 2 values with "
+                         f"a nonzero sum of denominators, got shapes {a.shape}, {b.shape}")
+    level = check_float("level", level, 0.0, 1.0, low_open=True, high_open=True)
     r = a.sum() / b.sum()
     se = np.sqrt(np.var(a - r * b, ddof=1) / a.size) / b.mean()
     z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.5 + level / 2)))
@@ -324,8 +396,10 @@ def bayes_masked_loss(P: np.ndarray, length: int, spec: MaskSpec = DEFAULT_MASK,
     Carlo average over ``n_sequences`` stationary sequences drawn with ``seed``.
     """
     P = _check_transition(P)
-    _check_count("length", length)
-    _check_count("n_sequences", n_sequences, minimum=2)
+    length = check_int("length", length, 2, MAX_LENGTH)  # length 1: no context, nothing to estimate
+    n_sequences = check_int("n_sequences", n_sequences, 2, MAX_SEQUENCES)
+    seed = check_seed("seed", seed)
+    device = resolve_device(device)
     gen = torch.Generator(device=device).manual_seed(seed)
     tokens = sample_chain(P, n_sequences, length, generator=gen, device=device)
     mask = sample_mask(n_sequences, length, spec, generator=gen, device=device)
@@ -342,6 +416,11 @@ def bayes_loss_by_distance(P: np.ndarray, length: int, spec: MaskSpec = DEFAULT_
     context supplies, ``ln V - loss``, for a uniform stationary law), each shape (D,).
     """
     P = _check_transition(P)
+    length = check_int("length", length, 2, MAX_LENGTH)
+    n_sequences = check_int("n_sequences", n_sequences, 1, MAX_SEQUENCES)
+    seed = check_seed("seed", seed)
+    if max_distance is not None:
+        max_distance = check_int("max_distance", max_distance, 1, length)
     gen = torch.Generator().manual_seed(seed)
     tokens = sample_chain(P, n_sequences, length, generator=gen)
     mask = sample_mask(n_sequences, length, spec, generator=gen)
@@ -369,8 +448,7 @@ def autocorrelation(tokens: torch.Tensor, observable: np.ndarray, max_lag: int,
     are used (no plug-in bias). Returns (estimate, standard error), each shape (max_lag + 1,).
     """
     n, length = tokens.shape
-    if not 0 <= max_lag < length:
-        raise ValueError(f"max_lag must lie in [0, T - 1] = [0, {length - 1}], got {max_lag}")
+    max_lag = check_int("max_lag", max_lag, 0, length - 1)
     f = torch.as_tensor(observable, dtype=torch.float64, device=tokens.device)[tokens] - mean
     per_seq = torch.stack([(f[:, : length - k] * f[:, k:]).mean(1) for k in range(max_lag + 1)], 1) / variance
     est = per_seq.mean(0).cpu().numpy()
@@ -384,8 +462,7 @@ def onehot_correlation(tokens: torch.Tensor, vocab_size: int, max_lag: int) -> t
     Returns (estimate, standard error over sequences), each shape (max_lag + 1,).
     """
     n, length = tokens.shape
-    if not 0 <= max_lag < length:
-        raise ValueError(f"max_lag must lie in [0, T - 1] = [0, {length - 1}], got {max_lag}")
+    max_lag = check_int("max_lag", max_lag, 0, length - 1)
     norm = 1.0 - 1.0 / vocab_size
     per_seq = torch.stack([(tokens[:, : length - k] == tokens[:, k:]).double().mean(1) for k in range(max_lag + 1)],
                           1)
@@ -406,13 +483,34 @@ def empirical_mutual_information(tokens: torch.Tensor, vocab_size: int, lags: np
     return np.asarray(out)
 
 
+def slow_mode_autocorrelation(tokens: torch.Tensor, P: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Autocorrelation of the whole ``lambda_2`` eigenspace at lags 0..max_lag, with standard errors.
+
+    ``C(k) = mean_t K(x_t, x_{t+k}) / d`` with ``K`` the eigenspace's kernel and ``d`` its dimension
+    (:func:`slow_eigenspace`): the average of ``Corr(f_i(x_t), f_i(x_{t+k}))`` over a
+    ``pi``-orthonormal basis ``f_i``, so it equals ``lambda_2^k`` exactly for a reversible chain and
+    depends on no choice of basis. ``tokens`` (n, T). Returns (estimate, standard error over
+    sequences), each shape (max_lag + 1,).
+    """
+    n, length = tokens.shape
+    max_lag = check_int("max_lag", max_lag, 0, length - 1)
+    space = slow_eigenspace(P)
+    V = space.kernel.shape[0]
+    flat = torch.as_tensor(space.kernel.reshape(-1) / space.multiplicity, dtype=torch.float64, device=tokens.device)
+    per_seq = torch.stack([flat[tokens[:, : length - k] * V + tokens[:, k:]].mean(1) for k in range(max_lag + 1)], 1)
+    est = per_seq.mean(0).cpu().numpy()
+    se = (per_seq.std(0, unbiased=True) / math.sqrt(n)).cpu().numpy()
+    return est, se
+
+
 def measured_correlation_length(tokens: torch.Tensor, P: np.ndarray) -> Interval:
     """Correlation length measured on samples, ``-1 / ln C(1)``, with a delta-method 95% CI.
 
-    ``C(1)`` is the lag-1 autocorrelation of the slow mode :func:`slow_mode`, for which
-    ``C(k) = lambda_2^k`` exactly, so one lag suffices and no lag is selected by looking at the data.
+    ``C(1)`` is the lag-1 autocorrelation of the slow eigenspace (:func:`slow_mode_autocorrelation`,
+    basis-free), for which ``C(k) = lambda_2^k`` exactly, so one lag suffices and no lag is selected
+    by looking at the data.
     """
-    est, se = autocorrelation(tokens, slow_mode(P), 1)
+    est, se = slow_mode_autocorrelation(tokens, P, 1)
     lam, lam_se = float(est[1]), float(se[1])
     if not 0.0 < lam < 1.0:
         raise ValueError(f"the measured lag-1 autocorrelation {lam:.3g} is outside (0, 1): sample more sequences")
@@ -470,7 +568,16 @@ def relative_deviation(interval: Interval, target: float) -> Interval:
 
 def correlation_length_scan(kind: str, vocab_size: int, xis, n_sequences: int, length: int,
                             seed: int = 0) -> dict[str, np.ndarray]:
-    """Measured correlation length for each requested ``xi``: arrays ``xi``, ``estimate``, ``low``, ``high``."""
+    """Measured correlation length for each requested ``xi``: arrays ``xi``, ``estimate``, ``low``, ``high``.
+
+    One generator seeded with ``seed`` draws ``n_sequences`` stationary sequences of ``length`` per
+    grid point, in order; each row is :func:`measured_correlation_length` (95% CI).
+    """
+    kind = check_choice("kind", kind, KINDS)
+    xis = check_finite_array("xis", xis, ndim=1, low=XI_RANGE[0], high=XI_RANGE[1])
+    if xis.size == 0:
+        raise ValueError("xis must hold at least one correlation length")
+    seed = check_seed("seed", seed)
     gen = torch.Generator().manual_seed(seed)
     rows = []
     for xi in xis:
@@ -497,6 +604,9 @@ def context_beyond_neighbours(P: np.ndarray, length: int, spec: MaskSpec = DEFAU
     tokens far from view be predicted. Ratio estimator over sequences with a 95% CI.
     """
     P = _check_transition(P)
+    length = check_int("length", length, 2, MAX_LENGTH)
+    seed = check_seed("seed", seed)
+    min_distance = check_int("min_distance", min_distance, 1, length)
     gen = torch.Generator().manual_seed(seed)
     tokens = sample_chain(P, n_sequences, length, generator=gen)
     mask = sample_mask(n_sequences, length, spec, generator=gen)

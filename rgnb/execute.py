@@ -1,9 +1,23 @@
 """Execute the book's chapters through papermill, write the run report, build and check the HTML.
 
 Chapters are the jupytext sources ``book/<name>.py`` in the order ``_toc.yml`` gives; each is
-executed into its paired ``book/<name>.ipynb`` (the stored reference execution) in a fresh
-kernel, sequentially, under a per-chapter wall-clock limit. A failing chapter stops the run,
-prints the failing cell and exits non-zero.
+executed in a fresh kernel, sequentially, under a per-chapter wall-clock limit. Where a profile
+writes (:func:`output_dirs`):
+
+- ``reference`` (the stored book): ``book/<name>.ipynb`` and the run directory ``book/_run/``;
+- ``full``: ``book/full/<name>.ipynb`` and ``book/_run/full/``;
+- ``smoke``: ``_build/runs/smoke/<name>.ipynb`` and ``_build/runs/smoke/_run/`` (never ``book/``).
+
+``RGNB_RUN_DIR``, when set, replaces the run directory. Each chapter is executed into a temporary
+file beside its destination, and its kernel records provenance and claims in a staging copy of the
+run directory (``RGNB_RUN_DIR`` in the kernel); notebook and records replace the stored ones
+(``os.replace``, atomic) only when the chapter succeeded, so a failing, timed-out or killed chapter
+leaves the stored notebook and run records byte-identical. The run directory's ``report.json``
+lists the chapters whose notebooks are stored; a run that fails or is killed writes its own
+report, with that chapter's status (``failed``, ``timeout``, ``killed``), to
+``_build/failed/<profile>/report.json`` together with the errored notebook. A failing chapter stops
+the run, prints the failing cell and exits 1. SIGINT or SIGTERM ends papermill and the kernel (their
+whole process groups), removes the temporary files and exits with ``128 + signal``.
 """
 
 from __future__ import annotations
@@ -12,6 +26,8 @@ import dataclasses
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,62 +36,141 @@ from pathlib import Path
 
 import yaml
 
-from rgnb.provenance import REPO_ROOT, run_dir
+from rgnb.provenance import REPO_ROOT
 
 BOOK_DIR = REPO_ROOT / "book"
 TOC = REPO_ROOT / "_toc.yml"
 HTML_DIR = REPO_ROOT / "_build" / "html"
 TIMEOUTS_S = {"smoke": 900, "reference": 3600, "full": 4 * 3600}
+#: Longest per-chapter limit accepted (``--timeout``), seconds.
+MAX_TIMEOUT_S = 48 * 3600
 #: Chapters that show no figure by design (checked by :func:`check_site`).
 TEXT_ONLY = {"intro", "appendix"}
+#: Seconds a killed papermill/kernel gets to exit after SIGTERM before SIGKILL.
+KILL_GRACE_S = 5.0
 
 
 def chapters(toc: Path = TOC) -> list[str]:
     """Chapter names in book order, read from ``_toc.yml`` (entries ``book/<name>``)."""
-    data = yaml.safe_load(toc.read_text())
+    data = yaml.safe_load(Path(toc).read_text())
     entries = [data["root"]]
     for part in data.get("parts", [data]):
         entries += [c["file"] for c in part.get("chapters", [])]
     return [Path(e).name for e in entries]
 
 
+def output_dirs(profile: str, root: Path = REPO_ROOT) -> tuple[Path, Path]:
+    """``(notebook directory, run directory)`` a resolved profile writes to (``RGNB_RUN_DIR`` wins)."""
+    from rgnb.validate import check_choice
+
+    profile = check_choice("profile", profile, ("smoke", "reference", "full"))
+    root = Path(root)
+    nb_dir, run = {"reference": (root / "book", root / "book" / "_run"),
+                   "full": (root / "book" / "full", root / "book" / "_run" / "full"),
+                   "smoke": (root / "_build" / "runs" / "smoke", root / "_build" / "runs" / "smoke" / "_run")}[profile]
+    if os.environ.get("RGNB_RUN_DIR"):
+        run = Path(os.environ["RGNB_RUN_DIR"])
+    return nb_dir, run
+
+
 @dataclasses.dataclass
 class ChapterReport:
     chapter: str
-    status: str
+    status: str  # "ok", "failed", "timeout", "killed"
     wall_s: float
     profile: str
     device: str
     error: str = ""
 
 
-def _run_one(name: str, profile: str, device: str | None, timeout_s: float) -> ChapterReport:
-    import jupytext
+class Interrupted(BaseException):
+    """Raised in the main thread when ``execute`` receives SIGINT or SIGTERM."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live descendant of ``pid`` (children, grandchildren, ...), read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _kill_tree(proc: subprocess.Popen) -> None:
+    """End papermill and everything it started: its process group and each descendant's group.
+
+    The kernel runs in a session of its own (jupyter_client starts it with ``start_new_session``),
+    so killing papermill's group alone would orphan it. SIGTERM first, SIGKILL after a grace period.
+    """
+    groups = {proc.pid}
+    for pid in _descendants(proc.pid):
+        groups.add(_pgid(pid))
+    groups.discard(-1)
+    groups.discard(os.getpgid(0))  # never our own group
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for group in groups:
+            try:
+                os.killpg(group, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + KILL_GRACE_S
+        while time.monotonic() < deadline:
+            proc.poll()  # reap papermill once it exits
+            if not any(_group_alive(g) for g in groups):
+                return
+            time.sleep(0.05)
+    proc.poll()
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process group has a member that is not a zombie."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _pgid(pid: int) -> int:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return -1
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def failing_cell(path: Path) -> str:
+    """The first cell of an executed notebook with an error output: its source and traceback."""
     import nbformat
 
-    src = BOOK_DIR / f"{name}.py"
-    out = BOOK_DIR / f"{name}.ipynb"
-    if not src.exists():
-        raise ValueError(f"chapter must be one of {chapters()}, got {name!r} (no {src})")
-    with tempfile.TemporaryDirectory() as tmp:
-        nb_in = Path(tmp) / f"{name}.ipynb"
-        nbformat.write(jupytext.read(src), nb_in)
-        cmd = [sys.executable, "-m", "papermill", str(nb_in), str(out), "-p", "profile", profile,
-               "--cwd", str(BOOK_DIR), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"]
-        if device is not None:
-            cmd += ["-p", "device", device]
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-            status, error = ("ok", "") if proc.returncode == 0 else ("failed", proc.stderr[-6000:])
-        except subprocess.TimeoutExpired:
-            status, error = "timeout", f"chapter exceeded its {timeout_s:.0f} s limit"
-        wall = time.perf_counter() - start
-    if out.exists():
-        _hide_injected_parameters(out)
-    record = run_dir() / f"{name}.provenance.json"
-    dev = json.loads(record.read_text())["device_name"] if record.exists() else "unknown"
-    return ChapterReport(name, status, round(wall, 1), profile, dev, error)
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable notebook has no cell to show
+        return ""
+    for index, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                trace = _ANSI.sub("", "\n".join(out.get("traceback", [])))
+                return (f"failing cell #{index} (execution count {cell.get('execution_count')}):\n"
+                        f"{cell.source}\n--- {out.get('ename')}: {out.get('evalue')}\n{trace}")
+    return ""
 
 
 def _hide_injected_parameters(path: Path) -> None:
@@ -90,73 +185,253 @@ def _hide_injected_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def write_report(reports: list[ChapterReport], profile: str) -> Path:
-    """Write ``report.json`` and ``report.md`` to the run directory; returns the Markdown path."""
-    directory = run_dir()
-    (directory / "report.json").write_text(json.dumps(
-        {"profile": profile, "chapters": [dataclasses.asdict(r) for r in reports]}, indent=2) + "\n")
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep_stale_temp_notebooks(directory: Path) -> None:
+    """Remove ``.<chapter>.<pid>.*.ipynb.tmp`` files whose writer is dead (a run killed by SIGKILL)."""
+    for path in directory.glob(".*.ipynb.tmp"):
+        parts = path.name.split(".")
+        if len(parts) > 3 and parts[2].isdigit() and not _pid_alive(int(parts[2])):
+            path.unlink(missing_ok=True)
+
+
+def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book_dir: Path, nb_dir: Path,
+             run: Path, failed_dir: Path) -> ChapterReport:
+    """Execute one chapter into a temp file; replace ``nb_dir/<name>.ipynb`` only on success."""
+    import jupytext
+    import nbformat
+
+    src = book_dir / f"{name}.py"
+    final = nb_dir / f"{name}.ipynb"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    _sweep_stale_temp_notebooks(nb_dir)
+    # The kernel records provenance and claims in a staging copy of the run directory (so the
+    # ledger readers still see every chapter); it is promoted only with the notebook.
+    staging = Path(tempfile.mkdtemp(prefix=f"rgnb-run-{name}-"))
+    if run.is_dir():
+        for path in run.iterdir():
+            if path.is_file() and not path.name.startswith("."):
+                shutil.copy2(path, staging / path.name)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".ipynb.tmp", dir=nb_dir)
+    os.close(fd)
+    tmp_out = Path(tmp_name)
+    proc = None
+    start = time.perf_counter()
+    status, error = "failed", ""
+    try:
+        with tempfile.TemporaryDirectory(prefix="rgnb-execute-") as tmp:
+            nb_in = Path(tmp) / f"{name}.ipynb"
+            nbformat.write(jupytext.read(src), nb_in)
+            cmd = [sys.executable, "-m", "papermill", str(nb_in), str(tmp_out), "-p", "profile", profile,
+                   "--cwd", str(book_dir), "-k", "python3", "--no-progress-bar", "--log-level", "WARNING"]
+            if device is not None:
+                cmd += ["-p", "device", device]
+            env = dict(os.environ, RGNB_RUN_DIR=str(staging))
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                    start_new_session=True)
+            try:
+                _, stderr = proc.communicate(timeout=timeout_s)
+                if proc.returncode == 0:
+                    status = "ok"
+                else:
+                    status, error = "failed", (failing_cell(tmp_out) or stderr[-6000:])
+            except subprocess.TimeoutExpired:
+                _kill_tree(proc)
+                status, error = "timeout", f"chapter exceeded its {timeout_s:g} s limit"
+            if status == "ok":
+                _hide_injected_parameters(tmp_out)
+                blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+                try:  # promote the run records, then the notebook; a signal waits until both are in place
+                    _promote(staging, run)
+                    os.replace(tmp_out, final)  # atomic: the stored notebook is old or new, never partial
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+            elif status == "failed" and tmp_out.exists() and tmp_out.stat().st_size:
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                shutil.move(str(tmp_out), failed_dir / f"{name}.ipynb")
+                error += f"\n(the errored notebook: {failed_dir / f'{name}.ipynb'})"
+    finally:
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:  # a second Ctrl-C must not interrupt the clean-up
+            if proc is not None:
+                _kill_tree(proc)
+            tmp_out.unlink(missing_ok=True)
+            record = staging / f"{name}.provenance.json"
+            dev = json.loads(record.read_text()).get("device_name", "unknown") if record.exists() else "unknown"
+            shutil.rmtree(staging, ignore_errors=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    wall = time.perf_counter() - start
+    return ChapterReport(name, status, round(wall, 1), profile, dev, error)
+
+
+def _promote(staging: Path, run: Path) -> None:
+    """Copy the files a chapter wrote or changed in ``staging`` into ``run``, each by atomic replace."""
+    run.mkdir(parents=True, exist_ok=True)
+    for path in sorted(staging.iterdir()):
+        if not path.is_file():
+            continue
+        target = run / path.name
+        if target.is_file() and target.read_bytes() == path.read_bytes():
+            continue
+        tmp = run / f".{path.name}.tmp-{os.getpid()}"
+        shutil.copy2(path, tmp)
+        os.replace(tmp, target)
+
+
+def write_report(reports: list[ChapterReport], profile: str, directory: Path | None = None) -> Path:
+    """Write ``report.json`` and ``report.md`` (atomically) to the run directory; returns the Markdown path."""
+    from rgnb.provenance import run_dir
+
+    directory = Path(directory) if directory is not None else run_dir()
+    directory.mkdir(parents=True, exist_ok=True)
     lines = ["| chapter | status | wall time (s) | device | profile |", "|---|---|---|---|---|"]
     lines += [f"| {r.chapter} | {r.status} | {r.wall_s:.1f} | {r.device} | {r.profile} |" for r in reports]
-    md = directory / "report.md"
-    md.write_text("\n".join(lines) + "\n")
-    return md
+    for path, text in ((directory / "report.json", json.dumps(
+            {"profile": profile, "chapters": [dataclasses.asdict(r) for r in reports]}, indent=2) + "\n"),
+                       (directory / "report.md", "\n".join(lines) + "\n")):
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return directory / "report.md"
+
+
+def validate_options(device: str | None, timeout_s: float | None) -> None:
+    """Refuse a bad ``device`` or ``timeout_s`` before any notebook is touched (ValueError)."""
+    from rgnb.profiles import DEVICES, resolve_device
+    from rgnb.validate import check_choice, check_float
+
+    if timeout_s is not None:
+        check_float("timeout", timeout_s, 0.0, MAX_TIMEOUT_S, low_open=True)
+    if device is not None:
+        kind, _, index = str(device).partition(":")
+        check_choice("device", kind, DEVICES)
+        if index and not (kind == "cuda" and index.isdigit()):
+            raise ValueError(f"device must be one of {DEVICES} (optionally 'cuda:N'), got {device!r}")
+        saved = os.environ.pop("RGNB_DEVICE", None)
+        try:
+            resolve_device(device)  # e.g. cuda requested where there is none
+        finally:
+            if saved is not None:
+                os.environ["RGNB_DEVICE"] = saved
 
 
 def execute(profile: str = "auto", selected: list[str] | None = None, device: str | None = None,
-            timeout_s: float | None = None) -> int:
-    """Execute chapters in book order; returns a process exit code (0 = all chapters ran)."""
+            timeout_s: float | None = None, *, root: Path = REPO_ROOT) -> int:
+    """Execute chapters in book order; returns a process exit code.
+
+    ``root`` is the repository (``_toc.yml``, ``book/``, ``_build/``). 0: every chapter ran;
+    1: a chapter failed or timed out; ``128 + signal`` when interrupted (SIGINT, SIGTERM).
+    Bad ``profile``, ``device``, ``timeout_s`` or chapter names raise ``ValueError`` before anything runs.
+    """
     from rgnb.profiles import resolve_profile
 
+    root = Path(root)
+    validate_options(device, timeout_s)
     resolved = resolve_profile(profile)
-    names = chapters()
+    names = chapters(root / "_toc.yml")
     if selected:
         unknown = sorted(set(selected) - set(names))
         if unknown:
             raise ValueError(f"chapter must be one of {names}, got {unknown}")
         names = [n for n in names if n in selected]
+    missing = [n for n in names if not (root / "book" / f"{n}.py").exists()]
+    if missing:
+        raise ValueError(f"chapter sources missing: {[f'book/{n}.py' for n in missing]}")
     limit = timeout_s if timeout_s is not None else TIMEOUTS_S[resolved]
+    nb_dir, run = output_dirs(resolved, root)
+    failed_dir = root / "_build" / "failed" / resolved
     # The appendix summarises this run: keep earlier chapters' rows when only some are re-run.
     previous = {}
-    report_path = run_dir() / "report.json"
+    report_path = run / "report.json"  # the stored report: chapters whose notebooks are stored
     if selected and report_path.exists():
         previous = {r["chapter"]: ChapterReport(**r) for r in json.loads(report_path.read_text())["chapters"]}
     reports: dict[str, ChapterReport] = dict(previous)
-    for name in names:
-        print(f"[rgnb] executing {name} (profile {resolved}, limit {limit:.0f} s) ...", flush=True)
-        rep = _run_one(name, resolved, device, limit)
-        reports[name] = rep
-        write_report([reports[n] for n in chapters() if n in reports], resolved)
-        print(f"[rgnb] {name}: {rep.status} in {rep.wall_s:.1f} s on {rep.device}", flush=True)
-        if rep.status != "ok":
-            print(f"\n[rgnb] CHAPTER FAILED: {name} ({rep.status})\n{rep.error}", file=sys.stderr, flush=True)
-            return 1
-    print((run_dir() / "report.md").read_text())
+    order = chapters(root / "_toc.yml")
+
+    def handler(signum, frame):
+        raise Interrupted(signum)
+
+    installed = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            installed[sig] = signal.signal(sig, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    current = None
+    started = time.perf_counter()
+    try:
+        for name in names:
+            current, started = name, time.perf_counter()
+            print(f"[rgnb] executing {name} (profile {resolved}, limit {limit:g} s) -> {nb_dir}", flush=True)
+            rep = _run_one(name, resolved, device, limit, root / "book", nb_dir, run, failed_dir)
+            current = None
+            reports[name] = rep
+            # The stored run report lists stored chapters only; a failed run's report goes to _build/failed.
+            write_report([reports[n] for n in order if n in reports], resolved, run if rep.status == "ok" else failed_dir)
+            print(f"[rgnb] {name}: {rep.status} in {rep.wall_s:.1f} s on {rep.device}", flush=True)
+            if rep.status != "ok":
+                print(f"\n[rgnb] CHAPTER FAILED: {name} ({rep.status})\n{rep.error}\n[rgnb] this run's report: "
+                      f"{failed_dir / 'report.md'}; stored notebooks and {run} unchanged for {name}",
+                      file=sys.stderr, flush=True)
+                return 1
+    except Interrupted as stop:
+        if current is not None:
+            reports[current] = ChapterReport(current, "killed", round(time.perf_counter() - started, 1), resolved,
+                                             "unknown", f"interrupted by signal {stop.signum}")
+        write_report([reports[n] for n in order if n in reports], resolved, failed_dir)
+        print(f"\n[rgnb] INTERRUPTED (signal {stop.signum}) while executing {current}: its stored notebook and "
+              f"run records unchanged; this run's report: {failed_dir / 'report.md'}", file=sys.stderr, flush=True)
+        return 128 + stop.signum
+    finally:
+        for sig, old in installed.items():
+            signal.signal(sig, old)
+    print((run / "report.md").read_text())
     return 0
 
 
-def build() -> int:
-    """Build the HTML from the executed notebooks (no execution), warnings as errors."""
+def build(root: Path = REPO_ROOT) -> int:
+    """Build the HTML from the executed notebooks (no execution), warnings as errors; returns the exit code."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(REPO_ROOT), "-W", "-n", "--keep-going"]
-    return subprocess.run(cmd, cwd=REPO_ROOT).returncode
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(root), "-W", "-n", "--keep-going"]
+    return subprocess.run(cmd, cwd=root).returncode
 
 
-_ERROR_MARKERS = ("Traceback (most recent call last)", 'class="output traceback', "output stderr",
-                  "ipythontb", "NameError", "PapermillExecutionError")
+_ERROR_MARKERS = ("Traceback (most recent call last)", 'class="output traceback', 'class="output error',
+                  "output stderr", "ipythontb", "PapermillExecutionError")
+#: An exception name shown inside a cell's output (``ValueError: ...``, ``NameError``, ...).
+_EXCEPTION = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
+_OUTPUT_BLOCK = re.compile(r'<div class="cell_output[^"]*">(.*?)(?=<div class="cell[ "]|</section>|$)', re.S)
 
 
-def check_site(html_dir: Path = HTML_DIR) -> list[str]:
-    """Problems with the built site: missing pages, chapters without figures, error output shown."""
+def error_outputs(html: str) -> list[str]:
+    """Signs of error output in a rendered page: traceback/stderr markers, exception names in cell outputs."""
+    found = [m for m in _ERROR_MARKERS if m in html]
+    for block in _OUTPUT_BLOCK.findall(html):
+        found += sorted({m.group(0) for m in _EXCEPTION.finditer(re.sub(r"<[^>]+>", " ", block))})
+    return found
+
+
+def check_site(html_dir: Path = HTML_DIR, toc: Path = TOC) -> list[str]:
+    """Problems with the built site: missing pages, chapters without figures, any error output shown."""
     problems = []
-    for name in chapters():
-        page = html_dir / "book" / f"{name}.html"
+    for name in chapters(toc):
+        page = Path(html_dir) / "book" / f"{name}.html"
         if not page.exists():
             problems.append(f"{name}: page {page} is missing")
             continue
         html = page.read_text(errors="replace")
         if name not in TEXT_ONLY and not re.search(r"<img[^>]+src=\"[^\"]+\.(png|svg)\"", html):
             problems.append(f"{name}: no figure on the page")
-        problems += [f"{name}: shows error output ({m!r})" for m in _ERROR_MARKERS if m in html]
+        problems += [f"{name}: shows error output ({m!r})" for m in error_outputs(html)]
         if "Executed</strong>" not in html:
             problems.append(f"{name}: no provenance banner")
     return problems
@@ -170,3 +445,7 @@ def set_writable_dirs() -> None:
         if not os.environ.get(var):
             (base / sub).mkdir(parents=True, exist_ok=True)
             os.environ[var] = str(base / sub)
+
+
+__all__ = ["chapters", "output_dirs", "execute", "build", "check_site", "error_outputs", "failing_cell",
+           "write_report", "validate_options", "ChapterReport", "TIMEOUTS_S", "TEXT_ONLY"]

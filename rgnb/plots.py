@@ -1,9 +1,31 @@
-"""One figure style for the whole book."""
+"""One figure style for the whole book: legible at the page width, colour-blind safe.
+
+The rendered book's text column is about :data:`PAGE_WIDTH_PX` pixels wide in a 1280 px browser
+window, and a figure wider than the column is scaled down to fit it. :func:`subplots` therefore caps
+a figure's width at :data:`PAGE_WIDTH_IN` inches, so that a tick label set in :data:`TICK_PT`
+points is at least 9 px tall on the page (:func:`min_label_px` computes it for any figure).
+Colours follow the Okabe-Ito palette (distinguishable under the common colour-vision deficiencies);
+``"C0"`` ... ``"C7"`` in chapter code name these colours once :func:`use_style` ran.
+"""
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
+from cycler import cycler
+
+#: Okabe & Ito (2008) colour-blind-safe palette; C7 (black) is the neutral "reference/null" colour.
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+#: Text-column width of the rendered book at a 1280 px window (sphinx-book-theme 1.3, measured in Chromium).
+PAGE_WIDTH_PX = 678
+#: Widest figure, in inches, that keeps TICK_PT-point labels >= 9 px once scaled into the column.
+PAGE_WIDTH_IN = 7.0
+#: Smallest font size (points) the style uses: tick labels and legends.
+TICK_PT = 9.0
+#: Smallest legible label height on the page (pixels), the issue's bar.
+MIN_LABEL_PX = 9.0
 
 STYLE = {
     "figure.dpi": 110,
@@ -12,24 +34,62 @@ STYLE = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "axes.prop_cycle": cycler(color=list(OKABE_ITO)),
+    "image.cmap": "viridis",
     "font.size": 10,
     "axes.titlesize": 10,
-    "legend.fontsize": 8,
+    "axes.labelsize": 10,
+    "xtick.labelsize": TICK_PT,
+    "ytick.labelsize": TICK_PT,
+    "legend.fontsize": TICK_PT,
     "legend.frameon": False,
+    "legend.framealpha": 0.85,
     "lines.linewidth": 1.6,
+    "lines.markersize": 4.5,
 }
 
 
 def use_style() -> None:
-    """Apply the book's matplotlib style."""
+    """Apply the book's matplotlib style (also makes ``"C0"``..``"C7"`` the Okabe-Ito colours)."""
     plt.rcParams.update(STYLE)
 
 
 def subplots(ncols: int = 1, nrows: int = 1, width: float = 4.0, height: float = 3.0, **kwargs):
-    """``plt.subplots`` with the book style and a size per panel (inches)."""
+    """``plt.subplots`` with the book style and a size per panel (inches); axes always 2-D ``[row, col]``.
+
+    A row wider than :data:`PAGE_WIDTH_IN` is narrowed to it (panel heights shrink in proportion,
+    down to 0.6 of the request) so that labels stay >= 9 px at page width. More than three panels in a
+    row are hard to read at that width: prefer :func:`panels`, which wraps them into rows.
+    """
+    from rgnb.validate import check_float, check_int
+
+    ncols = check_int("ncols", ncols, low=1)
+    nrows = check_int("nrows", nrows, low=1)
+    width = check_float("width", width, low=0.5)
+    height = check_float("height", height, low=0.5)
     use_style()
-    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
-                        constrained_layout=True, **kwargs)
+    scale = min(1.0, PAGE_WIDTH_IN / (width * ncols))
+    fig_w = width * ncols * scale
+    fig_h = height * nrows * max(scale, 0.6)
+    return plt.subplots(nrows, ncols, figsize=(fig_w, fig_h), squeeze=False, constrained_layout=True, **kwargs)
+
+
+def panels(n: int, max_cols: int = 3, height: float = 2.6, **kwargs):
+    """``n`` panels wrapped into rows of at most ``max_cols``, at page width; returns ``(fig, axes)``.
+
+    ``axes`` is a flat list of the ``n`` used axes (left to right, top to bottom); unused grid cells are hidden.
+    """
+    from rgnb.validate import check_int
+
+    n = check_int("n", n, low=1)
+    max_cols = check_int("max_cols", max_cols, low=1, high=4)
+    ncols = min(n, max_cols)
+    nrows = math.ceil(n / ncols)
+    fig, grid = subplots(ncols, nrows, width=PAGE_WIDTH_IN / ncols, height=height, **kwargs)
+    flat = list(grid.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
 
 
 def band(ax, x, center, low, high, label: str | None = None, color=None, **kwargs):
@@ -37,3 +97,54 @@ def band(ax, x, center, low, high, label: str | None = None, color=None, **kwarg
     (line,) = ax.plot(x, center, label=label, color=color, **kwargs)
     ax.fill_between(np.asarray(x), np.asarray(low), np.asarray(high), color=line.get_color(), alpha=0.2, lw=0)
     return line
+
+
+def colorbar(mappable, ax, label: str, **kwargs):
+    """A labelled colour bar beside ``ax`` for a heat map (``imshow``/``pcolormesh`` result); returns it."""
+    fig = ax.figure
+    cbar = fig.colorbar(mappable, ax=ax, pad=0.02, fraction=0.06, **kwargs)
+    cbar.set_label(label)
+    cbar.ax.tick_params(labelsize=TICK_PT)
+    return cbar
+
+
+def legend_outside(ax, **kwargs):
+    """Legend to the right of the axes, outside the data (for crowded panels); returns it."""
+    return ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+
+
+def min_label_px(fig, page_px: float = PAGE_WIDTH_PX) -> float:
+    """Height in page pixels of the smallest visible text of ``fig`` once shown in the book's column.
+
+    The image is ``fig width x dpi`` pixels wide and is scaled down to ``page_px`` when wider; a font
+    of ``s`` points is ``s * dpi / 72`` image pixels. Counts tick labels, legends, axis labels and
+    titles of visible axes (colour bars included).
+    """
+    dpi = fig.dpi
+    image_px = fig.get_figwidth() * dpi
+    scale = min(1.0, page_px / image_px)
+    sizes = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        texts = [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label, ax.yaxis.label, ax.title]
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += list(legend.get_texts())
+        sizes += [t.get_fontsize() for t in texts if t.get_visible() and t.get_text()]
+    sizes += [t.get_fontsize() for t in fig.texts if t.get_visible() and t.get_text()]
+    if not sizes:
+        return math.inf
+    return min(sizes) * dpi / 72.0 * scale
+
+
+def check_legible(fig, page_px: float = PAGE_WIDTH_PX) -> None:
+    """Raise ValueError when any text of ``fig`` would be under :data:`MIN_LABEL_PX` at page width."""
+    px = min_label_px(fig, page_px)
+    if px < MIN_LABEL_PX:
+        raise ValueError(f"figure text would be {px:.1f} px at page width {page_px:g} px (allowed >= {MIN_LABEL_PX:g} px): "
+                         f"narrow the figure (plots.panels) or enlarge the fonts")
+
+
+__all__ = ["OKABE_ITO", "PAGE_WIDTH_PX", "PAGE_WIDTH_IN", "TICK_PT", "STYLE", "use_style", "subplots", "panels",
+           "band", "colorbar", "legend_outside", "min_label_px", "check_legible"]

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from rgnb import chains
+from rgnb.stats import Interval
 
 CASES = [(kind, V, xi) for kind in chains.KINDS for V in (3, 8, 13) for xi in (0.3, 1.0, 7.0, 50.0)]
 
@@ -126,20 +127,216 @@ def test_distance_to_visible():
     assert chains.distance_to_visible(mask).tolist() == [[0, 1, 2, 1, 0], [2, 1, 0, 0, 0]]
 
 
+# --------------------------------------------------------------------------------------------- #
+# Basis independence: the slow-mode statistics never depend on an eigensolver's choice of basis
+# --------------------------------------------------------------------------------------------- #
+def _rotating(real, seed):
+    """Wrap an eigensolver so every degenerate eigenspace comes back in a random orthonormal basis
+    (and every simple eigenvector with a random sign): an equally valid answer LAPACK could give."""
+    rng = np.random.default_rng(seed)
+
+    def solver(a, *args, **kwargs):
+        w, v = real(a, *args, **kwargs)
+        v = np.array(v, copy=True)
+        done = np.zeros(len(w), dtype=bool)
+        for i in range(len(w)):
+            if done[i]:
+                continue
+            group = np.flatnonzero(np.abs(w - w[i]) < 1e-8)
+            done[group] = True
+            q, _ = np.linalg.qr(rng.standard_normal((len(group), len(group))))
+            v[:, group] = v[:, group] @ q
+        return w, v
+
+    return solver
+
+
+def _slow_statistics():
+    out = {}
+    for kind in chains.KINDS:
+        P = chains.make_chain(kind, 8, 2.0)
+        x = chains.sample_chain(P, 3000, 12, generator=torch.Generator().manual_seed(11))
+        out[kind, "mode"] = chains.slow_mode(P)
+        out[kind, "kernel"] = chains.slow_eigenspace(P).kernel
+        out[kind, "acf"] = np.concatenate(chains.slow_mode_autocorrelation(x, P, 5))
+        scan = chains.correlation_length_scan(kind, 8, (1.0, 5.0), 3000, 12, seed=4)
+        out[kind, "scan"] = np.stack([scan[k] for k in ("estimate", "low", "high")])
+        worst = chains.worst_relative_deviation(scan)
+        out[kind, "worst"] = np.array([worst.estimate, worst.low, worst.high])
+    return out
+
+
+def _eig_slow_mode(P):
+    """The former, basis-dependent slow mode: whichever eigenvector eig returns for lambda_2."""
+    w, v = np.linalg.eig(P)
+    f = np.real(v[:, np.argsort(-np.abs(w))[1]])
+    f = f - f.mean()
+    return f / np.sqrt((f**2).mean())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_slow_mode_statistics_are_identical_under_any_eigenbasis(monkeypatch, seed):
+    reference = _slow_statistics()
+    monkeypatch.setattr(np.linalg, "eig", _rotating(np.linalg.eig, seed))
+    monkeypatch.setattr(np.linalg, "eigh", _rotating(np.linalg.eigh, seed))
+    rotated = _slow_statistics()
+    for key, value in reference.items():
+        assert np.array_equal(value, rotated[key]), key  # bit for bit
+
+
+def test_the_rotation_harness_catches_a_basis_dependent_statistic(monkeypatch):
+    P = chains.make_chain("potts", 8, 2.0)
+    x = chains.sample_chain(P, 3000, 12, generator=torch.Generator().manual_seed(11))
+    before = chains.autocorrelation(x, _eig_slow_mode(P), 3)[1]
+    monkeypatch.setattr(np.linalg, "eig", _rotating(np.linalg.eig, 0))
+    after = chains.autocorrelation(x, _eig_slow_mode(P), 3)[1]
+    assert not np.allclose(before, after)  # the standard error moved: the old statistic had no fixed value
+
+
+@pytest.mark.parametrize("V,xi", [(3, 0.5), (8, 2.0), (13, 50.0)])
+def test_slow_eigenspace_closed_forms(V, xi):
+    lam = math.exp(-1.0 / xi)
+    potts = chains.slow_eigenspace(chains.make_chain("potts", V, xi))
+    assert potts.multiplicity == V - 1 and potts.eigenvalue == pytest.approx(lam, rel=1e-12)
+    assert np.allclose(potts.kernel, V * np.eye(V) - 1.0, atol=1e-9)  # projector onto centred functions
+    ring = chains.slow_eigenspace(chains.make_chain("ring", V, xi))
+    a = np.arange(V)
+    assert ring.multiplicity == 2 and ring.eigenvalue == pytest.approx(lam, rel=1e-9)
+    assert np.allclose(ring.kernel, 2 * np.cos(2 * np.pi * (a[:, None] - a[None, :]) / V), atol=1e-9)
+    f = chains.slow_mode(chains.make_chain("ring", V, xi))
+    assert np.allclose(f, math.sqrt(2) * np.cos(2 * np.pi * a / V), atol=1e-9)  # the canonical vector
+
+
+def test_slow_eigenspace_refuses_irreversible_and_reducible_chains():
+    cycle = np.roll(np.eye(3), 1, axis=1) * 0.5 + np.eye(3) * 0.5  # a biased walk around a ring
+    with pytest.raises(ValueError, match="reversible"):
+        chains.slow_eigenspace(cycle)
+    with pytest.raises(ValueError, match="irreducible"):
+        chains.slow_eigenspace(np.eye(3))
+
+
+@pytest.mark.parametrize("kind,xi", [("potts", 1.0), ("potts", 5.0), ("ring", 2.0)])
+def test_eigenspace_autocorrelation_is_lambda2_to_the_k(kind, xi):
+    P = chains.make_chain(kind, 6, xi)
+    x = chains.sample_chain(P, 20000, 24, generator=torch.Generator().manual_seed(1))
+    est, se = chains.slow_mode_autocorrelation(x, P, 10)
+    exact = np.exp(-np.arange(11) / xi)
+    assert est[0] == pytest.approx(1.0, abs=1e-12)  # K(x, x) = d for these chains
+    z = np.abs(est - exact) / np.maximum(se, 1e-12)
+    assert z[1:].max() < 4.5, z
+
+
+# --------------------------------------------------------------------------------------------- #
+# The correlation-length scan and its verdict statistic
+# --------------------------------------------------------------------------------------------- #
+def test_correlation_length_scan_measures_the_requested_xi():
+    xis = (0.5, 2.0, 7.0)
+    scan = chains.correlation_length_scan("ring", 8, xis, 20000, 16, seed=3)
+    assert set(scan) == {"xi", "estimate", "low", "high"}
+    assert np.array_equal(scan["xi"], np.asarray(xis))
+    assert np.all(scan["low"] < scan["estimate"]) and np.all(scan["estimate"] < scan["high"])
+    assert np.all(np.abs(scan["estimate"] / scan["xi"] - 1) < 0.05)
+    z = np.abs(scan["estimate"] - scan["xi"]) / ((scan["high"] - scan["low"]) / (2 * 1.96))
+    assert z.max() < 4.0  # within the stated error
+    again = chains.correlation_length_scan("ring", 8, xis, 20000, 16, seed=3)
+    assert all(np.array_equal(scan[k], again[k]) for k in scan)  # seeded: reproducible
+    other = chains.correlation_length_scan("ring", 8, xis, 20000, 16, seed=4)
+    assert not np.array_equal(scan["estimate"], other["estimate"])  # and the seed is used
+
+
+def test_measured_correlation_length_interval_is_the_delta_method():
+    P = chains.make_chain("potts", 8, 3.0)
+    x = chains.sample_chain(P, 5000, 16, generator=torch.Generator().manual_seed(3))
+    est, se = chains.slow_mode_autocorrelation(x, P, 1)
+    ci = chains.measured_correlation_length(x, P)
+    lam = est[1]
+    assert ci.estimate == pytest.approx(-1 / math.log(lam), rel=1e-12)
+    half = 1.959963984540054 * se[1] / (lam * math.log(lam) ** 2)
+    assert (ci.high - ci.low) / 2 == pytest.approx(half, rel=1e-3)
+    assert ci.low < 3.0 < ci.high
+
+
+def test_relative_deviation_and_the_worst_grid_point():
+    inside = chains.relative_deviation(Interval(1.02, 0.95, 1.10), 1.0)
+    assert inside.estimate == pytest.approx(0.02) and inside.low == 0.0 and inside.high == pytest.approx(0.10)
+    above = chains.relative_deviation(Interval(2.4, 2.2, 2.6), 2.0)
+    assert above.low == pytest.approx(0.1) and above.high == pytest.approx(0.3)
+    below = chains.relative_deviation(Interval(1.6, 1.5, 1.8), 2.0)
+    assert below.low == pytest.approx(0.1) and below.high == pytest.approx(0.25)
+    scan = {"xi": np.array([1.0, 2.0, 4.0]), "estimate": np.array([1.0, 2.4, 4.1]),
+            "low": np.array([0.98, 2.2, 3.9]), "high": np.array([1.02, 2.6, 4.3])}
+    worst = chains.worst_relative_deviation(scan)
+    assert worst.high == pytest.approx(0.3) and worst.low == pytest.approx(0.1)
+
+
+def test_ratio_interval_closed_form():
+    a = np.array([1.0, 2.0, 3.0, 6.0])
+    b = np.array([2.0, 2.0, 4.0, 4.0])
+    ci = chains.ratio_interval(a, b)
+    r = 12.0 / 12.0
+    se = np.sqrt(np.var(a - r * b, ddof=1) / 4) / 3.0
+    assert ci.estimate == r
+    assert ci.high - r == pytest.approx(1.959963984540054 * se, rel=1e-6)
+    assert r - ci.low == pytest.approx(1.959963984540054 * se, rel=1e-6)
+    mixed = chains.ratio_interval([1.0, 2.0, 0.5], [-1.0, 3.0, 1.0])  # per-unit denominators may be negative
+    assert mixed.estimate == pytest.approx(3.5 / 3.0)
+
+
 @pytest.mark.parametrize("call,match", [
-    (lambda: chains.make_chain("potts", 1, 1.0), "vocab_size"),
-    (lambda: chains.make_chain("ring", 2, 1.0), "vocab_size"),
-    (lambda: chains.make_chain("potts", 4, 0.0), "xi"),
-    (lambda: chains.make_chain("potts", 4, -1.0), "xi"),
-    (lambda: chains.make_chain("potts", 4, 1e3), "xi must lie in"),
-    (lambda: chains.make_chain("ising", 4, 1.0), "kind"),
-    (lambda: chains.make_chain("potts", 4, 1.0, sign=-1), "options"),
-    (lambda: chains.MaskSpec(rate=0.0), "mask_rate"),
-    (lambda: chains.MaskSpec(rate=1.0), "mask_rate"),
-    (lambda: chains.MaskSpec(rate=0.2, span=0), "span"),
-    (lambda: chains.sample_chain(np.ones((3, 3)), 2, 2), "row-stochastic"),
-    (lambda: chains.sample_chain(np.eye(3), 0, 2), "n_sequences"),
+    (lambda: chains.make_chain("potts", 1, 1.0), r"vocab_size must be an integer in \[2, 65536\], got 1"),
+    (lambda: chains.make_chain("ring", 2, 1.0), r"vocab_size must be an integer in \[3, 65536\], got 2"),
+    (lambda: chains.make_chain("ring", 20000, 1.0), r"vocab_size asks for an array of 11\.9 GiB, above the limit"),
+    (lambda: chains.make_chain("ring", 10**6, 1.0), r"vocab_size must be an integer in \[3, 65536\]"),
+    (lambda: chains.make_chain("potts", 4, 0.0), r"xi must be a finite number in \[0\.3, 50\], got 0\.0"),
+    (lambda: chains.make_chain("potts", 4, -1.0), r"xi must be a finite number in \[0\.3, 50\], got -1\.0"),
+    (lambda: chains.make_chain("potts", 4, float("nan")), r"xi must be a finite number in \[0\.3, 50\], got nan"),
+    (lambda: chains.make_chain("potts", 4, 1e3), r"xi must be a finite number in \[0\.3, 50\], got 1000\.0"),
+    (lambda: chains.make_chain("ising", 4, 1.0), r"kind must be one of \('potts', 'ring'\), got 'ising'"),
+    (lambda: chains.make_chain("potts", 4, 1.0, sign=-1), r"kind='potts' takes no options, got \['sign'\]"),
+    (lambda: chains.MaskSpec(rate=0.0), r"mask_rate must be a finite number in \(0, 1\), got 0\.0"),
+    (lambda: chains.MaskSpec(rate=1.0), r"mask_rate must be a finite number in \(0, 1\), got 1\.0"),
+    (lambda: chains.MaskSpec(rate=0.2, span=0), r"span must be an integer in \[1, 4096\], got 0"),
+    (lambda: chains.sample_chain(np.ones((3, 3)), 2, 2), "P must be row-stochastic"),
+    (lambda: chains.sample_chain(np.eye(3) * 2, 2, 2), r"P must lie in \[0, 1\]"),
+    (lambda: chains.sample_chain(np.eye(3), 0, 2), r"n_sequences must be an integer in \[1, "),
+    (lambda: chains.sample_chain(np.eye(3), 2, 2, device="bogus"), r"device must be one of"),
+    (lambda: chains.sample_chain(np.eye(3), 10**6, 10**6), r"n_sequences \* length asks for an array of"),
+    (lambda: chains.bayes_masked_loss(np.eye(3), 1), r"length must be an integer in \[2, "),
+    (lambda: chains.bayes_masked_loss(np.eye(3), 8, seed=-1), r"seed must be an integer in \[0, "),
+    (lambda: chains.bayes_masked_loss(np.eye(3), 8, device="bogus"), r"device must be one of"),
+    (lambda: chains.bayes_loss_by_distance(np.eye(3), 8, seed=-1), r"seed must be an integer in \[0, "),
+    (lambda: chains.context_beyond_neighbours(np.eye(3), 8, seed=-1), r"seed must be an integer in \[0, "),
+    (lambda: chains.correlation_length_scan("ring", 8, (1.0,), 10, 8, seed=-1), r"seed must be an integer in \[0, "),
+    (lambda: chains.correlation_length_scan("ring", 8, (100.0,), 10, 8), r"xis must lie in \[0\.3, 50\]"),
+    (lambda: chains.correlation_length_scan("ring", 8, (), 10, 8), "xis must hold at least one"),
+    (lambda: chains.ratio_interval([1.0], [1.0]), "numerators and denominators must be"),
+    (lambda: chains.autocorrelation(torch.zeros(2, 4, dtype=torch.int64), np.ones(3), 4),
+     r"max_lag must be an integer in \[0, 3\], got 4"),
 ])
 def test_bad_input_names_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _chapter_rows():
+    """The chain-spectra chapter's claims rows (rgnb.spectra) at toy sizes."""
+    from rgnb import spectra
+
+    V = 6
+    records = spectra.autocorrelation_study(V, (1.0, 4.0), 3000, 12, 4, torch.Generator().manual_seed(5))
+    scans = [chains.correlation_length_scan(kind, V, (1.0, 4.0), 3000, 12, seed=7) for kind in chains.KINDS]
+    worst_xi = max((chains.worst_relative_deviation(s) for s in scans), key=lambda d: d.high)
+    P = chains.make_chain("potts", V, 4.0)
+    span = chains.context_beyond_neighbours(P, 12, n_sequences=300, seed=1)
+    isolated = chains.context_beyond_neighbours(P, 12, chains.MaskSpec(0.15, 1), n_sequences=300, seed=1)
+    return spectra.chapter_claims(spectrum_error=chains.spectrum_error(vocab_sizes=(3, 6)),
+                                  worst_z=spectra.worst_autocorrelation_z(records), worst_xi=worst_xi,
+                                  span_share=span, isolated_share=isolated, n_scan=3000, n_bayes=300,
+                                  profile="smoke")
+
+
+def test_chain_spectra_claims_rows_are_identical_under_any_eigenbasis(monkeypatch):
+    reference = _chapter_rows()
+    monkeypatch.setattr(np.linalg, "eig", _rotating(np.linalg.eig, 3))
+    monkeypatch.setattr(np.linalg, "eigh", _rotating(np.linalg.eigh, 3))
+    assert _chapter_rows() == reference

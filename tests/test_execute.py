@@ -1,9 +1,57 @@
-"""rgnb.execute: the chapter list, the injected-cell tag, and the site check."""
+"""rgnb.execute: chapter list, where profiles write, atomic replacement, failure, kill, site check."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from rgnb import execute
+
+REPO = Path(__file__).resolve().parent.parent
+HEADER = ('# ---\n# jupyter:\n#   kernelspec:\n#     display_name: Python 3\n#     language: python\n'
+          '#     name: python3\n# ---\n\n') + '# %% tags=["parameters"]\nprofile = "auto"\ndevice = "auto"\nseed = 0\n\n'
+RECORD = ('# %%\nimport json, os, pathlib\nrun = pathlib.Path(os.environ["RGNB_RUN_DIR"])\n'
+          '(run / "{name}.provenance.json").write_text(json.dumps({{"device_name": "fake"}}))\n'
+          'print("profile is", profile)\n\n')
+CHAPTERS = {
+    "ok": RECORD,
+    "boom": RECORD + '# %%\nraise RuntimeError("chapter blew up on purpose")\n',
+    "sleepy": RECORD + ('# %%\nimport time\nmarkers = pathlib.Path(os.environ["RGNB_TEST_MARKERS"])\n'
+                        '(markers / "sleepy.kernel-pid").write_text(str(os.getpid()))\ntime.sleep(120)\n'),
+}
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    """A tiny repository: _toc.yml, three chapters and a stored notebook for each."""
+    monkeypatch.delenv("RGNB_RUN_DIR", raising=False)
+    monkeypatch.delenv("RGNB_PROFILE", raising=False)
+    monkeypatch.delenv("RGNB_DEVICE", raising=False)
+    monkeypatch.setenv("PYTHONPATH", str(REPO))
+    monkeypatch.setenv("RGNB_TEST_MARKERS", str(tmp_path / "markers"))
+    (tmp_path / "markers").mkdir()
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/ok\nchapters:\n"
+                                       "  - file: book/boom\n  - file: book/sleepy\n")
+    for name, body in CHAPTERS.items():
+        (tmp_path / "book" / f"{name}.py").write_text(HEADER + body.format(name=name))
+        (tmp_path / "book" / f"{name}.ipynb").write_bytes(f'{{"stored": "{name}"}}\n'.encode())
+    return tmp_path
+
+
+def _stored(book):
+    """Every file under book/ (the stored book), by relative path."""
+    return {str(p.relative_to(book)): p.read_bytes() for p in sorted((book / "book").rglob("*")) if p.is_file()}
+
+
+def _report(run_dir):
+    return {r["chapter"]: r for r in json.loads((run_dir / "report.json").read_text())["chapters"]}
 
 
 def test_every_chapter_in_the_toc_has_a_source():
@@ -11,6 +59,140 @@ def test_every_chapter_in_the_toc_has_a_source():
     assert names[0] == "intro" and names[-1] == "appendix" and len(set(names)) == len(names)
     for name in names:
         assert (execute.BOOK_DIR / f"{name}.py").exists(), name
+
+
+def test_profiles_write_to_their_own_places(tmp_path, monkeypatch):
+    monkeypatch.delenv("RGNB_RUN_DIR", raising=False)
+    assert execute.output_dirs("reference", tmp_path) == (tmp_path / "book", tmp_path / "book" / "_run")
+    assert execute.output_dirs("full", tmp_path) == (tmp_path / "book" / "full", tmp_path / "book" / "_run" / "full")
+    nb, run = execute.output_dirs("smoke", tmp_path)
+    assert nb == tmp_path / "_build" / "runs" / "smoke" and run == nb / "_run"
+    monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "elsewhere"))
+    assert execute.output_dirs("smoke", tmp_path)[1] == tmp_path / "elsewhere"
+    with pytest.raises(ValueError, match="profile must be one of"):
+        execute.output_dirs("auto", tmp_path)
+
+
+def test_successful_chapter_replaces_the_stored_notebook(book):
+    assert execute.execute("reference", ["ok"], root=book) == 0
+    nb = nbformat.read(book / "book" / "ok.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
+    assert any("profile is reference" in o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    report = _report(book / "book" / "_run")
+    assert report["ok"]["status"] == "ok" and report["ok"]["device"] == "fake"
+    assert report["ok"]["profile"] == "reference"
+    assert not list((book / "book").glob(".*tmp*"))
+    assert (book / "book" / "_run" / "ok.provenance.json").exists()  # the run records were promoted
+
+
+def test_smoke_never_touches_the_stored_book(book):
+    before = _stored(book)
+    assert execute.execute("smoke", ["ok"], root=book) == 0
+    assert _stored(book) == before and not (book / "book" / "_run").exists()
+    assert (book / "_build" / "runs" / "smoke" / "ok.ipynb").exists()
+    assert _report(book / "_build" / "runs" / "smoke" / "_run")["ok"]["status"] == "ok"
+
+
+def test_failing_chapter_leaves_the_stored_notebook_byte_identical(book, capsys):
+    before = _stored(book)
+    assert execute.execute("reference", ["boom"], root=book) == 1
+    assert _stored(book) == before  # the stored notebook is untouched
+    err = capsys.readouterr().err
+    assert "CHAPTER FAILED: boom (failed)" in err
+    assert 'raise RuntimeError("chapter blew up on purpose")' in err  # the failing cell is shown
+    assert "RuntimeError: chapter blew up on purpose" in err
+    assert _report(book / "_build" / "failed" / "reference")["boom"]["status"] == "failed"
+    assert (book / "_build" / "failed" / "reference" / "boom.ipynb").exists()  # kept for inspection
+    assert not (book / "book" / "_run").exists()  # the kernel's records stayed in its staging dir
+
+
+def test_timeout_leaves_the_stored_notebook_and_no_process(book, capsys):
+    before = _stored(book)
+    assert execute.execute("reference", ["sleepy"], timeout_s=8, root=book) == 1
+    assert _stored(book) == before
+    assert _report(book / "_build" / "failed" / "reference")["sleepy"]["status"] == "timeout"
+    pid_file = book / "markers" / "sleepy.kernel-pid"
+    if pid_file.exists():
+        assert not _alive(int(pid_file.read_text()))
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _processes_mentioning(text):
+    out = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace") and _alive(int(cmdline.parent.name)):
+                out.append(int(cmdline.parent.name))
+        except OSError:
+            pass
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, sig):
+    before = _stored(book)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.Popen([sys.executable, "-m", "rgnb", "execute", "--profile", "reference", "--chapter", "ok",
+                             "--chapter", "sleepy", "--root", str(book)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid_file = book / "markers" / "sleepy.kernel-pid"
+    deadline = time.monotonic() + 120
+    while not pid_file.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert pid_file.exists(), proc.communicate()
+    kernel = int(pid_file.read_text())
+    assert _alive(kernel)
+    stored_after_ok = {k: v for k, v in _stored(book).items() if not k.endswith(".ipynb.tmp")}
+    assert any(k.endswith(".ipynb.tmp") for k in _stored(book))  # sleepy is being written to a temp file
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert "INTERRUPTED" in err
+    time.sleep(0.5)
+    assert not _alive(kernel)  # the kernel did not outlive the run
+    assert _processes_mentioning(str(book)) == []  # nor papermill
+    after = _stored(book)
+    assert after == stored_after_ok  # the killed chapter changed nothing: no temp, partial or record file
+    assert after["book/sleepy.ipynb"] == before["book/sleepy.ipynb"]  # byte-identical
+    assert after["book/ok.ipynb"] != before["book/ok.ipynb"]  # the chapter that finished was stored
+    assert "book/_run/sleepy.provenance.json" not in after
+    assert _report(book / "book" / "_run").keys() == {"ok"}
+    report = _report(book / "_build" / "failed" / "reference")
+    assert report["sleepy"]["status"] == "killed" and report["ok"]["status"] == "ok"
+
+
+def test_stale_temp_notebooks_of_dead_writers_are_swept(book):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = book / "book" / f".ok.{dead.pid}.abc.ipynb.tmp"
+    live = book / "book" / f".ok.{os.getpid()}.abc.ipynb.tmp"
+    stale.write_text("{}")
+    live.write_text("{}")
+    execute._sweep_stale_temp_notebooks(book / "book")
+    assert not stale.exists() and live.exists()
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"timeout_s": 0}, r"timeout must be a finite number in \(0, 172800\], got 0"),
+    ({"timeout_s": -5.0}, r"timeout must be a finite number in \(0, 172800\]"),
+    ({"timeout_s": float("inf")}, r"timeout must be a finite number"),
+    ({"device": "bogus"}, r"device must be one of \('auto', 'cpu', 'cuda'\), got 'bogus'"),
+    ({"device": "cpu:x"}, r"device must be one of"),
+    ({"selected": ["no_such_chapter"]}, "chapter must be one of"),
+])
+def test_bad_options_are_refused_before_any_notebook_is_touched(book, kwargs, match):
+    before = _stored(book)
+    with pytest.raises(ValueError, match=match):
+        execute.execute("reference", root=book, **kwargs)
+    assert _stored(book) == before and not (book / "book" / "_run").exists()
 
 
 def test_injected_parameters_are_hidden(tmp_path):
@@ -39,11 +221,37 @@ def test_site_check_finds_missing_pages_figures_and_errors(tmp_path):
     _page(tmp_path, figure_chapter, "<pre>Traceback (most recent call last)</pre>")
     (tmp_path / "book" / f"{names[0]}.html").unlink()
     problems = execute.check_site(tmp_path)
-    assert any("missing" in p for p in problems)
-    assert any(f"{figure_chapter}: no figure" in p for p in problems)
-    assert any("error output" in p for p in problems)
+    assert f"{names[0]}: page {tmp_path / 'book' / (names[0] + '.html')} is missing" in problems
+    assert f"{figure_chapter}: no figure on the page" in problems
+    assert f"{figure_chapter}: shows error output ('Traceback (most recent call last)')" in problems
+    assert len(problems) == 3
 
 
-def test_unknown_chapter_rejected():
-    with pytest.raises(ValueError, match="chapter must be one of"):
-        execute.execute("smoke", ["no_such_chapter"])
+@pytest.mark.parametrize("body,found", [
+    ('<div class="cell_output docutils container"><div class="output stderr"><pre>warn</pre></div></div>',
+     "output stderr"),
+    ('<div class="cell_output docutils container"><pre>ValueError: seed must be ...</pre></div>', "ValueError"),
+    ('<div class="cell_output docutils container"><pre>KeyError</pre></div>', "KeyError"),
+    ('<div class="cell_output docutils container"><div class="output traceback highlight-ipythontb">x</div></div>',
+     'class="output traceback'),
+])
+def test_any_error_output_fails_the_site_check(body, found):
+    assert found in execute.error_outputs("<section>" + body + "</section>")
+
+
+def test_prose_about_errors_is_not_error_output():
+    assert execute.error_outputs("<p>A ValueError names the parameter.</p><div class=\"cell_output x\">"
+                                 "<pre>| claim | reproduced |</pre></div>") == []
+
+
+def test_build_invokes_jupyter_book_without_execution(monkeypatch, tmp_path):
+    calls = []
+
+    def fake_run(cmd, cwd):
+        calls.append((cmd, cwd))
+        return subprocess.CompletedProcess(cmd, 3)
+
+    monkeypatch.setattr(execute.subprocess, "run", fake_run)
+    assert execute.build(tmp_path) == 3  # the exit code is passed on
+    (cmd, cwd), = calls
+    assert cmd[1:] == ["build", str(tmp_path), "-W", "-n", "--keep-going"] and cwd == tmp_path
