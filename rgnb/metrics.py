@@ -23,13 +23,15 @@ computed in float64 numpy and returned as numpy.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import numpy as np
 import torch
 from scipy.stats import rankdata
 
-from rgnb.stats import Interval, bootstrap_ci
+from rgnb.stats import Interval, mean_ci
+from rgnb.validate import check_float, check_int
 
 STREAM_MODES = ("position", "pooled", "stacked")
 MEASURES = ("erank", "pr")
@@ -309,8 +311,7 @@ def nonincreasing_share(profile: Any, rtol: float = 0.0) -> np.ndarray | float:
     p = _to_numpy(profile, "profile")
     if p.ndim < 1 or p.shape[-1] < 2:
         raise ValueError(f"profile must have shape (..., L+1) with at least 2 layers, got shape {p.shape}")
-    if rtol < 0:
-        raise ValueError(f"rtol must be >= 0, got {rtol}")
+    rtol = check_float("rtol", rtol, 0.0, 1.0)
     out = (p[..., 1:] <= p[..., :-1] * (1.0 + rtol)).mean(-1)
     return float(out) if np.ndim(out) == 0 else out
 
@@ -330,21 +331,253 @@ def collapse_ratio(profile: Any, reduce: str = "last") -> np.ndarray | float:
 # --------------------------------------------------------------------------------------------- #
 # Confidence intervals over seeds
 # --------------------------------------------------------------------------------------------- #
-def seed_ci(values: Any, seed: int = 0, n_boot: int = 4000) -> Interval:
-    """Bootstrap 95% CI of the mean over seeds, values (n_seeds,) -> Interval (``rgnb.stats``).
+def seed_ci(values: Any) -> Interval:
+    """Mean over seeds with a Student-t 95% CI, values (n_seeds,) -> Interval (``rgnb.stats.mean_ci``).
 
     Non-finite values (e.g. a Spearman rho of a constant profile) are rejected.
     """
     v = _to_numpy(values, "values")
     if v.ndim != 1 or v.size < 2:
         raise ValueError(f"values must have shape (n_seeds,) with n_seeds >= 2, got shape {v.shape}")
-    return bootstrap_ci(v, n_boot=n_boot, seed=seed)
+    return mean_ci(v)
 
 
-def seed_band(values: Any, seed: int = 0, n_boot: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and bootstrap 95% band over seeds, values (n_seeds, K) -> three arrays (K,)."""
+def seed_band(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student-t 95% band over seeds, values (n_seeds, K) -> three arrays (K,)."""
     v = _to_numpy(values, "values")
     if v.ndim != 2 or v.shape[0] < 2:
         raise ValueError(f"values must have shape (n_seeds, K) with n_seeds >= 2, got shape {v.shape}")
-    cis = [bootstrap_ci(v[:, k], n_boot=n_boot, seed=seed) for k in range(v.shape[1])]
+    cis = [mean_ci(v[:, k]) for k in range(v.shape[1])]
     return (np.array([c.estimate for c in cis]), np.array([c.low for c in cis]), np.array([c.high for c in cis]))
+
+
+# --------------------------------------------------------------------------------------------- #
+# Protocol v2: masked rows per position, normalised stream, scale-aware and task-relevant dimension
+# --------------------------------------------------------------------------------------------- #
+#: Dimension measures of protocol v2 (per position, masked rows only, then averaged over positions).
+DIMENSIONS = ("erank", "pr", "pc90")
+#: Streams a dimension is measured on: the raw residual stream h^l and LN(h^l) (per row standardised,
+#: the normalised stream the next block reads, without its learned gain and shift).
+VIEWS = ("ln", "raw")
+LN_EPS = 1e-5
+
+
+def layer_norm_rows(X: Any) -> np.ndarray:
+    """Per-row standardisation of ``X`` (..., d) over its last axis (LayerNorm without gain and shift)."""
+    X = _to_numpy(X, "X")
+    mu = X.mean(-1, keepdims=True)
+    var = X.var(-1, keepdims=True)
+    return (X - mu) / np.sqrt(var + LN_EPS)
+
+
+def pcs_for_variance(s: Any, fraction: float = 0.9) -> np.ndarray:
+    """Number of principal components holding ``fraction`` of the variance, singular values (..., k) -> (...).
+
+    The smallest ``k`` with ``sum_{i<=k} s_i^2 >= fraction * sum s^2`` (``s`` descending); 0 for a zero spectrum.
+    """
+    fraction = check_float("fraction", fraction, 0.0, 1.0, low_open=True)
+    s = np.abs(_to_numpy(s, "s"))
+    if s.ndim < 1 or s.shape[-1] < 1:
+        raise ValueError(f"s must have shape (..., k) with k >= 1, got shape {s.shape}")
+    v = -np.sort(-s**2, axis=-1)
+    total = v.sum(-1, keepdims=True)
+    cum = np.cumsum(v, -1) / np.where(total > 0, total, 1.0)
+    # a relative slack of 1e-9 so that round-off never decides a tie at exactly ``fraction``
+    k = (cum < fraction - 1e-9).sum(-1) + 1
+    return np.where(total[..., 0] > 0, k, 0).astype(np.float64)
+
+
+def masked_rows(h: Any, mask: Any, t: int) -> np.ndarray:
+    """Rows of position ``t`` where the token is masked: ``h[..., mask[:, t], t, :]`` -> (..., n_t, d).
+
+    ``h`` (..., N, T, d); ``mask`` (N, T) bool (True = masked, the rows that carry the loss).
+    """
+    h = _stream(h)
+    m = np.asarray(mask)
+    if m.dtype != np.bool_ or m.shape != h.shape[-3:-1]:
+        raise ValueError(f"mask must be a bool array of shape {h.shape[-3:-1]}, got {m.dtype} {m.shape}")
+    t = check_int("t", t, 0, h.shape[-2] - 1)
+    return h[..., m[:, t], t, :]
+
+
+def masked_dimension_profile(h: Any, mask: Any, min_rows: int = 8) -> dict[str, np.ndarray]:
+    """Protocol v2 dimension profile of a layered stream over masked rows.
+
+    ``h`` (L+1, N, T, d), ``mask`` (N, T) bool. For each layer, each view (``ln``: LN(h^l); ``raw``:
+    h^l) and each position t with at least ``min_rows`` masked rows, the singular values of the
+    masked rows of position t, centred over rows; erank, participation ratio and PCs for 90 % of
+    the variance; then the mean over those positions. Returns ``"<dim>_<view>"`` -> (L+1,).
+    Centring: the rows are centred (the mean over the masked rows of a position is removed), so
+    the measures describe the spread of the representation, not its offset.
+    """
+    h = _stream(h)
+    if h.ndim != 4:
+        raise ValueError(f"h must have shape (L+1, N, T, d), got shape {h.shape}")
+    min_rows = check_int("min_rows", min_rows, 2)
+    m = np.asarray(mask)
+    positions = [t for t in range(h.shape[2]) if int(m[:, t].sum()) >= min_rows] if m.dtype == np.bool_ else []
+    if not positions:
+        raise ValueError(f"mask must leave at least {min_rows} masked rows at some position")
+    out = {f"{k}_{v}": np.zeros(h.shape[0]) for k in DIMENSIONS for v in VIEWS}
+    for t in positions:
+        X = masked_rows(h, m, t)  # (L+1, n_t, d)
+        for view, Y in (("raw", X), ("ln", layer_norm_rows(X))):
+            s = singular_values(Y)
+            # Rows identical up to round-off (e.g. h^0 on masked rows: every row is the mask embedding
+            # plus the same position embedding) have no spread: dimension 0, not a round-off spectrum.
+            spread = (s**2).sum(-1)
+            scale = (Y**2).sum((-1, -2))
+            s = np.where((spread <= 1e-10 * np.where(scale > 0, scale, 1.0))[:, None], 0.0, s)
+            out[f"erank_{view}"] += erank_from_singular(s)
+            out[f"pr_{view}"] += pr_from_singular(s)
+            out[f"pc90_{view}"] += pcs_for_variance(s)
+    return {k: v / len(positions) for k, v in out.items()}
+
+
+def masked_drift_profile(h: Any, mask: Any, min_rows: int = 8) -> np.ndarray:
+    """Kernel drift ``1 - CKA(K^l, K^{l+1})`` over masked rows, per position then averaged, (L+1, N, T, d) -> (L,)."""
+    h = _stream(h)
+    if h.ndim != 4 or h.shape[0] < 2:
+        raise ValueError(f"h must have shape (L+1, N, T, d) with L >= 1, got shape {h.shape}")
+    min_rows = check_int("min_rows", min_rows, 2)
+    m = np.asarray(mask)
+    positions = [t for t in range(h.shape[2]) if int(m[:, t].sum()) >= min_rows]
+    if not positions:
+        raise ValueError(f"mask must leave at least {min_rows} masked rows at some position")
+    out = np.zeros(h.shape[0] - 1)
+    for t in positions:
+        X = masked_rows(h, m, t)
+        out += 1.0 - np.asarray(linear_cka(X[:-1], X[1:]))
+    return out / len(positions)
+
+
+def _fit_probe(X: torch.Tensor, y: torch.Tensor, n_classes: int, rank: int | None, init=None,
+               l2: float = 1e-3, iters: int = 60):
+    """Multinomial logistic regression on X (n, d) -> logits X A B + b (rank ``rank``; full if None), float64."""
+    d = X.shape[1]
+    if rank is None:
+        W = torch.zeros(d, n_classes, dtype=torch.float64, requires_grad=True)
+        factors = [W]
+    else:
+        A0, B0 = init
+        A = A0[:, :rank].contiguous().clone().requires_grad_(True)
+        B = B0[:rank].contiguous().clone().requires_grad_(True)
+        factors = [A, B]
+    b = torch.zeros(n_classes, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS(factors + [b], lr=1.0, max_iter=iters, tolerance_grad=1e-9, tolerance_change=1e-12,
+                            history_size=10, line_search_fn="strong_wolfe")
+
+    def weight():
+        return factors[0] if rank is None else factors[0] @ factors[1]
+
+    def closure():
+        opt.zero_grad()
+        W = weight()
+        loss = torch.nn.functional.cross_entropy(X @ W + b, y) + l2 * (W**2).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return weight().detach(), b.detach()
+
+
+class _Probe:
+    """Linear probes of every rank on one (fit, eval) split (see :func:`probe_losses`)."""
+
+    def __init__(self, X_fit: Any, y_fit: Any, X_eval: Any, y_eval: Any, n_classes: int, iters: int):
+        Xf, Xe = _to_numpy(X_fit, "X_fit"), _to_numpy(X_eval, "X_eval")
+        if Xf.ndim != 2 or Xe.ndim != 2 or Xf.shape[1] != Xe.shape[1]:
+            raise ValueError(f"X_fit and X_eval must be (n, d) with the same d, got {Xf.shape} and {Xe.shape}")
+        self.n_classes = check_int("n_classes", n_classes, 2)
+        self.iters = check_int("iters", iters, 1, 10_000)
+        self.yf = torch.as_tensor(np.asarray(y_fit), dtype=torch.int64)
+        self.ye = torch.as_tensor(np.asarray(y_eval), dtype=torch.int64)
+        if self.yf.shape != (Xf.shape[0],) or self.ye.shape != (Xe.shape[0],):
+            raise ValueError("y_fit and y_eval must have one label per row of X_fit and X_eval")
+        mu, sd = Xf.mean(0), Xf.std(0) + 1e-8
+        self.Xf = torch.from_numpy((Xf - mu) / sd)
+        self.Xe = torch.from_numpy((Xe - mu) / sd)
+        self.max_rank = min(Xf.shape[1], self.n_classes - 1)
+        W, b = _fit_probe(self.Xf, self.yf, self.n_classes, None, iters=2 * self.iters)
+        self.full = self._eval(W, b)
+        U, S, Vh = torch.linalg.svd(W - W.mean(1, keepdim=True), full_matrices=False)
+        root = S.sqrt()
+        self.init = (U * root, root[:, None] * Vh)
+        self.cache: dict[int, float] = {self.max_rank: self.full}
+
+    def _eval(self, W, b) -> float:
+        return float(torch.nn.functional.cross_entropy(self.Xe @ W + b, self.ye))
+
+    def loss(self, rank: int) -> float:
+        if rank not in self.cache:
+            if rank == 0:
+                prior = torch.bincount(self.yf, minlength=self.n_classes).double() + 1.0
+                logits = torch.log(prior / prior.sum()).expand(len(self.ye), -1)
+                self.cache[0] = float(torch.nn.functional.cross_entropy(logits, self.ye))
+            else:
+                self.cache[rank] = self._eval(*_fit_probe(self.Xf, self.yf, self.n_classes, rank, init=self.init,
+                                                          iters=self.iters))
+        return self.cache[rank]
+
+
+def probe_losses(X_fit: Any, y_fit: Any, X_eval: Any, y_eval: Any, n_classes: int, iters: int = 60) -> np.ndarray:
+    """Held-out masked loss (nats) of linear probes of every rank: (max_rank + 1,), entry r for rank r.
+
+    Entry 0 is the constant (context-free) probe, entries 1 .. max_rank - 1 reduced-rank probes
+    ``W = A B`` (``A`` d x r), and the last entry ``max_rank = min(d, n_classes - 1)`` the full-rank
+    probe (softmax is invariant to adding a constant to every logit, so rank ``n_classes - 1``
+    is full). Features are standardised with the fit set's mean and scale; probes are fitted by
+    L-BFGS in float64 from a deterministic start (the truncated SVD of the full probe).
+    """
+    probe = _Probe(X_fit, y_fit, X_eval, y_eval, n_classes, iters)
+    return np.array([probe.loss(r) for r in range(probe.max_rank + 1)])
+
+
+def task_relevant_dimension(X_fit: Any, y_fit: Any, X_eval: Any, y_eval: Any, n_classes: int,
+                            tol: float = 0.01, iters: int = 60) -> tuple[int, float]:
+    """Smallest rank r of a linear probe whose held-out loss is within ``tol`` nats of the full-rank
+    probe, found by bisection over r (probe loss is nonincreasing in r up to fitting error).
+
+    Returns ``(r, full-rank held-out loss)``; r = 0 when the context-free prior is already within
+    ``tol``. Rows: masked positions; labels: the true tokens (see :func:`probe_losses`).
+    """
+    tol = check_float("tol", tol, 0.0, 10.0)
+    probe = _Probe(X_fit, y_fit, X_eval, y_eval, n_classes, iters)
+    target = probe.full + tol
+    lo, hi = 0, probe.max_rank  # invariant: loss(hi) <= target; answer in [lo, hi]
+    if probe.loss(0) <= target:
+        return 0, probe.full
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if probe.loss(mid) <= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi, probe.full
+
+
+def dimension_from_losses(losses: Any, tol: float = 0.01) -> int:
+    """Smallest rank whose probe loss is within ``tol`` nats of the last (full-rank) entry, (R+1,) -> int."""
+    tol = check_float("tol", tol, 0.0, 10.0)
+    v = _to_numpy(losses, "losses")
+    if v.ndim != 1 or v.size < 2:
+        raise ValueError(f"losses must have shape (R+1,) with R >= 1, got shape {v.shape}")
+    return int(np.argmax(v <= v[-1] + tol))
+
+
+def slope_ci(x: Any, y: Any, level: float = 0.95) -> tuple[float, float, float]:
+    """Least-squares slope of y on x with its Student-t CI (n - 2 degrees of freedom): (slope, low, high)."""
+    from scipy import stats as _st
+    x, y = _to_numpy(x, "x"), _to_numpy(y, "y")
+    if x.ndim != 1 or x.shape != y.shape or x.size < 3:
+        raise ValueError(f"x and y must be 1-D of the same length >= 3, got {x.shape} and {y.shape}")
+    level = check_float("level", level, 0.0, 1.0, low_open=True, high_open=True)
+    xc = x - x.mean()
+    sxx = float((xc**2).sum())
+    if sxx <= 0:
+        raise ValueError("x must not be constant")
+    slope = float((xc * (y - y.mean())).sum() / sxx)
+    resid = y - y.mean() - slope * xc
+    se = math.sqrt(float((resid**2).sum()) / (x.size - 2) / sxx)
+    half = float(_st.t.ppf(0.5 + level / 2, x.size - 2)) * se
+    return slope, slope - half, slope + half

@@ -1,117 +1,118 @@
-"""Tests of rgnb.findings: spectral tie, crossings, and the claims pipeline on a synthetic sweep."""
+"""Tests of rgnb.findings (protocol v2): per-seed statistics, nulls, specs, and the pipeline on tiny sweeps."""
 
+import dataclasses
 import math
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from rgnb import chains, claims, findings
+from rgnb import chains, claims, findings, train
+
+BASE = train.SweepConfig(vocab_size=4, seq_len=8, xis=(1.0, 7.0), depths=(4,), seeds=(0, 1, 2), width=8,
+                         channel_mult=2, steps=30, warmup=3, batch_size=16, data_chunk=10, log_every=5, n_probe=48,
+                         n_eval=64)
 
 
-class FakeSweep:
-    """Stand-in for rgnb.train.SweepResult with synthetic streams of known shape.
-
-    Layer l of depth-L networks: the embedding h^0 has rank ~ `v` per position; trained networks at
-    small xi shrink the stream onto fewer directions with depth, at large xi they do not.
-    """
-
-    def __init__(self, xis=(0.5, 1.0, 7.0), depths=(2, 4), seeds=(0, 1, 2), n=64, T=4, d=20):
-        self.config = SimpleNamespace(xis=xis, depths=depths, seeds=seeds, kind="potts", vocab_size=6,
-                                      mask=chains.DEFAULT_MASK)
-        self.members = [{"xi": float(x), "seed": s, "depth": L, "kind": "potts"}
-                        for L in depths for x in xis for s in seeds]
-        self.n, self.T, self.d = n, T, d
-
-    def streams(self, i, stage):
-        m = self.members[i]
-        rng = np.random.default_rng(1000 * i + (stage == "trained"))
-        L = m["depth"]
-        h = rng.standard_normal((L + 1, self.n, self.T, self.d))
-        scale = np.ones((L + 1, self.d))
-        if stage == "trained" and m["xi"] < 2:
-            for l in range(L + 1):
-                scale[l, max(2, self.d - 4 * l):] = 0.05  # fewer live directions with depth
-        return (h * scale[:, None, None, :]).astype(np.float32)
-
-    def probe_mask(self, xi):
-        mask = np.zeros((self.n, self.T), dtype=bool)
-        mask[:, 1:3] = True
-        return mask
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cache")
+    results = {"potts": train.run_sweep(BASE, "cpu", cache_dir=d, progress=False),
+               "ring": train.run_sweep(dataclasses.replace(BASE, kind="ring"), "cpu", cache_dir=d, progress=False),
+               "shuffled": train.run_sweep(dataclasses.replace(BASE, kind="shuffled", xis=(1.0,)), "cpu",
+                                           cache_dir=d, progress=False)}
+    return results, findings.measure_profile(results, cache_dir=d), d
 
 
-def test_relevant_modes_and_switch():
-    # Potts: all V-1 modes relevant iff exp(-s/xi) > cut, i.e. xi > s / ln(1/cut).
+def test_rho_collapse_top2_plateau_per_seed():
+    prof = np.array([[0.0, 10.0, 8.0, 6.0, 5.0], [0.0, 5.0, 6.0, 7.0, 8.0], [0.0, 3.0, 3.0, 3.0, 3.0]])
+    np.testing.assert_allclose(findings.rho_from_1(prof), [-1.0, 1.0, 0.0])  # h^0 never counts
+    np.testing.assert_allclose(findings.collapse_from_1(prof), [0.5, 1.6, 1.0])
+    drift = np.array([[0.9, 0.5, 0.1, 0.1, 0.1, 0.2]])  # 0->1 largest: excluded unless with_embedding
+    assert findings.top2_share(drift)[0] == pytest.approx(0.7 / 1.0)
+    assert findings.top2_share(drift, with_embedding=True)[0] == pytest.approx(1.4 / 1.9)
+    init = np.array([[0.5, 0.2, 0.2, 0.2, 0.2, 0.2]])
+    assert findings.plateau_ratio(drift, init)[0] == pytest.approx(0.1 / 0.2)
+    with pytest.raises(ValueError, match="L >= 4"):
+        findings.plateau_ratio(drift[:, :3], init[:, :3])
+    assert findings.top2_threshold(7) == pytest.approx(2 / 7 + 0.15)
+
+
+def test_relevant_modes_potts_switch_and_ring_count():
     s = 2.0
-    assert findings.relevant_modes("potts", 8, 1.0, s) == 0
-    assert findings.relevant_modes("potts", 8, 3.0, s) == 7
-    assert findings.spectral_switch("potts", 8, s) == pytest.approx(s / math.log(1 / findings.RELEVANCE_CUT), rel=1e-9)
-    assert findings.soft_relevant_modes("potts", 8, 2.0, s) == pytest.approx(7 * math.exp(-2 * s / 2.0))
-    # Ring: modes switch on one (pair) at a time, so the count is nondecreasing in xi.
-    counts = [findings.relevant_modes("ring", 9, x, s) for x in (0.5, 1, 2, 4, 8, 16, 32)]
-    assert counts == sorted(counts) and counts[0] == 0 and counts[-1] > 0
+    assert findings.relevant_modes("potts", 8, 1.0, s) == 0          # e^{-2} < e^{-1}
+    assert findings.relevant_modes("potts", 8, 3.0, s) == 7          # e^{-2/3} > e^{-1}
+    counts = [findings.relevant_modes("ring", 8, xi, s) for xi in (1.0, 3.0, 7.0, 20.0)]
+    assert counts == sorted(counts) and counts[0] < counts[-1] <= 7
+    with pytest.raises(ValueError, match="scale"):
+        findings.relevant_modes("potts", 8, 1.0, 0.0)
 
 
-def test_crossing_and_switch_point():
-    xis = np.array([1.0, 2.0, 4.0, 8.0])
-    assert findings.crossing(xis, [0.5, 0.7, 0.9, 1.1], 1.0) == pytest.approx(math.exp(np.log(4) + 0.5 * np.log(2)))
-    assert findings.crossing(xis, [1.2, 1.3, 1.4, 1.5], 1.0) == -math.inf
-    assert findings.crossing(xis, [0.2, 0.3, 0.4, 0.5], 1.0) == math.inf
-    curves = np.array([[0.5, 0.7, 0.9, 1.1], [0.6, 0.8, 1.0, 1.2], [0.4, 0.6, 0.8, 1.0]])
-    sw = findings.switch_point(xis, curves, 1.0)
-    assert sw.low <= sw.estimate <= sw.high and 2.0 < sw.estimate < 8.0
-    dev = findings.log_deviation(sw, sw.estimate)
-    assert dev.estimate == pytest.approx(0.0) and dev.low == 0.0
-    never = findings.switch_point(xis, np.zeros((3, 4)), 1.0)
-    assert never.estimate == math.inf and findings.log_deviation(never, 2.0).low == math.inf
-    with pytest.raises(ValueError, match="xis"):
-        findings.crossing([2.0, 1.0], [0.0, 1.0], 0.5)
+def test_task_scale_is_the_mean_distance_to_a_visible_token():
+    mask = np.array([[False, True, True, True, False], [True, False, False, False, False]])
+    assert findings.task_scale(mask) == pytest.approx((1 + 2 + 1 + 1) / 4)
 
 
-def test_pearson_rows():
-    a = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
-    np.testing.assert_allclose(findings.pearson_rows(a, np.array([[2.0, 4.0, 6.0], [3.0, 2.0, 1.0]])), [1.0, -1.0])
-    assert findings.pearson_rows([1.0, 1.0], [1.0, 2.0]) == 0.0
+def test_specs_are_declared_with_nulls_and_the_pre_stated_thresholds():
+    sp = findings.specs(8)
+    assert sp["P1-i-monotone"].threshold == -0.8 and sp["P1-i-monotone"].passes == "below"
+    assert sp["P1-ii-selective"].threshold == pytest.approx(findings.COLLAPSE_MARGIN)
+    assert sp["P1-ii-present"].passes == "below" and sp["P1-ii-absent"].passes == "above"
+    assert sp["P1-iii-concentrated"].threshold == pytest.approx(2 / 7 + findings.TOP2_MARGIN)
+    assert sp["P1-iii-concentrated-with-embedding"].threshold == pytest.approx(2 / 8 + findings.TOP2_MARGIN)
+    assert sp["P1-iii-plateau"].threshold == findings.PLATEAU_RATIO and sp["P1-iii-plateau"].passes == "below"
+    assert all(s.null_control and s.ci_method == "student-t" and s.figure for s in sp.values())
+    assert {s.chapter for s in sp.values()} == {"rank_collapse", "selectivity", "kernel_drift"}
+    assert sum(s.source == "P1" for s in sp.values()) >= 10
 
 
-def test_claims_on_synthetic_sweep():
-    fake = FakeSweep()
-    sm = findings.measure_sweep(fake)
-    assert sm.task_scale == pytest.approx(1.0)              # masked at t = 1, 2: one step from view
-    assert sm.paper_chains() == (1.0, 7.0)
-    prof = sm.profiles("erank_position", "trained", 1.0, 4)
-    assert prof.shape == (3, 5) and (np.diff(prof, axis=1) < 0).all()   # built to collapse
-    assert sm.profiles("drift_cka", "init", 7.0, 2).shape == (3, 2)
-    rows = (findings.rank_collapse_claims(sm) + findings.selectivity_claims(sm, "potts", 6)
-            + findings.kernel_drift_claims(sm))
-    assert all(r.verdict in claims.VERDICTS for r in rows)
-    by_claim = {r.claim.split(" (")[0]: r.verdict for r in findings.rank_collapse_claims(sm)}
-    assert by_claim["Effective rank of the residual stream decreases monotonically with depth after training"] \
-        == claims.REPRODUCED
-    sel = findings.selectivity_claims(sm, "potts", 6)
-    assert sel[0].verdict == claims.REPRODUCED          # collapse present at xi ~ 1 (built in)
-    assert sel[1].verdict == claims.REPRODUCED          # absent at xi ~ 7 (random streams: R ~ 1)
-    assert "| 0.5 | trained |" in findings.ratio_table(sm, 4)
-    assert "| 7 | init |" in findings.concentration_table(sm, 4)
-    with pytest.raises(ValueError, match="stage"):
-        sm.profiles("erank_position", "final", 1.0, 4)
-    with pytest.raises(ValueError, match="xi, depth"):
-        sm.index(3.0, 4)
+def test_measurements_shapes_and_nulls(tiny):
+    results, meas, _ = tiny
+    L = 4
+    assert meas.get("potts", "erank_ln", "trained", 1.0).shape == (3, L + 1)
+    assert meas.get("potts", "drift", "init", 7.0).shape == (3, L)
+    assert meas.get("shuffled", "erank_ln", "trained", probe="potts:7").shape == (3, L + 1)
+    # init networks depend on the seed only: the same weights measured on the same probe set agree
+    np.testing.assert_allclose(meas.get("potts", "erank_ln", "init", 1.0),
+                               meas.get("shuffled", "erank_ln", "init", probe="potts:1"), rtol=1e-9)
+    # masked rows of h^0 are identical (mask embedding + position): dimension 0, never a baseline
+    assert np.all(meas.get("potts", "erank_raw", "trained", 1.0)[:, 0] == 0)
+    td = meas.get("potts", "taskdim", "trained", 7.0)
+    assert np.all((td >= 0) & (td <= 3)) and np.all(td == np.round(td))
+    assert np.isnan(meas.get("shuffled", "taskdim", "trained")).all()
 
 
-def test_measurements_cached(tmp_path):
-    fake = FakeSweep(xis=(1.0, 7.0), depths=(2,), seeds=(0, 1))
-    fake.key = "fake-sweep-key"
-    first = findings.measure_sweep(fake, cache_dir=tmp_path)
-    fake.streams = None  # a second call must not touch the streams
-    second = findings.measure_sweep(fake, cache_dir=tmp_path)
-    assert second.task_scale == first.task_scale
-    for k in first.values:
-        for a, b in zip(first.values[k], second.values[k]):
-            np.testing.assert_array_equal(a, b)
+def test_measurements_are_cached_by_source(tiny):
+    results, meas, d = tiny
+    again = findings.measure_profile(results, cache_dir=d)
+    for key, vals in meas.values.items():
+        for q, v in vals.items():
+            np.testing.assert_array_equal(v, again.values[key][q])
+    assert findings.measure_key(results) == findings.measure_key(results)
+    assert len(findings.measurement_source_hash()) == 16
 
 
-def test_thresholds_are_module_constants():
-    for t in findings.PRE_STATED + findings.POST_HOC:
-        assert isinstance(t, claims.Threshold)
-    assert "Spearman" in findings.thresholds_markdown((("x", findings.MONOTONE_RHO),))
+def test_claim_rows_say_premise_not_met_when_the_gate_fails(tiny):
+    results, meas, _ = tiny
+    rows = (findings.rank_collapse_rows(meas, "smoke") + findings.selectivity_rows(meas, "smoke")
+            + findings.kernel_drift_rows(meas, "smoke"))
+    ids = [r.id for r in rows]
+    assert len(ids) == len(set(ids))
+    assert {"P1-i-monotone", "P1-ii-present", "P1-ii-absent", "P1-ii-selective", "P1-ii-selective-ring",
+            "P1-iii-concentrated", "P1-iii-concentrated-with-embedding", "P1-iii-plateau"} <= set(ids)
+    assert all(r.verdict == claims.PREMISE_NOT_MET for r in rows)      # 30 steps: nowhere near the floor
+    assert all(not r.premise_met and "pass the convergence gate" in r.premise_detail for r in rows)
+    by_id = {r.id: r for r in rows}
+    assert set(by_id["P1-i-monotone"].null) == {"initialisation", "shuffled chain"}
+    assert set(by_id["P1-ii-absent"].null) == {"shuffled chain"}
+    rho = findings.rho_from_1(meas.get("potts", "erank_ln", "trained", 1.0))
+    assert by_id["P1-i-monotone"].measured["estimate"] == pytest.approx(rho.mean(), abs=1e-3)
+
+
+def test_verdict_when_the_premise_holds(tiny, monkeypatch):
+    results, meas, _ = tiny
+    for r in results.values():
+        monkeypatch.setattr(type(r), "gate", lambda self: np.ones(len(self), dtype=bool))
+    rows = {r.id: r for r in findings.rank_collapse_rows(meas, "smoke")}
+    assert all(r.premise_met for r in rows.values())
+    assert rows["P1-i-monotone"].verdict in (claims.REPRODUCED, claims.NOT_REPRODUCED, claims.INCONCLUSIVE,
+                                             claims.VACUOUS)

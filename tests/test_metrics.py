@@ -192,3 +192,96 @@ def test_singular_values_match_svd():
         expected = np.linalg.svd(Xc, compute_uv=False)[..., :k]
         got = metrics.singular_values(X)[..., :k]
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9 * expected.max())
+
+
+# --------------------------------------------------------------------------------------------- #
+# Protocol v2
+# --------------------------------------------------------------------------------------------- #
+def test_masked_rows_selects_exactly_the_masked_rows_of_a_position():
+    h = np.arange(2 * 5 * 3 * 2, dtype=float).reshape(2, 5, 3, 2)  # (L+1, N, T, d)
+    mask = np.zeros((5, 3), dtype=bool)
+    mask[[0, 3], 1] = True
+    mask[4, 2] = True
+    rows = metrics.masked_rows(h, mask, 1)
+    assert rows.shape == (2, 2, 2)
+    np.testing.assert_array_equal(rows, h[:, [0, 3], 1, :])
+    np.testing.assert_array_equal(metrics.masked_rows(h, mask, 2), h[:, [4], 2, :])
+    with pytest.raises(ValueError, match="mask"):
+        metrics.masked_rows(h, mask.astype(int), 1)
+    with pytest.raises(ValueError, match="t must"):
+        metrics.masked_rows(h, mask, 3)
+
+
+def test_masked_dimension_profile_ignores_visible_rows_and_constant_layers():
+    rng = np.random.default_rng(3)
+    N, T, d = 200, 4, 6
+    h = np.zeros((3, N, T, d))
+    mask = np.zeros((N, T), dtype=bool)
+    mask[:, 1] = True
+    # layer 0: identical rows (as h^0 on masked rows); layer 1: 2-D spread; layer 2: 5-D spread
+    h[1, :, :, :2] = rng.standard_normal((N, T, 2))
+    h[2, :, :, :5] = rng.standard_normal((N, T, 5))
+    h[:, :, 3, :] = 100 * rng.standard_normal((3, N, d))  # visible rows: huge full-rank noise, must be ignored
+    prof = metrics.masked_dimension_profile(h, mask)
+    assert prof["erank_raw"][0] == 0.0 and prof["pc90_raw"][0] == 0.0
+    assert 1.9 < prof["erank_raw"][1] <= 2.0 and prof["pc90_raw"][1] == 2.0
+    assert 4.7 < prof["erank_raw"][2] <= 5.0 and prof["pr_raw"][2] > 4.5 and prof["pc90_raw"][2] == 5.0
+    assert prof["erank_ln"][2] < 5.0 + 1e-9  # LN(X) cannot add a direction beyond the span of X and 1
+    drift = metrics.masked_drift_profile(h, mask)
+    assert drift.shape == (2,) and np.all((drift >= 0) & (drift <= 1))
+
+
+def test_pcs_for_variance():
+    assert metrics.pcs_for_variance([3.0, 1.0, 1.0]) == 2          # 9/11 < 0.9 <= 10/11
+    assert metrics.pcs_for_variance([1.0, 0.0]) == 1
+    assert metrics.pcs_for_variance([1.0, 1.0, 1.0, 1.0], 0.5) == 2  # exactly half: ties do not round up
+    assert metrics.pcs_for_variance([0.0, 0.0]) == 0
+    with pytest.raises(ValueError, match="fraction"):
+        metrics.pcs_for_variance([1.0], 0.0)
+
+
+def test_task_relevant_dimension_recovers_a_known_rank():
+    rng = np.random.default_rng(0)
+    n, d, V = 3000, 16, 6
+    for k in (1, 3):
+        X = rng.standard_normal((n, d))
+        P = np.zeros((d, V))
+        P[:k] = 3.0 * rng.standard_normal((k, V))
+        logits = X @ P
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        y = (p.cumsum(1) > rng.random((n, 1))).argmax(1)
+        r, full = metrics.task_relevant_dimension(X[:1500], y[:1500], X[1500:], y[1500:], V, tol=0.01)
+        assert r == k, (k, r)
+        losses = metrics.probe_losses(X[:1500], y[:1500], X[1500:], y[1500:], V)
+        assert losses.shape == (V,) and losses[0] > losses[k] + 0.1
+        assert metrics.dimension_from_losses(losses, 0.01) == k
+        # a tolerance wider than the whole gain from the context: the prior suffices
+        assert metrics.task_relevant_dimension(X[:1500], y[:1500], X[1500:], y[1500:], V, tol=5.0)[0] == 0
+    # labels independent of X: the prior is within tolerance, dimension 0
+    y = rng.integers(0, V, n)
+    assert metrics.task_relevant_dimension(X[:1500], y[:1500], X[1500:], y[1500:], V, tol=0.01)[0] == 0
+
+
+def test_slope_ci_matches_linregress():
+    from scipy.stats import linregress, t as student_t
+    rng = np.random.default_rng(5)
+    x = np.repeat(np.arange(5.0), 4)
+    y = 0.7 * x + rng.standard_normal(x.size)
+    slope, lo, hi = metrics.slope_ci(x, y)
+    ref = linregress(x, y)
+    half = student_t.ppf(0.975, x.size - 2) * ref.stderr
+    assert slope == pytest.approx(ref.slope) and lo == pytest.approx(ref.slope - half) and hi == pytest.approx(ref.slope + half)
+    with pytest.raises(ValueError, match="constant"):
+        metrics.slope_ci(np.ones(5), y[:5])
+
+
+@pytest.mark.parametrize("rtol", [float("nan"), -0.1, float("inf"), 2.0])
+def test_nonincreasing_share_refuses_bad_rtol(rtol):
+    with pytest.raises(ValueError, match="rtol"):
+        metrics.nonincreasing_share([3.0, 2.0, 1.0], rtol=rtol)
+
+
+def test_nonincreasing_share_rtol():
+    assert metrics.nonincreasing_share([1.0, 1.05, 1.0], rtol=0.1) == 1.0
+    assert metrics.nonincreasing_share([1.0, 1.05, 1.0], rtol=0.0) == 0.5

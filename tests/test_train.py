@@ -1,22 +1,32 @@
-"""Tests of rgnb.train: ensemble = models alone, learning, caching, the result API, bad configs."""
+"""Tests of rgnb.train: ensemble = models alone, learning, caching, the gate, shipped results, bad configs."""
 
 import dataclasses
+import json
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from rgnb import chains, models, train
+from rgnb import cache, chains, models, train
 
 TINY = train.SweepConfig(vocab_size=4, seq_len=8, xis=(1.0, 4.0), depths=(1, 2), seeds=(0, 1), width=8,
                          channel_mult=2, steps=60, warmup=6, batch_size=16, lr=1e-2, data_chunk=7, log_every=5,
                          n_probe=8, n_eval=64)
+#: A chain with nothing to learn from the context: a tiny network reaches its floor (ln V) quickly.
+SHUFFLED = train.SweepConfig(kind="shuffled", vocab_size=4, seq_len=8, xis=(1.0,), depths=(1,), seeds=(0, 1),
+                             width=8, channel_mult=2, steps=200, warmup=10, batch_size=64, lr=1e-2, data_chunk=50,
+                             log_every=10, n_probe=8, n_eval=2000)
 
 
 @pytest.fixture(scope="module")
 def tiny_result(tmp_path_factory):
     return train.run_sweep(TINY, "cpu", cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
+
+
+@pytest.fixture(scope="module")
+def shuffled_result(tmp_path_factory):
+    return train.run_sweep(SHUFFLED, "cpu", cache_dir=tmp_path_factory.mktemp("cache"), progress=False)
 
 
 def test_ensemble_member_equals_model_trained_alone(tiny_result):
@@ -26,7 +36,8 @@ def test_ensemble_member_equals_model_trained_alone(tiny_result):
         arrays, _ = train.train_sweep(alone_cfg, torch.device("cpu"), progress=False)
         np.testing.assert_allclose(tiny_result.loss_per_step[:, i], arrays["loss_per_step"][:, 0], atol=1e-5, rtol=0)
         np.testing.assert_allclose(tiny_result.final_loss[i], arrays["final_loss"][0], atol=1e-5)
-        np.testing.assert_allclose(tiny_result.streams(i, "init"), arrays["streams/init/0"], atol=1e-5)
+        w = arrays[f"weights/depth{m['depth']}/out_w"][0]
+        np.testing.assert_allclose(tiny_result.weights(i)["out_w"][0].numpy(), w, atol=1e-5)
 
 
 def test_result_api_shapes_and_identities(tiny_result):
@@ -47,7 +58,7 @@ def test_result_api_shapes_and_identities(tiny_result):
     np.testing.assert_allclose(r.excess_loss, r.final_loss - r.bayes_floor)
     assert np.all((r.bayes_low <= r.bayes_floor) & (r.bayes_floor <= r.bayes_high))
     rows = r.runs_table()
-    assert len(rows) == M and {"seed", "steps", "device", "wall time (s, whole sweep)"} <= set(rows[0])
+    assert len(rows) == M and {"seed", "steps", "device", "gate", "share"} <= set(rows[0])
     assert r.select(xi=4.0, depth=2) == [6, 7]
     with pytest.raises(ValueError, match="xi"):
         r.probe_tokens(3.0)
@@ -55,17 +66,19 @@ def test_result_api_shapes_and_identities(tiny_result):
         r.streams(0, "final")
 
 
-def test_stored_weights_reproduce_the_trained_streams(tiny_result):
+def test_streams_are_the_models_streams_at_both_stages(tiny_result):
     i = 5
-    xi = tiny_result.members[i]["xi"]
-    streams = models.residual_streams(tiny_result.weights(i), torch.from_numpy(tiny_result.probe_tokens(xi)))
-    np.testing.assert_allclose(streams[0].numpy(), tiny_result.streams(i, "trained"), atol=1e-5)
+    m = tiny_result.members[i]
+    inputs = torch.from_numpy(tiny_result.probe_tokens(m["xi"]))
+    trained = models.residual_streams(tiny_result.weights(i), inputs)[0].numpy()
+    np.testing.assert_array_equal(trained, tiny_result.streams(i, "trained"))
+    init = models.residual_streams(models.init_params(TINY.model_config(m["depth"]), [m["seed"]]), inputs)[0].numpy()
+    np.testing.assert_array_equal(init, tiny_result.streams(i, "init"))
+    assert np.abs(trained - init).max() > 1e-3
 
 
 def test_bayes_floor_is_a_lower_bound_and_matches_chains(tiny_result):
-    # The Bayes predictor is optimal: on the same held-out set no model beats it beyond round-off.
     assert tiny_result.excess_loss.min() > -1e-3
-    # The floor is the exact forward-backward loss on the held-out set ...
     tokens, mask, _ = train.fixed_set(TINY, 4.0, TINY.n_eval, TINY.eval_seed, torch.device("cpu"))
     P = chains.make_chain("potts", 4, 4.0)
     exact = float(chains.masked_token_losses(P, tokens, mask).sum() / mask.sum())
@@ -76,8 +89,45 @@ def test_bayes_floor_is_a_lower_bound_and_matches_chains(tiny_result):
 def test_loss_decreases_on_a_tiny_run(tiny_result):
     first, last = tiny_result.loss_curves[:, 0], tiny_result.loss_curves[:, -1]
     assert np.all(last < first)
-    # better than the context-free predictor ln V for the long-correlation chain
     assert tiny_result.final_loss[tiny_result.select(xi=4.0)].max() < math.log(TINY.vocab_size)
+
+
+def test_shuffled_chain_is_iid_uniform_and_its_floor_is_ln_v(shuffled_result):
+    P = train.chain_matrix("shuffled", 4, 1.0)
+    np.testing.assert_array_equal(P, np.full((4, 4), 0.25))
+    np.testing.assert_allclose(shuffled_result.bayes_floor, math.log(4), rtol=1e-12)
+    assert np.isnan(shuffled_result.recovered_share()).all()
+
+
+def test_gate_passes_a_trained_model_and_fails_an_untrained_one(shuffled_result):
+    r = shuffled_result
+    assert r.gate().all(), r.excess_loss          # trained to its floor
+    init = {1: models.init_params(SHUFFLED.model_config(1), list(SHUFFLED.seeds))}
+    untrained = train.evaluate(SHUFFLED, init, torch.device("cpu"))
+    share = np.full(len(SHUFFLED.seeds), np.nan)
+    assert not train.gate_passes(untrained["excess_loss"], share).any(), untrained["excess_loss"]
+    ok, detail = train.premise({"shuffled": r})
+    assert ok and detail.startswith("2/2")
+
+
+def test_gate_thresholds_and_directions():
+    e = np.array([0.0, 0.0099, 0.0101, 0.005, 0.005, 0.001])
+    s = np.array([1.0, 0.96, 0.99, 0.949, 0.951, np.nan])
+    np.testing.assert_array_equal(train.gate_passes(e, s), [True, True, False, False, True, True])
+    assert train.GATE_EXCESS_NATS == 0.01 and train.GATE_SHARE == 0.95
+    with pytest.raises(ValueError, match="same shape"):
+        train.gate_passes(e, s[:2])
+    with pytest.raises(ValueError, match="max_excess"):
+        train.gate_passes(e, s, max_excess=float("nan"))
+
+
+def test_training_claims_follow_the_gate(tiny_result, shuffled_result):
+    rows = {r.id: r for r in train.training_claims({"potts": tiny_result, "shuffled": shuffled_result}, "smoke")}
+    assert set(rows) == {"training-gate-excess-potts", "training-gate-share-potts", "training-gate-excess-shuffled"}
+    assert rows["training-gate-excess-potts"].verdict == "not reproduced"      # 60 steps: far from the floor
+    assert rows["training-gate-excess-potts"].measured["estimate"] == pytest.approx(tiny_result.excess_loss.max(), rel=1e-2)
+    assert rows["training-gate-share-potts"].verdict == "not reproduced"
+    assert rows["training-gate-excess-shuffled"].verdict == "reproduced"
 
 
 def test_cache_hit_miss_and_corruption(tmp_path):
@@ -87,10 +137,10 @@ def test_cache_hit_miss_and_corruption(tmp_path):
     again = train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False)
     assert again.from_cache and again.key == first.key
     np.testing.assert_array_equal(again.loss_curves, first.loss_curves)
-    stream_file = first.entry.path / "streams" / "trained" / "0.npy"
-    data = bytearray(stream_file.read_bytes())
+    wfile = first.entry.path / "weights" / "depth1" / "out_w.npy"
+    data = bytearray(wfile.read_bytes())
     data[-3] ^= 0x55
-    stream_file.write_bytes(bytes(data))
+    wfile.write_bytes(bytes(data))
     redone = train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False)
     assert not redone.from_cache
     np.testing.assert_array_equal(redone.streams(0, "trained"), first.streams(0, "trained"))  # deterministic
@@ -100,6 +150,63 @@ def test_cache_hit_miss_and_corruption(tmp_path):
     assert {"config", "env", "device", "wall_time_s"} <= set(meta) and meta["env"]["torch"] == torch.__version__
 
 
+# --------------------------------------------------------------------------------------------- #
+# Shipped results
+# --------------------------------------------------------------------------------------------- #
+@pytest.fixture()
+def shipped(tmp_path, monkeypatch, tiny_result, shuffled_result):
+    monkeypatch.setitem(train.SWEEPS, "reference", {"potts": TINY, "shuffled": SHUFFLED})
+    directory = train.export_shipped({"potts": tiny_result, "shuffled": shuffled_result}, tmp_path / "ship",
+                                     "reference")
+    return directory
+
+
+def test_shipped_results_load_without_training(shipped, tmp_path, monkeypatch, tiny_result):
+    def no_training(*args, **kwargs):
+        raise AssertionError("loading shipped results must not train")
+    monkeypatch.setattr(torch.optim, "AdamW", no_training)  # every training run builds one
+    loaded = train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+    assert set(loaded) == {"potts", "shuffled"} and loaded["potts"].shipped
+    r = loaded["potts"]
+    w16 = r.weights(3)["ch_w1"].numpy()
+    np.testing.assert_allclose(w16, tiny_result.weights(3)["ch_w1"].numpy(), rtol=1e-3, atol=1e-3)  # float16
+    assert np.abs(r.final_loss - tiny_result.final_loss).max() < 2e-3
+    np.testing.assert_array_equal(r.bayes_floor, tiny_result.bayes_floor)  # same held-out set on the CPU
+    np.testing.assert_allclose(r.loss_curves, tiny_result.loss_curves, rtol=1e-6)
+    again = train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+    assert again["potts"].from_cache
+    manifest = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
+    assert manifest["code_hash"] == train.code_hash() and manifest["weights_dtype"] == "float16"
+    assert manifest["sweeps"]["potts"]["sha256"] == cache._sha256(shipped / "potts.npz")
+
+
+def test_shipped_results_refuse_a_changed_file(shipped, tmp_path):
+    path = shipped / "potts.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(train.StaleShippedResults, match="SHA-256"):
+        train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+
+
+def test_shipped_results_refuse_stale_code_with_the_retrain_command(shipped, tmp_path, monkeypatch):
+    monkeypatch.setattr(train, "code_hash", lambda: "0123456789abcdef")
+    with pytest.raises(train.StaleShippedResults, match=r"python -m rgnb\.train --profile reference --ship"):
+        train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+
+
+def test_shipped_results_refuse_a_changed_config(shipped, tmp_path, monkeypatch):
+    monkeypatch.setitem(train.SWEEPS, "reference", {"potts": dataclasses.replace(TINY, lr=2e-2), "shuffled": SHUFFLED})
+    with pytest.raises(train.StaleShippedResults, match="another config"):
+        train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+
+
+def test_reference_profile_is_loaded_never_trained(monkeypatch, tmp_path):
+    monkeypatch.setattr(train, "SHIPPED_DIR", tmp_path / "nothing")
+    with pytest.raises(FileNotFoundError, match="python -m rgnb.train"):
+        train.load_profile("reference")
+
+
 def test_lr_schedule():
     f = [train.lr_factor(s, 10, 100, 0.1) for s in range(100)]
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0) and f[10] == pytest.approx(1.0)
@@ -107,20 +214,27 @@ def test_lr_schedule():
 
 
 @pytest.mark.parametrize("field,value", [("depths", (0,)), ("depths", (2, 0)), ("width", 0), ("steps", 0),
-                                         ("xis", (100.0,)), ("seeds", ()), ("batch_size", 0),
+                                         ("steps", 10**12), ("batch_size", 10**9), ("width", 10**6),
+                                         ("xis", (100.0,)), ("seeds", ()), ("batch_size", 0), ("lr", float("nan")),
                                          ("stream_dtype", "int8"), ("kind", "zigzag")])
 def test_bad_config_names_the_parameter(field, value):
     name = {"depths": "depth", "xis": "xi"}.get(field, field)
-    with pytest.raises(ValueError, match=name if field != "seeds" else "seeds"):
+    with pytest.raises(ValueError, match=name):
         dataclasses.replace(TINY, **{field: value})
 
 
 def test_profiles():
-    assert train.sweep_for("smoke") is train.SWEEPS["smoke"]
-    full = train.sweep_for("full")
-    assert len(full.seeds) >= 5 and max(full.depths) >= 8 and len(full.depths) >= 2
-    smoke = train.SWEEPS["smoke"]
-    assert len(smoke.seeds) >= 3 and len(smoke.depths) >= 2 and {1.0, 7.0} <= set(smoke.xis)
+    assert train.sweep_for("smoke") is train.SWEEPS["smoke"]["potts"]
+    ref = train.sweeps_for("reference")
+    assert {"potts", "ring", "shuffled"} <= set(ref)
+    for family, cfg in ref.items():
+        assert len(cfg.seeds) >= 10 and max(cfg.depths) >= 8 and cfg.seeds == ref["potts"].seeds
+        assert cfg.steps == ref["potts"].steps and cfg.mask == (train.ISOLATED_MASK if "isolated" in family
+                                                                 else chains.DEFAULT_MASK)
+    xis = ref["potts"].xis
+    assert min(abs(np.array(xis) - 1.0)) < 0.3 and min(abs(np.array(xis) - 7.0)) < 1.0 and ref["ring"].xis == xis
+    full = train.sweeps_for("full")
+    assert all(max(c.depths) >= 16 and c.width >= 64 and c.seq_len == 32 for c in full.values())
     with pytest.raises(ValueError, match="profile"):
         train.sweep_for("huge")
     with pytest.raises(ValueError, match="config"):
