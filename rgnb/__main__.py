@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
     sub.add_parser("check-site", help="check every chapter page exists, has figures and shows no errors")
     sub.add_parser("chapters", help="list the chapters in book order")
+    cl = sub.add_parser("claims", help="print the claims ledger of a run (table, or --json)")
+    cl.add_argument("args", nargs=argparse.REMAINDER, help="--run-dir DIR, --json")
     bench = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[rgnb] site problem: {p}", file=sys.stderr)
         print(f"[rgnb] site check: {len(execute.chapters())} chapters, {len(problems)} problems")
         return 1 if problems else 0
+    if args.command == "claims":
+        from rgnb import claims
+        return claims.main(args.args)
     if args.command == "chapters":
         print("\n".join(execute.chapters()))
         return 0

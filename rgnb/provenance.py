@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -17,6 +18,7 @@ import numpy as np
 import torch
 
 from rgnb.profiles import resolve_device, resolve_profile
+from rgnb.validate import check_seed
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,22 +87,41 @@ class ChapterRun:
         """Seconds since the chapter started."""
         return time.perf_counter() - self.started
 
+    def stream_seed(self, stream: str) -> int:
+        """Seed of the named random stream of this chapter: a function of (chapter seed, stream) only."""
+        return stream_seed(self.seed, stream)
+
+    def numpy_rng(self, stream: str) -> np.random.Generator:
+        """A numpy Generator for the named stream (pass it down; never use global random state)."""
+        return np.random.default_rng(self.stream_seed(stream))
+
+    def torch_generator(self, stream: str, device: torch.device | str | None = None) -> torch.Generator:
+        """A torch Generator on ``device`` (default: the chapter's) for the named stream."""
+        return torch.Generator(device=device if device is not None else self.device).manual_seed(self.stream_seed(stream))
+
     def _repr_markdown_(self) -> str:
         return self.banner()
 
 
-def start_chapter(chapter: str, profile: str = "auto", device: str = "auto", seed: int = 0) -> ChapterRun:
-    """Resolve a chapter's parameters (env overrides included), seed the RNGs, record and return them.
+def stream_seed(seed: int, stream: str) -> int:
+    """A 63-bit seed derived from a chapter seed and a stream name (SHA-256; no hash(), pid or time)."""
+    check_seed("seed", seed)
+    if not isinstance(stream, str) or not stream:
+        raise ValueError(f"stream must be a non-empty string, got {stream!r}")
+    return int(hashlib.sha256(f"{seed}|{stream}".encode()).hexdigest()[:15], 16)
 
-    Display the returned object (last expression of the cell) to show the provenance banner.
+
+def start_chapter(chapter: str, profile: str = "auto", device: str = "auto", seed: int = 0) -> ChapterRun:
+    """Resolve a chapter's parameters (env overrides included), record and return them.
+
+    No global random state is seeded: every draw takes a generator from ``run.numpy_rng(stream)``
+    or ``run.torch_generator(stream)`` (or a seed derived from ``run.seed``), passed down
+    explicitly. Display the returned object (last expression of the cell) to show the banner.
     """
-    if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = check_seed("seed", seed)
     resolved_device = resolve_device(device)
     run = ChapterRun(chapter=chapter, profile=resolve_profile(profile), device=resolved_device,
                      seed=seed, env=environment(resolved_device))
-    torch.manual_seed(seed)
-    np.random.seed(seed)
     record = {"chapter": chapter, "profile": run.profile, "seed": seed, **run.env}
     (run_dir() / f"{chapter}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
     return run
