@@ -19,7 +19,7 @@ def built():
     single = ch.run_study(eft.single_input(), "relu", 1.0, WIDTHS, DEPTHS, 2.0, 400, 5, 600, seed=2,
                           closures=("gonly", "sigma", "sigma_noself"))
     scan = ch.run_study(X, "relu", 1.5, (16,), DEPTHS, 2.0, 200, 5, 600, seed=3, closures=("gonly",))
-    init = {"relu": ch.k1_first_layer(X, "relu", 1.0, 16, 0.5, 2_000, seed=4, n_groups=5)}
+    init = {a: ch.k1_first_layer(X, a, 1.0, 16, 0.5, 4_000, seed=4, n_groups=5) for a in ("relu", "tanh")}
     sampler = [eft.TwoSampleResult(8, 2, f"G_{i}", 0.1, p) for i, p in enumerate([0.004, 0.3, 0.5])]
     rows = ch.claims_rows({"relu": st}, single, {1.5: scan}, init, sampler, "smoke")
     return st, single, scan, init, {r.id: r for r in rows}
@@ -32,7 +32,7 @@ def _rounded(x):
 def test_every_declared_claim_has_a_row(built):
     st, *_, rows = built
     want = {"eft-sampler-law", "P3-K0-all-depths-relu", "P3-V4-O1-relu", "P3-V4-O1-relu-sw1.5", "P3-K1-init-relu",
-            "ours-K1-sigma-self-relu-1-input", "ours-K1-sigma-self-relu-3-inputs"}
+            "P3-K1-init-tanh", "ours-K1-sigma-self-relu-1-input", "ours-K1-sigma-self-relu-3-inputs"}
     want |= {f"ours-window-widens-relu-n{n}" for n in WIDTHS}
     assert set(rows) == want
     for r in rows.values():
@@ -64,6 +64,11 @@ def test_k1_init_row_uses_the_exact_null(built):
     # ReLU: D2F(K)[Wishart(K)] vanishes, so the G-only first layer equals the exact value
     assert np.abs(init["relu"]["gonly"]).max() < 1e-4
     assert r.verdict in (claims.NOT_REPRODUCED, claims.INCONCLUSIVE)
+    # tanh: the G-only first layer is off by eps s^2 D2F[W] / 2, many standard errors
+    r = rows["P3-K1-init-tanh"]
+    assert init["tanh"]["z_gonly"] > 3 + init["tanh"]["z_exact"]
+    assert r.measured["estimate"] == _rounded(init["tanh"]["z_gonly"])
+    assert r.null["null control"]["estimate"] == _rounded(init["tanh"]["z_exact"])
 
 
 def test_self_interaction_row_has_both_nulls(built):
