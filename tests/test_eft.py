@@ -77,7 +77,7 @@ def test_linear_activation_v4_closed_form():
     np.testing.assert_allclose(sol.V4, expect, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(sol.K1, 0.0, atol=1e-6)
     # the sigma-kernel closure coincides with the G-only one when phi is linear (S = G)
-    sig = eft.solve_sigma_closure(K_in, 2.0, sw, "linear", t[::2], n_paths=40_000, refine=4, seed=1)
+    sig = eft.solve_sigma_closure(K_in, 2.0, sw, "linear", t[::2], n_paths=100_000, refine=16, seed=1)
     r, _ = eft.relative_residual(sig.V4, expect[::2])
     assert r.max() < 0.04
 
