@@ -67,7 +67,7 @@ SMOKE = EFTSizes(T=4.0, depths=(8, 16), widths=(32, 128), n_networks=800, n_grou
                  scan_sigma_w=(2.0,), scan_width=64, scan_networks=600, val_cases=((16, 4),), val_networks=400,
                  bench_widths=(256,), bench_repeats=1)
 REFERENCE = EFTSizes(T=4.0, depths=(32, 64, 128), widths=(32, 128, 512), n_networks=4_000, n_groups=20,
-                     closure_paths=20_000, single_widths=(32, 64), single_networks=30_000, init_widths=(32, 128),
+                     closure_paths=50_000, single_widths=(32, 64), single_networks=30_000, init_widths=(32, 128),
                      init_networks=100_000, scan_sigma_w=(2.0,), scan_width=128, scan_networks=2_000,
                      val_cases=((32, 8), (128, 4)), val_networks=1_000, bench_widths=(256, 1024), bench_repeats=2)
 FULL = EFTSizes(T=4.0, depths=(32, 64, 128, 256), widths=(32, 64, 128, 256, 512, 1024), n_networks=200_000,
@@ -93,9 +93,11 @@ def _on_grid(sol: ClosureSolution, stride: int) -> ClosureSolution:
 
 
 def _richardson(fine: ClosureSolution, half: ClosureSolution) -> ClosureSolution:
-    extra = {k: 2 * fine.extra[k] - half.extra[k] for k in fine.extra if k in half.extra and k != "K1_se"}
-    if "K1_se" in fine.extra:
-        extra["K1_se"] = np.sqrt(4 * fine.extra["K1_se"] ** 2 + half.extra["K1_se"] ** 2)
+    ses = ("K1_se", "V4_se")
+    extra = {k: 2 * fine.extra[k] - half.extra[k] for k in fine.extra if k in half.extra and k not in ses}
+    for k in ses:
+        if k in fine.extra:
+            extra[k] = np.sqrt(4 * fine.extra[k] ** 2 + half.extra[k] ** 2)
     return ClosureSolution(fine.t, 2 * fine.K0 - half.K0, 2 * fine.V4 - half.V4, 2 * fine.K1 - half.K1, extra)
 
 
@@ -203,13 +205,18 @@ def residual(study: Study, closure: str, q: str, width: int | None = None) -> tu
 
 
 def debiased_residual(study: Study, closure: str, q: str, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The continuum relative residual with the Monte Carlo noise removed, sqrt(max(r^2 - f^2, 0)) with
-    f = ||SE|| / ||closure|| (E||d + noise||^2 = ||d||^2 + ||SE||^2), and its standard error; (nt,) each."""
+    """The continuum relative residual with the noise removed, sqrt(max(r^2 - f^2, 0)) with
+    f = ||SE|| / ||closure|| (E||d + noise||^2 = ||d||^2 + ||SE||^2; SE: the Monte Carlo's and, for the sigma
+    closure, that of its sampled neuron paths), and its standard error; (nt,) each."""
     mc = continuum(study, q, width)
     ref = closure_values(study, closure, q)
     r, r_se = relative_residual(mc.value, ref, mc.se)
     nt = len(ref)
-    floor = np.linalg.norm(mc.se.reshape(nt, -1), axis=1) / np.linalg.norm(ref.reshape(nt, -1), axis=1)
+    noise = np.sum(mc.se.reshape(nt, -1) ** 2, axis=1)
+    closure_se = study.cont[closure].extra.get(f"{q}_se") if q in ("V4", "K1") else None
+    if closure_se is not None:  # the sigma closure's own path-sampling noise
+        noise = noise + np.sum(np.asarray(closure_se).reshape(nt, -1) ** 2, axis=1)
+    floor = np.sqrt(noise) / np.linalg.norm(ref.reshape(nt, -1), axis=1)
     deb = np.sqrt(np.maximum(r ** 2 - floor ** 2, 0.0))
     return deb, r_se
 

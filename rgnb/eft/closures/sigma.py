@@ -17,6 +17,8 @@ Richardson step (2 y(eps/2) - y(eps)).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from rgnb.eft.closures.g_only import ClosureSolution, _common, check_t_eval, k0_discrete
@@ -37,7 +39,7 @@ def sigma_closure_discrete(K_in, depth: int, T: float, sigma_w: float, activatio
     """The sigma-kernel closure's recursion at eps = T / depth (module doc); neuron expectations are
     sample means over ``n_paths`` independent paths (generator seeded with ``seed``).
     Returns K0, V4, K1 on the L+1 layers and extra = {"VC", "VGS" (n Cov(G, S)), "self" (packed Sigma),
-    "K1_se" (Monte Carlo standard error of K1 from the paths, packed)}."""
+    "K1_se" (Monte Carlo standard error of K1 from the paths, packed), "V4_se" (that of V4, (L+1, p, p))}."""
     K, T, sigma_w, act = _common(K_in, T, sigma_w, activation)
     depth = check_int("depth", depth, 1, 1 << 14)
     n_paths = check_int("n_paths", n_paths, 100, MAX_PATHS)
@@ -54,7 +56,7 @@ def sigma_closure_discrete(K_in, depth: int, T: float, sigma_w: float, activatio
     c = np.zeros((n_paths, p))
     K1 = np.zeros(p)
     # the running sum of the self-interaction's per-path estimator, for its standard error
-    V4s, VCs, VGSs, selfs, K1s, K1_var = [], [], [], [], [], []
+    V4s, VCs, VGSs, selfs, K1s, K1_var, V4_se = [], [], [], [], [], [], []
     K1_lin_var = np.zeros((p, p))  # variance of K1 from the sampled Sigma and V_C (propagated linearly)
     for layer in range(depth + 1):
         Kl = K0[layer]
@@ -66,6 +68,8 @@ def sigma_closure_discrete(K_in, depth: int, T: float, sigma_w: float, activatio
         sig = phph - pack(F) + c @ J.T
         psi0, c0, sig0 = psi - psi.mean(0), c - c.mean(0), sig - sig.mean(0)
         V4s.append(psi0.T @ psi0 / (n_paths - 1))
+        V4_se.append(np.sqrt(np.einsum("mi,mj->ij", psi0 ** 2, psi0 ** 2) / n_paths - V4s[-1] ** 2)
+                     / math.sqrt(n_paths))
         VC = c0.T @ c0 / (n_paths - 1)
         VCs.append(VC)
         VGSs.append(psi0.T @ sig0 / (n_paths - 1))
@@ -89,7 +93,7 @@ def sigma_closure_discrete(K_in, depth: int, T: float, sigma_w: float, activatio
         h = h + rng.standard_normal((n_paths, k)) @ _psd_sqrt_np(D).T
     t = np.linspace(0.0, T, depth + 1)
     extra = {"VC": np.stack(VCs), "VGS": np.stack(VGSs), "self": np.stack(selfs),
-             "K1_se": np.sqrt(np.maximum(np.stack(K1_var), 0.0))}
+             "K1_se": np.sqrt(np.maximum(np.stack(K1_var), 0.0)), "V4_se": np.stack(V4_se)}
     return ClosureSolution(t, K0, np.stack(V4s), unpack(np.stack(K1s), k), extra)
 
 
@@ -115,7 +119,8 @@ def solve_sigma_closure(K_in, T: float, sigma_w: float, activation: str, t_eval,
         return 2 * a[f] - b[h]
 
     extra = {key: rich(fine.extra[key], half.extra[key]) for key in ("VC", "VGS", "self")}
-    extra["K1_se"] = np.sqrt(4 * fine.extra["K1_se"][f] ** 2 + half.extra["K1_se"][h] ** 2)
+    for key in ("K1_se", "V4_se"):
+        extra[key] = np.sqrt(4 * fine.extra[key][f] ** 2 + half.extra[key][h] ** 2)
     extra["richardson"] = {"K1": float(np.abs(fine.K1[f] - half.K1[h]).max()),
                            "V4": float(np.abs(fine.V4[f] - half.V4[h]).max())}
     from rgnb.eft.closures.g_only import solve_k0
