@@ -415,6 +415,33 @@ rows = ch.claims_rows(studies, single, scans, {a: d[0] for a, d in init.items()}
 claims.record(run, rows)
 
 # %% [markdown]
+# ## What the continuum limit changes (reference profile)
+#
+# - **$K_0$ is accurate at all depths** (reproduced): the continuum Monte Carlo mean stays within
+#   0.4 % (ReLU) and 0.1 % (tanh) of the ODE to $t = 4$, while a 4-layer Euler network misses by 49 %
+#   and 4 %.
+# - **The G-only $V_4$ residual grows to O(1)** for ReLU (reproduced: 0.22, 0.49, 0.92 at $t$ = 1, 2,
+#   4, $n = 512$, that is 4 to 10 standard errors) but **not for tanh** at $\sigma_w = 1$ (0.04 to
+#   0.05, within 1 SE of the noise) nor at $\sigma_w = 2$ (0.10 at $t = 4$, $n = 128$): the paper's
+#   statement holds for the activation whose kernel grows without bound. The same closure at the
+#   networks' own step gives 0.84 to 0.94 for ReLU at every $L$: the failure is the closure's, not the
+#   discretisation's.
+# - **$K_1$ wrong at initialisation**: for tanh, yes (at $t = \epsilon$ the G-only value is 23 SE
+#   from the Monte Carlo, whose exact value is 0); for ReLU, **no**: $D^2F(K)[W(K)]$ vanishes, the
+#   G-only first layer is exact, and the stored book's "fails" was noise divided by zero.
+# - **The sigma-kernel closure with the self-interaction term** (ours) keeps the continuum $V_4$
+#   residual at 0.04 to 0.09 up to $t = 4$ for ReLU, and predicts $K_1$: for one input and ReLU, where
+#   every other closure says 0, it gives 9.67, 10.76, 11.37 at $L$ = 32, 64, 128 against measured
+#   11.06 $\pm$ 0.74, 10.77 $\pm$ 0.87, 11.53 $\pm$ 0.82 ($n = 32$; pooled deviation 4 % $\pm$ 3.5 %,
+#   continuum prediction 11.97); for three tanh inputs it is within 0.6 % $\pm$ 5.7 % where G-only is
+#   off by 114 %. For three ReLU inputs the test is inconclusive at this size (7 % $\pm$ 6 %).
+# - **The window**: for ReLU, G-only holds to $t^* \approx$ 0.4 to 0.6 at every width, the sigma
+#   closure to $t^* = 4$ (the whole range) at $n$ = 128 and 512 and 2.25 at $n = 32$, where the $1/n$
+#   corrections it neglects reach 10 %; the widening is resolved at $n \ge 128$ and inconclusive at
+#   $n = 32$. For tanh at $\sigma_w = 1$ both closures hold on the whole range, so there is no window
+#   to widen ("not reproduced" means exactly that).
+
+# %% [markdown]
 # ## Paper scale on a GPU
 #
 # The `full` profile ($\geq 2\times10^5$ networks per point, $L$ up to 256, $n$ up to 1024) needs a GPU.
