@@ -270,13 +270,14 @@ for name, rows_ in init.items():
         print(f"{'':>10} G-only K1(eps) = {np.array2string(d['gonly'], precision=4)}; rms z G-only = "
               f"{d['z_gonly']:.1f}, rms z of the exact value 0 = {d['z_exact']:.1f}")
 
-# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-k1", "caption": "$K_1 = \\lim n(\\mathbb{E}G - K_0)$, two packed entries per activation: Monte Carlo at $\\epsilon \\to 0$ and leading order in $1/n$ (dots, $\\pm 1.96$ SE) against the G-only closure (solid), the sigma-kernel closure with the self-interaction (dashed) and without it (dotted, from the recursion at the finest step)."}}
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-k1", "caption": "$K_1 = \\lim n(\\mathbb{E}G - K_0)$, two packed entries per activation: Monte Carlo at $\\epsilon \\to 0$ at the smallest width (dots, $\\pm 1.96$ SE) against the G-only closure (solid) and the sigma-kernel closure with the self-interaction (dashed), both continuum."}}
 fig, axes = plots.subplots(2, 2, width=3.4, height=2.8)
 for row, (name, st) in enumerate(studies.items()):
-    mc = st.lead["K1"] if st.lead else ch.continuum(st, "K1", st.widths[0])
+    mc = ch.continuum(st, "K1", st.widths[0])
     for col, e in enumerate([0, 1]):
         ax = axes[row, col]
-        ax.errorbar(st.t, mc.value[:, e], 1.96 * mc.se[:, e], fmt=".", ms=3, color="C0", label="MC, continuum")
+        ax.errorbar(st.t, mc.value[:, e], 1.96 * mc.se[:, e], fmt=".", ms=3, color="C0",
+                    label=f"MC, continuum, n={st.widths[0]}")
         ax.plot(st.t, ch.closure_values(st, "gonly", "K1")[:, e], "k", label="G-only")
         ax.plot(st.t, ch.closure_values(st, "sigma", "K1")[:, e], "k--", label="sigma + self-interaction")
         ax.set(title=f"{name}: $K_{{1,{labels[e]}}}$", xlabel="t")
