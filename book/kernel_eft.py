@@ -18,9 +18,10 @@
 # alone ("G-only closure"). They report three numerical facts: $K_0$ is accurate at all depths; the
 # $V_4$ equation's residual grows to order one at finite depth-time; $K_1$ fails because its source is
 # wrong already at initialization. They suggest carrying the sigma-kernel as extra state. This chapter
-# asks: **over which depth-times $t$ and widths $n$ does each piece of the EFT hold, and does a closure
-# that carries the sigma-kernel widen that window?** Everything here runs at initialization; no
-# training is involved.
+# re-tests the three statements **in the continuum limit** (the networks are simulated at several
+# depth steps $\epsilon$ and extrapolated to $\epsilon\to0$, so the closure's error is not mixed with
+# the discretisation's), builds the sigma-kernel closure *with the self-interaction term* that a
+# finite network needs, and maps the window $t^*(n,\tau)$ in which each closure holds.
 
 # %% tags=["parameters"]
 profile = "auto"
@@ -37,30 +38,34 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rgnb import claims, eft, plots
+from rgnb.eft import chapter as ch
+from rgnb.provenance import stream_seed
 
-sz = eft.sizes(run.profile)
+sz = ch.sizes(run.profile)
 X = eft.default_inputs()
 K_in = eft.input_kernel(X)
 labels = eft.pair_labels(3)
+ACTS = ("relu", "tanh")
 
 # %% [markdown]
 # ## Conventions
 #
-# We fix the model of the paper's setting and state which choices are ours.
-#
 # - $k = 3$ inputs $x_a \in \mathbb{R}^{n_0}$, $n_0 = 4$ (ours), with input kernel
 #   $K_0(0)_{ab} = \sigma_0^2\, x_a\!\cdot x_b / n_0 = \begin{pmatrix}1 & 0.6 & 0\\ 0.6 & 1.2 & -0.4\\ 0 & -0.4 & 0.8\end{pmatrix}$
-#   (ours: unequal norms, one pair at about $57^\circ$, one orthogonal pair, one obtuse pair).
+#   (ours: unequal norms, one pair at about $57^\circ$, one orthogonal pair, one obtuse pair); the
+#   single-input study uses $K_0(0) = 1$.
 # - Input layer $h^0 = W^0 x$, $W^0_{ij}\sim\mathcal N(0,\sigma_0^2/n_0)$, $\sigma_0 = 1$; width $n$.
-# - Pre-activation residual blocks, $l = 0,\dots,L-1$, step $\epsilon = T/L$:
+# - Pre-activation residual blocks, $l = 0,\dots,L-1$, step $\epsilon = T/L$, $T = 4$:
 #   $h^{l+1} = h^l + \sqrt{\epsilon}\,\sigma_w W^{l+1}\phi(h^l)$, $W^{l+1}_{ij}\sim\mathcal N(0,1/n)$
-#   fresh at each layer; $\sigma_w = 1$ (ours); $t = l\epsilon$ is the depth-time.
-# - $\phi$ = ReLU and tanh (a registry in `rgnb.eft`; erf and the identity are there for tests).
+#   fresh at each layer; $\sigma_w = 1$ unless scanned; $t = l\epsilon$ is the depth-time.
+# - $\phi$ = ReLU and tanh (a registry in `rgnb.eft.gaussian`; erf and the identity are there for tests).
 # - Empirical kernel $G^l_{ab} = \frac1n\sum_i h^l_{ia}h^l_{ib}$, empirical sigma-kernel
 #   $S^l_{ab} = \frac1n\sum_i \phi(h^l_{ia})\phi(h^l_{ib})$, Gaussian expectation
 #   $F(K) = \mathbb E_{z\sim\mathcal N(0,K)}[\phi(z)\phi(z)^\top]$ (ReLU: the degree-1 arc-cosine
-#   kernel {cite}`cho2009kernel`; tanh: a 2-D trapezoid rule, exponentially convergent, checked to
-#   $10^{-11}$ against Gauss-Hermite with 250 nodes per axis).
+#   kernel {cite}`cho2009kernel`; tanh: a 2-D trapezoid rule whose absolute error is below
+#   $10^{-14}$ for $K_{aa}\le 8$, checked against 30-digit `mpmath` quadrature in the tests; the
+#   step used before this chapter's revision, tuned for "13 digits", was in fact off by
+#   $10^{-12}$ to $2\times10^{-11}$ for $K_{aa}\ge1.5$).
 # - $V_4 = \lim n\,\mathrm{Cov}(G)$ is the covariance of the *empirical* kernel, which includes the
 #   Wishart part $K_{ac}K_{bd}+K_{ad}K_{bc}$; it is not the conditional-metric vertex of
 #   {cite}`roberts2022pdlt`. Symmetric matrices are packed into their 6 upper-triangular entries;
@@ -73,22 +78,22 @@ labels = eft.pair_labels(3)
 # $\mathcal N(0, S^l)$ vectors in $\mathbb R^k$. Hence, exactly in law,
 # $h^{l+1}_i = h^l_i + \sqrt\epsilon\,\sigma_w A^l z_i$ with $A^l A^{l\top} = S^l$ and
 # $z_i\sim\mathcal N(0,I_k)$. A layer costs $O(nk^2)$ instead of $O(n^2k)$, and a batch of networks is
-# one tensor, so hundreds of thousands of networks are cheap. We check it against the naive simulation
-# that draws every $W$: Kolmogorov-Smirnov two-sample tests on every entry of $G^L$ at several
-# $(n, L)$ (independent seeds, level $\alpha = 0.01$ with a Bonferroni correction; tanh, $T = 1$).
+# one tensor. We check it against the naive simulation that draws every $W$: Kolmogorov-Smirnov
+# two-sample tests on every entry of $G^L$ at several $(n, L)$ (independent seeds; the family of
+# tests at level $\alpha = 0.01$ with Holm's correction; tanh, $T = 1$), {numref}`fig-eft-sampler`.
 
 # %% tags=["nbval-ignore-output"]
 val_results, val_samples = [], []
 for i, (n, L) in enumerate(sz.val_cases):
-    res, a, b = eft.two_sample_tests(X, n, L, 1.0, 1.0, "tanh", sz.val_networks, seed=run.seed + 10 * i)
+    res, a, b = eft.two_sample_tests(X, n, L, 1.0, 1.0, "tanh", sz.val_networks,
+                                     seed=stream_seed(run.seed, f"sampler-check-{i}"), device=run.device)
     val_results += res
     val_samples.append((n, L, a, b))
     for r in res:
         print(f"n={r.width:4d} L={r.depth:3d} {r.entry}: KS D = {r.statistic:.4f}, p = {r.pvalue:.3f}")
-p_adj, verdict = eft.sampler_verdict(val_results)
-print(f"smallest Bonferroni-adjusted p over {len(val_results)} tests: {p_adj:.3f} -> {verdict}")
+print(f"Holm-adjusted smallest p over {len(val_results)} tests: {eft.holm_min_p(val_results):.3f}")
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-sampler", "caption": "Exact conditional-Gaussian sampler (black outline) against the weight-matrix simulation (filled) for four entries of $G^L$ (tanh, $T = 1$); rows: the $(n, L)$ cases of the profile."}}
 fig, axes = plots.subplots(4, len(val_samples), width=2.6, height=2.1)
 for row, (n, L, a, b) in enumerate(val_samples):
     for col, e in enumerate([0, 1, 3, 4]):
@@ -102,7 +107,7 @@ plt.show()
 
 # %% [markdown]
 # Speed, measured in the same run (medians over repeats; networks $\times$ layers per second; ReLU,
-# $k = 3$). The target is a ratio of at least 50 at $n = 1024$.
+# $k = 3$, this machine). The GPU figures at $n$ = 256, 1024, 4096 are in the last section.
 
 # %% tags=["nbval-ignore-output"]
 bench = eft.benchmark(sz.bench_widths, depth=8, repeats=sz.bench_repeats, device=run.device)
@@ -131,8 +136,18 @@ for r in bench:
 # - order $1/n$ of the mean (the tadpole): $\dot K_1 = \sigma_w^2(DF[K_1] + \tfrac12D^2F[V_4])$.
 #
 # At $t = 0$ the neurons $h^0_i$ are exactly i.i.d. $\mathcal N(0, K_0(0))$, so $G^0$ is Wishart:
-# $V_4(0)_{ab,cd} = K_{ac}K_{bd}+K_{ad}K_{bc}$ and $K_1(0)=0$. We integrate the 48 packed unknowns
-# with `solve_ivp` (DOP853, rtol $10^{-8}$).
+# $V_4(0)_{ab,cd} = K_{ac}K_{bd}+K_{ad}K_{bc}$ and $K_1(0)=0$.
+#
+# **The same closure at the simulated step.** A network with $L = T/\epsilon$ layers is not the ODE:
+# it is the recursion above at finite $\epsilon$. Applying the closure to it *without* taking
+# $\epsilon\to0$ gives its exact discrete-depth version (`rgnb.eft.g_only_discrete`):
+# $K_0' = K_0 + \epsilon\sigma_w^2F$, $V_4' = (1+\epsilon\sigma_w^2 J)V_4(1+\epsilon\sigma_w^2 J)^\top
+# + \epsilon\sigma_w^2Q(K_0,F) + \epsilon^2\sigma_w^4 W(F)$ (the last term: the Wishart covariance of
+# $Y$), $K_1' = K_1 + \epsilon\sigma_w^2(JK_1 + \tfrac12D^2F[V_4])$, $J = DF(K_0)$. Comparing a
+# network with the recursion at its own $\epsilon$ isolates the closure's error; comparing the
+# Monte Carlo *extrapolated to* $\epsilon\to0$ with the continuum closure answers the paper's
+# question. The continuum closures are one Richardson step from the two finest recursions
+# ($2y(\epsilon/2) - y(\epsilon)$; the tests check it against `solve_ivp` to $10^{-3}$).
 #
 # **Monte Carlo estimators (ours).** Means use $C^l = K_0(0) + \epsilon\sigma_w^2\sum_{m<l}S^m$, which
 # has exactly the same expectation as $G^l$ (the noise $X$ has mean zero) but far less variance. The
@@ -140,134 +155,137 @@ for r in bench:
 # $K_0^{\epsilon,l+1} = K_0^{\epsilon,l} + \epsilon\sigma_w^2F(K_0^{\epsilon,l})$ is the *exact*
 # infinite-width limit of the simulated $L$-layer network: subtracting the ODE instead would add
 # $n\cdot O(\epsilon)$, which swamps any $1/n$ effect. Standard errors come from the spread over
-# 20 independent batches of networks.
+# 20 independent batches of networks. The Monte Carlo is extrapolated to $\epsilon\to0$ by a
+# weighted straight-line fit in $\epsilon$ over the depths of the profile (reference: $L$ = 32, 64,
+# 128 at $T = 4$; full: up to 256), with the fit's standard error, and to $1/n\to0$ by the same fit in
+# $1/n$ where a claim is about the leading order.
 
 # %% tags=["nbval-ignore-output"]
-studies = {name: eft.run_study(name, sz, seed=run.seed, device=run.device) for name in ("relu", "tanh")}
-print(f"depth L = {sz.depth}, T = {sz.T}, widths {sz.widths}, {sz.n_networks} networks per width")
+studies = {a: ch.run_study(X, a, 1.0, sz.widths, sz.depths, sz.T, sz.n_networks, sz.n_groups, sz.closure_paths,
+                           seed=stream_seed(run.seed, f"study-{a}"), device=run.device) for a in ACTS}
+single = ch.run_study(eft.single_input(), "relu", 1.0, sz.single_widths, sz.depths, sz.T, sz.single_networks,
+                      sz.n_groups, sz.closure_paths, seed=stream_seed(run.seed, "study-single"), device=run.device,
+                      closures=("gonly", "sigma", "sigma_noself"))
+scans = {s: ch.run_study(X, "tanh", s, (sz.scan_width,), sz.depths, sz.T, sz.scan_networks, sz.n_groups,
+                         sz.closure_paths, seed=stream_seed(run.seed, f"scan-{s:g}"), device=run.device,
+                         closures=("gonly",)) for s in sz.scan_sigma_w}
+init = {a: [ch.k1_first_layer(X, a, 1.0, n, sz.T / sz.depths[0], sz.init_networks,
+                              stream_seed(run.seed, f"init-{a}-{n}"), device=run.device) for n in sz.init_widths]
+        for a in ACTS}
+print(f"T = {sz.T}, depths L = {sz.depths}, widths n = {sz.widths}, {sz.n_networks} networks per (n, L)")
 
 # %% [markdown]
 # ## 1. $K_0$ at all depths
 #
-# At a larger width and a finer depth step than the main study (`k0_width`, `k0_refine` in the
-# sizes table), we compare the
-# Monte Carlo mean of $G$ to $K_0$. The error splits into a width part (Monte Carlo against the
-# infinite-width limit of the same network; this is what the EFT's $K_0$ claims) and a depth part
-# (that limit against the ODE; deterministic, $O(\epsilon)$).
+# The Monte Carlo mean of $G$, extrapolated to $\epsilon\to0$ at each width and then to $1/n\to0$,
+# against the $K_0$ ODE ({numref}`fig-eft-k0`). The null control is an error the test must detect:
+# the $K_0$ of a 4-layer network (Euler steps of $\epsilon = 1$).
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-k0", "caption": "Relative error of the Monte Carlo mean kernel against the $K_0$ ODE, continuum limit ($\\epsilon \\to 0$), per width and at leading order ($1/n \\to 0$; band: $\\pm 1.96$ SE). Dashed: the same network at its coarsest depth step, without extrapolation."}}
 fig, axes = plots.subplots(2, 1, width=4.2, height=3.0)
 for ax, (name, st) in zip(axes[0], studies.items()):
-    e = eft.k0_errors(st)
-    plots.band(ax, e["t"], e["width"], e["width"] - 2 * e["width_se"], e["width"] + 2 * e["width_se"],
-               label=f"width part: MC vs $K_0^\\epsilon$ (n={st.k0_mom.width}, $\\pm$2 s.e.)")
-    ax.plot(e["t"], e["depth"], "--", label=f"depth part: $K_0^\\epsilon$ vs ODE ($\\epsilon$={sz.T / (sz.k0_refine * sz.depth):g})")
-    ax.plot(e["t"], e["total"], ":", label="total: MC vs ODE")
-    ax.set(title=f"{name}: relative error of $K_0$", xlabel="t", yscale="log", ylim=(1e-5, 0.1))
+    ref = eft.pack(st.k0_ode)
+    for j, n in enumerate(st.widths):
+        mc = ch.continuum(st, "C", n)
+        r, s = eft.relative_residual(mc.value, ref, mc.se)
+        plots.band(ax, st.t, r, np.maximum(r - 1.96 * s, 1e-6), r + 1.96 * s, label=f"n={n}", color=f"C{j}")
+        r0, _ = eft.relative_residual(st.mc[(n, st.depths[0])]["C"][0], ref)
+        ax.plot(st.t, r0, "--", color=f"C{j}", lw=0.8)
+    if st.lead:
+        r, s = eft.relative_residual(st.lead["C"].value, ref, st.lead["C"].se)
+        plots.band(ax, st.t, r, np.maximum(r - 1.96 * s, 1e-6), r + 1.96 * s, label="1/n -> 0", color="k")
+    ax.set(title=f"{name}: relative error of E[G] vs $K_0$", xlabel="t", yscale="log", ylim=(1e-5, 0.3))
     ax.legend()
-    print(f"{name}: max width part {e['width'].max():.2%}, max depth part {e['depth'].max():.2%}")
 plt.show()
 
 # %% [markdown]
-# ## 2. $V_4$: the covariance of the kernel
+# ## 2. $V_4$: the covariance of the kernel, in the continuum limit
 #
-# $n\,\mathrm{Cov}(G)$ at every width (dots, $\pm2$ s.e.) against the G-only $V_4(t)$ (line), and the
-# relative residual $\lVert n\mathrm{Cov}(G) - V_4\rVert_F/\lVert V_4\rVert_F$ as a function of $t$.
+# {numref}`fig-eft-v4` shows the relative residual $\lVert n\mathrm{Cov}(G) - V_4\rVert_F/\lVert V_4\rVert_F$
+# of both closures against the Monte Carlo extrapolated to $\epsilon\to0$, at every width. The table
+# below gives it at $t$ = 1, 2, 4, relative and in Monte Carlo standard errors (rms $z$ over the 21
+# packed entries: about 1 when the closure is right within noise), at the largest width and at
+# leading order in $1/n$; then the same closures at the simulated $\epsilon$ against the networks at
+# that $\epsilon$, and the tanh $\sigma_w$ scan.
 
-# %% tags=["nbval-ignore-output"]
-fig, axes = plots.subplots(3, 2, width=3.4, height=2.8)
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-v4", "caption": "Relative residual of $V_4$ against the Monte Carlo extrapolated to $\\epsilon \\to 0$: G-only (solid) and sigma-kernel closure (dashed), one colour per width; band $\\pm 1.96$ SE of the G-only residual. Grey line: $\\tau = 10\\%$."}}
+fig, axes = plots.subplots(2, 1, width=4.2, height=3.0)
+for ax, (name, st) in zip(axes[0], studies.items()):
+    for j, n in enumerate(st.widths):
+        r, s, _ = ch.residual(st, "gonly", "V4", n)
+        plots.band(ax, st.t, r, np.maximum(r - 1.96 * s, 1e-4), r + 1.96 * s, label=f"n={n} G-only", color=f"C{j}")
+        r, _, _ = ch.residual(st, "sigma", "V4", n)
+        ax.plot(st.t, r, "--", color=f"C{j}", label=f"n={n} sigma")
+    ax.axhline(ch.TAU, color="grey", lw=0.8)
+    ax.set(title=f"{name}: relative residual of $V_4$ (continuum)", xlabel="t", yscale="log", ylim=(3e-3, 5))
+    ax.legend(fontsize=7, ncol=2)
+plt.show()
+
+# %%
+def at_t(st, tt):
+    return [int(np.argmin(np.abs(st.t - x))) for x in tt]
+
+
+T_SHOW = (1.0, 2.0, 4.0)
+print("V4 residual, continuum (eps -> 0): relative / rms z, at t =", T_SHOW)
+for name, st in list(studies.items()) + [(f"tanh sigma_w={s:g}", sc) for s, sc in scans.items()]:
+    idx = at_t(st, T_SHOW)
+    for cl in [c for c in ("gonly", "sigma") if c in st.cont]:
+        for n in [st.widths[-1]] + (["1/n->0"] if st.lead else []):
+            if n == "1/n->0":
+                mc = st.lead["V4"]
+                ref = ch.closure_values(st, cl, "V4")
+                r, _ = eft.relative_residual(mc.value, ref, mc.se)
+                z = eft.residual_in_se(mc.value, ref, mc.se)
+            else:
+                r, _, z = ch.residual(st, cl, "V4", n)
+            print(f"  {name:>16} {cl:>6} n={n!s:>7}: " + ", ".join(f"{r[i]:.3f} / {z[i]:.1f}" for i in idx))
+print("V4 residual at the simulated eps (recursion vs networks at the same eps), largest width, t = T:")
+for name, st in studies.items():
+    n = st.widths[-1]
+    for L in st.depths:
+        V, se = st.mc[(n, L)]["V4"]
+        out = []
+        for cl in ("gonly", "sigma"):
+            r, _ = eft.relative_residual(V, st.disc[cl][L].V4, se)
+            out.append(f"{cl} {r[-1]:.3f}")
+        print(f"  {name} n={n} L={L:4d}: " + ", ".join(out))
+
+# %% [markdown]
+# ## 3. $K_1$: the mismatch at initialisation, in absolute units
+#
+# At $t=0$ the neurons are exactly Gaussian given $x$, so $\mathbb E[S^0] = F(K_0(0))$ and the first
+# layer's mean is exactly $K_0^{\epsilon,1}$: the true $K_1$ at $t = \epsilon$ is **zero**. The G-only
+# recursion instead gives $K_1(\epsilon) = \epsilon\sigma_w^2\,\tfrac12 D^2F(K_{\rm in})[W(K_{\rm in})]$:
+# it attributes to $S$ the sampling noise of $G^0$, which $S^0$ never sees. For ReLU that term
+# vanishes (below $10^{-4}$), so the G-only closure is *not* wrong at initialisation for ReLU; for
+# tanh it is not zero. The table compares both with a dedicated first-layer Monte Carlo in absolute
+# units and in standard errors; {numref}`fig-eft-k1` follows $K_1$ to $t = T$.
+
+# %%
+for name, rows_ in init.items():
+    for d in rows_:
+        print(f"{name} n={d['width']:4d} eps={d['eps']:g}: MC K1(eps) = {np.array2string(d['mc'], precision=4)} "
+              f"+- {np.array2string(d['se'], precision=4)}")
+        print(f"{'':>10} G-only K1(eps) = {np.array2string(d['gonly'], precision=4)}; rms z G-only = "
+              f"{d['z_gonly']:.1f}, rms z of the exact value 0 = {d['z_exact']:.1f}")
+
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-k1", "caption": "$K_1 = \\lim n(\\mathbb{E}G - K_0)$, two packed entries per activation: Monte Carlo at $\\epsilon \\to 0$ at the smallest width (dots, $\\pm 1.96$ SE) against the G-only closure (solid) and the sigma-kernel closure with the self-interaction (dashed), both continuum."}}
+fig, axes = plots.subplots(2, 2, width=3.4, height=2.8)
 for row, (name, st) in enumerate(studies.items()):
+    mc = ch.continuum(st, "K1", st.widths[0])
     for col, e in enumerate([0, 1]):
         ax = axes[row, col]
-        ax.plot(st.t, st.gonly.V4[:, e, e], "k", label="G-only $V_4$")
-        for m in st.moms:
-            V, se = m.ncov("G", "G")
-            ax.errorbar(st.t[::2], V[::2, e, e], 2 * se[::2, e, e], fmt=".", ms=3, label=f"n={m.width}")
-        ax.set(title=f"{name}: $V_{{{labels[e]},{labels[e]}}}$", xlabel="t")
-    ax = axes[row, 2]
-    r, se = eft.residual_map(st, "gonly", "V4")
-    for w, rr, ss in zip(st.widths, r, se):
-        plots.band(ax, st.t, rr, rr - 2 * ss, rr + 2 * ss, label=f"n={w}")
-    ax.axhline(eft.TAU, color="grey", lw=0.8)
-    ax.set(title=f"{name}: relative residual of $V_4$", xlabel="t", yscale="log", ylim=(3e-3, 5))
-axes[0, 0].legend()
-axes[0, 2].legend()
-plt.show()
-for name, st in studies.items():
-    r, _ = eft.residual_map(st, "gonly", "V4")
-    hit = [float(st.t[np.argmax(row >= 0.5)]) if (row >= 0.5).any() else None for row in r]
-    print(f"{name}: V4 residual at t = T per width {np.round(r[:, -1], 3)}; first t with residual >= 0.5: {hit}")
-
-# %% [markdown]
-# ## 3. $K_1$: the one-loop mean correction, and the mismatch at initialization
-#
-# At $t=0$ the neurons are exactly Gaussian given $x$, so $\mathbb E[S^0] = F(K_0(0))$ exactly and the
-# measured $K_1$ starts flat: its slope, $\sigma_w^2 n(\mathbb E S - F(K_0))$, is zero at $t = 0$ and
-# grows only as the sigma-kernel picks up fluctuations. The G-only closure instead evaluates the
-# source as $F(K_0) + D^2F[V_4]/2n$ with $V_4(0)$ equal to the Wishart covariance, which is not zero:
-# it attributes to $S$ the sampling noise of $G^0$, which $S^0$ never sees (both are sample means over
-# the *same* Gaussian neurons; $S^0$'s mean does not depend on how well $G^0$ estimates $K_0(0)$).
-
-# %% tags=["nbval-ignore-output"]
-fig, axes = plots.subplots(3, 2, width=3.4, height=2.8)
-for row, (name, st) in enumerate(studies.items()):
-    for col, e in enumerate([1, 3]):
-        ax = axes[row, col]
-        ax.plot(st.t, eft.pack(st.gonly.K1)[:, e], "k", label="G-only $K_1$")
-        ax.plot(st.t, eft.pack(st.sigma.K1)[:, e], "k--", label="sigma-closure $K_1$")
-        for m in st.moms:
-            k1, se = eft.measured_k1(m, st.K0_disc)
-            ax.errorbar(st.t, k1[:, e], 2 * se[:, e], fmt=".", ms=3, label=f"n={m.width}")
+        ax.errorbar(st.t, mc.value[:, e], 1.96 * mc.se[:, e], fmt=".", ms=3, color="C0",
+                    label=f"MC, continuum, n={st.widths[0]}")
+        ax.plot(st.t, ch.closure_values(st, "gonly", "K1")[:, e], "k", label="G-only")
+        ax.plot(st.t, ch.closure_values(st, "sigma", "K1")[:, e], "k--", label="sigma + self-interaction")
         ax.set(title=f"{name}: $K_{{1,{labels[e]}}}$", xlabel="t")
-    ax = axes[row, 2]
-    r, se = eft.residual_map(st, "gonly", "K1")
-    for w, rr, ss in zip(st.widths, r, se):
-        plots.band(ax, st.t, rr, np.maximum(rr - 2 * ss, 1e-3), rr + 2 * ss, label=f"n={w}")
-    ax.axhline(eft.TAU, color="grey", lw=0.8)
-    ax.set(title=f"{name}: relative residual of G-only $K_1$", xlabel="t", yscale="log", ylim=(1e-2, 50))
-axes[0, 0].legend(fontsize=6)
+axes[0, 0].legend(fontsize=7)
 plt.show()
-for name, st in studies.items():
-    r, se = eft.k1_init_residual(st, "gonly")
-    print(f"{name}: G-only K1 residual over 0 < t <= T/10 at n = {st.widths[-1]}: {r:.2f} +- {se:.2f}")
 
 # %% [markdown]
-# ## 4. The validity window
-#
-# For a tolerance $\tau = 10\%$, $t^*(n,\tau)$ is the largest $t$ such that the relative residual stays
-# below $\tau$ on all of $[0, t]$. The heat maps show the residual over $(t, n)$ for the G-only
-# closure (contour at $\tau$); the right panel shows $t^*$ against $n$ for each quantity. Where the
-# residual is below the Monte Carlo noise floor it is shown as measured (the floor is visible in the
-# bands above).
-
-# %% tags=["nbval-ignore-output"]
-fig, axes = plots.subplots(3, 2, width=3.4, height=2.8)
-for row, (name, st) in enumerate(studies.items()):
-    for col, q in enumerate(["V4", "K1"]):
-        ax = axes[row, col]
-        r, _ = eft.residual_map(st, "gonly", q)
-        im = ax.pcolormesh(st.t, np.arange(len(st.widths)), np.log10(np.clip(r, 1e-3, 1e2)), vmin=-2, vmax=1,
-                           cmap="viridis", shading="nearest")
-        ax.contour(st.t, np.arange(len(st.widths)), np.nan_to_num(r, nan=0.0), [eft.TAU], colors="w")
-        ax.set(yticks=range(len(st.widths)), yticklabels=st.widths, xlabel="t", ylabel="n",
-               title=f"{name}: log10 residual of G-only {q}")
-    fig.colorbar(im, ax=axes[row, 1])
-    ax = axes[row, 2]
-    for cl, ls in (("gonly", "-"), ("sigma", "--")):
-        w = eft.windows(st, cl)
-        for q, c in (("K0", "C0"), ("V4", "C1"), ("K1", "C2")):
-            ax.plot(st.widths, w[q] + (0.02 if cl == "sigma" else 0), ls, marker="o", color=c, label=f"{q} ({cl})")
-    ax.set(xscale="log", xlabel="n", ylabel=f"t*(n, tau={eft.TAU:g})", title=f"{name}: validity window",
-           ylim=(-0.1, sz.T + 0.1))
-axes[0, 2].legend(fontsize=6)
-plt.show()
-for name, st in studies.items():
-    for cl in ("gonly", "sigma"):
-        w = eft.windows(st, cl)
-        print(name, cl, {q: dict(zip(st.widths.tolist(), np.round(v, 3).tolist())) for q, v in w.items()})
-
-# %% [markdown]
-# ## 5. Beyond the paper: a closure that carries the sigma-kernel
+# ## 4. Beyond the paper: the sigma-kernel closure and its self-interaction term
 #
 # **What the G-only closure drops.** Let $C(t) = K_0(0) + \sigma_w^2\int_0^t S\,dt'$, the accumulated
 # conditional covariance: if the path of $S$ were given, every neuron would be exactly
@@ -293,53 +311,145 @@ for name, st in studies.items():
 # the last because, given $C$, the neurons are $\mathcal N(0,C)$ and $\mathbb E S\approx\mathbb E F(C)$:
 # the tadpole is sourced by the fluctuation of the *conditional* covariance, which vanishes at
 # $t=0$, not by that of $G$. The one-neuron expectations are evaluated by sampling independent
-# infinite-width neuron paths (`closure_paths` of them, fixed seed; exact Gaussian increments for
-# $h$, Heun steps for $c$). What it still neglects: the feedback of a neuron on itself through its own
-# $1/n$ share of $S$, an $O(1/n)$ term in $\mathbb E S$ of the same order as $K_1/n$.
+# infinite-width neuron paths (`closure_paths` of them, fixed seed).
 
-# %% tags=["nbval-ignore-output"]
-fig, axes = plots.subplots(3, 2, width=3.4, height=2.8)
-for row, (name, st) in enumerate(studies.items()):
-    for col, q in enumerate(["V4", "K1"]):
-        ax = axes[row, col]
-        for cl, ls in (("gonly", "-"), ("sigma", "--")):
-            r, _ = eft.residual_map(st, cl, q)
-            for j, (w, rr) in enumerate(zip(st.widths, r)):
-                ax.plot(st.t, rr, ls, color=f"C{j}", label=f"n={w} ({cl})" if q == "V4" else None)
-        ax.axhline(eft.TAU, color="grey", lw=0.8)
-        ax.set(title=f"{name}: residual of {q}, G-only (—) vs sigma (- -)", xlabel="t", yscale="log",
-               ylim=(3e-3, 50))
-    ax = axes[row, 2]
-    m = st.moms[-1]
-    VGS, se = m.ncov("G", "S")
-    transport = np.einsum("tij,tjk->tki", np.stack([eft.DF(K, name) for K in st.gonly.K0]), st.gonly.V4)
-    for j, e in enumerate([0, 1]):
-        ax.errorbar(st.t[::2], VGS[::2, e, e], 2 * se[::2, e, e], fmt=".", color=f"C{j}",
-                    label=f"MC n={m.width}, ({labels[e]},{labels[e]})")
-        ax.plot(st.t, transport[:, e, e], "-", color=f"C{j}", label="G-only: $(DF\\,V_4)$")
-        ax.plot(st.t, st.sigma.extra["VGS"][:, e, e], "--", color=f"C{j}", label="sigma closure")
-    ax.set(title=f"{name}: n Cov(G, S)", xlabel="t")
-axes[0, 0].legend(fontsize=6)
-axes[0, 2].legend(fontsize=6)
+#
+# **The self-interaction term (ours).** Given the path of $S$, neuron $i$ would be exactly
+# $\mathcal N(0, C)$, and $\mathbb E S = \mathbb E F(C)$ would follow, *if* the path of $S$ did not
+# depend on neuron $i$. It does: neuron $i$ contributes $\frac1n\phi\phi^\top(h_i)$ to $S$, plus the
+# response $\frac1n DF[c_i]$ of all other neurons to its share $c_i/n$ of $C$. So the covariance of
+# neuron $i$'s next increments carries its own past, an $O(1/n)$ feedback; summed over the $n$
+# neurons of $S$ it shifts $\mathbb E S$ at order $1/n$ — the same order as $K_1/n$. To compute it,
+# split $C = C^{(-i)} + c_i/n$, where $C^{(-i)}$ does not depend on neuron $i$'s noise. For a smooth
+# $f$, let $u(s, x) = \mathbb E\,f(x + \xi)$, $\xi\sim\mathcal N(0, C^{(-i)}(t) - C^{(-i)}(s))$: it is
+# $\mathbb E[f(h(t))\mid h(s)=x]$ for a neuron that does not feed back, and solves
+# $\partial_s u + \tfrac12\,\mathrm{tr}(\dot C^{(-i)}\nabla^2u) = 0$. Itô's formula along the true
+# path, whose increments have covariance $dC^{(-i)} + dc_i/n$, leaves only the feedback:
+# $$\mathbb E f(h_i(t)) - \mathbb E F_f(C^{(-i)}(t)) = \frac1{2n}\,\mathbb E\!\int_0^t
+# \mathrm{tr}\big(\dot c_i(s)\,\nabla^2u(s,h_i(s))\big)\,ds
+# = \frac1{2n}\,\mathbb E\,\mathrm{tr}\big(c_i(t)\,\nabla^2 f(h_i(t))\big),$$
+# the second form because $\nabla^2u(s,h(s)) = \mathbb E[\nabla^2f(h(t))\mid\mathcal F_s]$ and
+# $\dot c_i(s)$ is known at $s$. With $f = \phi_a\phi_b$ and
+# $\mathbb E F(C^{(-i)}) = \mathbb E F(C) + O(1/n^2)$, the $K_1$ equation gains one source,
+# $$\dot K_1 = \sigma_w^2\Big(DF[K_1] + \tfrac12D^2F[V_C] + \Sigma\Big),\qquad
+# \Sigma_{ab} = \tfrac12\,\mathbb E\Big[\textstyle\sum_{cd}c_{cd}\,\partial_c\partial_d(\phi_a\phi_b)(h)\Big],$$
+# evaluated on the same neuron paths ($\Sigma_{ab} = \tfrac12\mathbb E[c_{aa}\phi''_a\phi_b + 2c_{ab}\phi'_a\phi'_b
+# + c_{bb}\phi_a\phi''_b]$). The same argument holds step by step at finite $\epsilon$ (the Gaussian
+# smoothing over one layer replaces Itô's formula), which gives the closure's exact recursion
+# (`rgnb.eft.sigma_closure_discrete`). For ReLU, $\phi'' = \delta$: we evaluate the delta terms in
+# closed form in expectation over the last Gaussian increment, which is independent of $c$. For one
+# input and ReLU, $F$ is linear, $D^2F = 0$ and $DF[K_1] = K_1/2$: the **whole** $K_1$ comes from
+# $\Sigma = \mathbb E[c\,\mathbb 1\{h>0\}]$, and every closure without it predicts $K_1 = 0$.
+
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-self", "caption": "One input, ReLU, $\\sigma_w = 1$: $n(\\mathbb{E}G - K_0^\\epsilon)$ of the networks (dots, $\\pm 1.96$ SE) at each width and depth step, against the sigma-kernel closure's recursion at the same $\\epsilon$ with the self-interaction (lines); without it every closure predicts 0 (grey)."}}
+fig, axes = plots.subplots(len(single.depths), 1, width=3.2, height=2.8)
+for ax, L in zip(axes[0], single.depths):
+    for j, n in enumerate(single.widths):
+        k1, se = single.mc[(n, L)]["K1"]
+        ax.errorbar(single.t, k1[:, 0], 1.96 * se[:, 0], fmt=".", ms=3, color=f"C{j}", label=f"MC n={n}")
+    ax.plot(single.t, eft.pack(single.disc["sigma"][L].K1)[:, 0], "k", label="sigma + self")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(title=f"L = {L} ($\\epsilon$ = {sz.T / L:g})", xlabel="t")
+axes[0, 0].legend(fontsize=7)
 plt.show()
 
+# %%
+print("single-input ReLU, K1 at t = T: predicted (sigma closure + self-interaction, recursion at eps) vs measured")
+for L in single.depths:
+    pred = eft.pack(single.disc["sigma"][L].K1)[-1, 0]
+    pse = single.disc["sigma"][L].extra["K1_se"][-1, 0]
+    meas = ", ".join(f"n={n}: {single.mc[(n, L)]['K1'][0][-1, 0]:.2f} +- {single.mc[(n, L)]['K1'][1][-1, 0]:.2f}"
+                     for n in single.widths)
+    print(f"  L={L:4d}: predicted {pred:.2f} +- {pse:.2f}; measured {meas}")
+if "sigma" in single.cont:
+    mc = ch.continuum(single, "K1") if single.lead else ch.continuum(single, "K1", single.widths[0])
+    print(f"  continuum: predicted {eft.pack(single.cont['sigma'].K1)[-1, 0]:.2f}; measured (eps -> 0"
+          f"{', 1/n -> 0' if single.lead else ''}) {mc.value[-1, 0]:.2f} +- {mc.se[-1, 0]:.2f}")
+for name, st in studies.items():
+    mc = st.lead["K1"] if st.lead else ch.continuum(st, "K1", st.widths[0])
+    for cl in ("gonly", "sigma"):
+        r, _ = eft.relative_residual(mc.value, ch.closure_values(st, cl, "K1"), mc.se)
+        z = eft.residual_in_se(mc.value, ch.closure_values(st, cl, "K1"), mc.se)
+        print(f"  {name} K1 residual {cl:>6} at t = 1, 2, 4: " + ", ".join(f"{r[i]:.2f} / z {z[i]:.1f}"
+                                                                     for i in at_t(st, T_SHOW)))
+
 # %% [markdown]
-# **Reading the figures.** The sigma-kernel closure's $V_4$ follows Monte Carlo where the G-only
-# $V_4$ departs from it (ReLU, whose kernel grows exponentially, shows the effect most), and
-# $n\,\mathrm{Cov}(G,S)$ confirms the diagnosis: the G-only transport term underestimates the measured
-# cross-covariance, the per-neuron closure reproduces it. For $K_1$ the closure fixes the *initial*
-# slope (its source starts at zero, like the measurement) but not the magnitude: the remaining
-# one-loop source, a neuron's feedback on itself, is of the same order and is not in either closure.
-# The verdicts below are computed with the window's pre-stated tolerance.
+# ## 5. The validity window
 #
-# ## Verdicts
-#
-# Thresholds are fixed in `rgnb.eft` before any run: $K_0$ "accurate" means a relative error below
-# 2 % at every depth (width part, whole 95 % bootstrap interval over batches); $V_4$ "grows to
-# $O(1)$" means a maximal residual above 0.3; "$K_1$ fails at initialization" means a mean residual
-# above 0.5 over $0 < t \le T/10$; "widens the window" means a positive gain in $t^*$ at the largest
-# width. The speed ratio is printed above and kept out of this table (timings vary between runs).
+# For a tolerance $\tau = 10\%$, $t^*(n,\tau)$ is the largest $t$ such that the continuum relative
+# residual of $V_4$ stays below $\tau$ on all of $[0, t]$. A residual measured with noise is biased
+# upwards ($\mathbb E\lVert d + \xi\rVert^2 = \lVert d\rVert^2 + \lVert\mathrm{SE}\rVert^2$), and at
+# this profile the noise alone is a few per cent, so the window uses the *noise-debiased* residual
+# $\sqrt{\max(r^2 - \lVert\mathrm{SE}\rVert^2/\lVert V_4\rVert^2, 0)}$; its band is the window of that
+# residual $\pm1.96$ SE. {numref}`fig-eft-window` shows it for both closures at every width.
+
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-window", "caption": "Validity window $t^*(n, \\tau = 10\\%)$ of $V_4$ in the continuum limit, G-only (circles) and sigma-kernel closure (squares), with the window of residual $\\pm 1.96$ SE as error bars."}}
+fig, axes = plots.subplots(2, 1, width=3.6, height=2.8)
+for ax, (name, st) in zip(axes[0], studies.items()):
+    for cl, mk, dx in (("gonly", "o", 0.97), ("sigma", "s", 1.03)):
+        w = ch.windows(st, cl)
+        est = np.array([w[n][0] for n in st.widths])
+        lo = np.array([w[n][1] for n in st.widths])
+        hi = np.array([w[n][2] for n in st.widths])
+        ax.errorbar(np.array(st.widths) * dx, est, [est - lo, hi - est], fmt=mk + "-", label=cl, capsize=2)
+    ax.set(xscale="log", xlabel="n", ylabel="$t^*(n, 10\\%)$", title=f"{name}: $V_4$ window", ylim=(-0.1, sz.T + 0.2))
+    ax.minorticks_off()
+    ax.set_xticks(st.widths, [str(n) for n in st.widths])
+    ax.legend()
+plt.show()
 
 # %%
-rows = eft.chapter_claims(studies, val_results, seed=run.seed)
-claims.record_claims("kernel_eft", rows)
+for name, st in studies.items():
+    for cl in ("gonly", "sigma"):
+        w = ch.windows(st, cl)
+        print(f"{name:>5} {cl:>6}: " + ", ".join(f"n={n}: {w[n][0]:g} [{w[n][1]:g}, {w[n][2]:g}]" for n in st.widths))
+
+# %% [markdown]
+# ## Verdicts
+#
+# Every row is declared in `rgnb.eft.chapter` before the run. Kernel-EFT rows carry the null control
+# of the book's verdict rules: the same statistic where the answer is known, so that a residual within
+# Monte Carlo noise is never read as a failure. The rows' premise is the continuum limit (at least
+# three depth steps and a straight-line fit in $\epsilon$ with a median reduced $\chi^2 < 4$); at the
+# `smoke` profile it is not met, by design.
+
+# %% tags=["remove-input"]
+rows = ch.claims_rows(studies, single, scans, {a: d[0] for a, d in init.items()}, val_results, run.profile)
+claims.record(run, rows)
+
+# %% [markdown]
+# ## What the continuum limit changes (reference profile)
+#
+# - **$K_0$ is accurate at all depths** (reproduced): the continuum Monte Carlo mean stays within
+#   0.4 % (ReLU) and 0.1 % (tanh) of the ODE to $t = 4$, while a 4-layer Euler network misses by 49 %
+#   and 4 %.
+# - **The G-only $V_4$ residual grows to O(1)** for ReLU (reproduced: 0.22, 0.49, 0.92 at $t$ = 1, 2,
+#   4, $n = 512$, that is 4 to 10 standard errors) but **not for tanh** at $\sigma_w = 1$ (0.04 to
+#   0.05, within 1 SE of the noise) nor at $\sigma_w = 2$ (0.10 at $t = 4$, $n = 128$): the paper's
+#   statement holds for the activation whose kernel grows without bound. The same closure at the
+#   networks' own step gives 0.84 to 0.94 for ReLU at every $L$: the failure is the closure's, not the
+#   discretisation's.
+# - **$K_1$ wrong at initialisation**: for tanh, yes (at $t = \epsilon$ the G-only value is 23 SE
+#   from the Monte Carlo, whose exact value is 0); for ReLU, **no**: $D^2F(K)[W(K)]$ vanishes, the
+#   G-only first layer is exact, and the stored book's "fails" was noise divided by zero.
+# - **The sigma-kernel closure with the self-interaction term** (ours) keeps the continuum $V_4$
+#   residual at 0.04 to 0.09 up to $t = 4$ for ReLU, and predicts $K_1$: for one input and ReLU, where
+#   every other closure says 0, it gives 9.67, 10.76, 11.37 at $L$ = 32, 64, 128 against measured
+#   11.06 $\pm$ 0.74, 10.77 $\pm$ 0.87, 11.53 $\pm$ 0.82 ($n = 32$; pooled deviation 4 % $\pm$ 3.5 %,
+#   continuum prediction 11.97); for three tanh inputs it is within 0.6 % $\pm$ 5.7 % where G-only is
+#   off by 114 %. For three ReLU inputs the test is inconclusive at this size (7 % $\pm$ 6 %).
+# - **The window**: for ReLU, G-only holds to $t^* \approx$ 0.4 to 0.6 at every width, the sigma
+#   closure to $t^* = 4$ (the whole range) at $n$ = 128 and 512 and 2.25 at $n = 32$, where the $1/n$
+#   corrections it neglects reach 10 %; the widening is resolved at $n \ge 128$ and inconclusive at
+#   $n = 32$. For tanh at $\sigma_w = 1$ both closures hold on the whole range, so there is no window
+#   to widen ("not reproduced" means exactly that).
+
+# %% [markdown]
+# ## Paper scale on a GPU
+#
+# The `full` profile ($\geq 2\times10^5$ networks per point, $L$ up to 256, $n$ up to 1024) needs a GPU.
+# The figures of one run on an H100 (`rgnb/eft/records/full_gpu.json`, written by the command shown
+# there) are printed below when present.
+
+# %% tags=["nbval-ignore-output"]
+print(ch.gpu_record_text())

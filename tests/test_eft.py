@@ -77,7 +77,7 @@ def test_linear_activation_v4_closed_form():
     np.testing.assert_allclose(sol.V4, expect, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(sol.K1, 0.0, atol=1e-6)
     # the sigma-kernel closure coincides with the G-only one when phi is linear (S = G)
-    sig = eft.solve_sigma_closure(K_in, 2.0, sw, "linear", t[::2], n_paths=40_000, refine=2, seed=1)
+    sig = eft.solve_sigma_closure(K_in, 2.0, sw, "linear", t[::2], n_paths=100_000, refine=16, seed=1)
     r, _ = eft.relative_residual(sig.V4, expect[::2])
     assert r.max() < 0.04
 
@@ -86,8 +86,7 @@ def test_exact_and_naive_samplers_agree_in_distribution():
     """KS two-sample tests on every entry of G^L (alpha = 0.01, Bonferroni over 6 entries, fixed seed)."""
     X = eft.default_inputs()
     res, a, b = eft.two_sample_tests(X, 24, 4, 1.0, 1.0, "tanh", 1500, seed=3)
-    p_adj, verdict = eft.sampler_verdict(res, alpha=0.01)
-    assert p_adj > 0.01, res
+    assert eft.holm_min_p(res) > 0.01, res
     # and the test has power: a wrong step size is detected
     Gw = eft.simulate_kernels(X, 24, 4, 1.6, 1.0, "tanh", 1500, "exact", seed=5)
     assert stats.ks_2samp(eft.pack(Gw[:, -1])[:, 0], b[:, 0]).pvalue < 1e-6
@@ -149,3 +148,20 @@ def test_bad_inputs_rejected():
         eft.solve_g_only(K, 1.0, 1.0, "relu", [0.0, 2.0])
     with pytest.raises(ValueError, match="tau"):
         eft.validity_window(t, np.zeros(3), 0.0)
+    # the inputs issue 13 names: NaN in t_eval, a negative seed, a size beyond memory
+    with pytest.raises(ValueError, match="t_eval"):
+        eft.solve_g_only(K, 1.0, 1.0, "relu", [0.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="seed"):
+        eft.simulate_kernels(X, 4, 2, 1.0, 1.0, "relu", 4, seed=-1)
+    with pytest.raises(ValueError, match="seed"):
+        eft.kernel_moments(X, 4, 2, 1.0, 1.0, "relu", 40, seed=-1)
+    with pytest.raises(ValueError, match="n_networks"):
+        eft.simulate_kernels(X, 4, 4096, 1.0, 1.0, "relu", 2**25)  # 2^25 x 4097 x 9 doubles: refused
+    with pytest.raises(ValueError, match="width"):
+        eft.simulate_kernels(X, 2**20, 2, 1.0, 1.0, "relu", 4)
+    with pytest.raises(ValueError, match="n_paths"):
+        eft.sigma_closure_discrete(K, 4, 1.0, 1.0, "relu", n_paths=10)
+    with pytest.raises(ValueError, match="refine"):
+        eft.solve_sigma_closure(K, 1.0, 1.0, "relu", t, refine=3)
+    with pytest.raises(ValueError, match="x"):
+        eft.extrapolate_to_zero([1.0, 1.0], np.zeros(2), np.ones(2))
