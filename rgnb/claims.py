@@ -340,8 +340,9 @@ def holm_decisions(rows: Iterable[Row], alpha: float = ALPHA_ONE_SIDED) -> dict[
         if not r.is_paper_claim:
             continue
         if r.id in adjusted:
-            out[r.id] = (f"reproduced (Holm p = {format_number(adjusted[r.id], 2, 1e-4)})" if adjusted[r.id] < alpha
-                         else f"inconclusive after Holm (p = {format_number(adjusted[r.id], 2)})")
+            p = format_number(adjusted[r.id], 2, 1e-4)
+            p = p if p.startswith("<") else f"= {p}"
+            out[r.id] = (f"reproduced (Holm p {p})" if adjusted[r.id] < alpha else f"inconclusive after Holm (p {p})")
         elif r.verdict == REPRODUCED:
             out[r.id] = "reproduced (no p-value)"
         else:

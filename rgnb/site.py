@@ -65,10 +65,8 @@ def profile_run_dirs() -> dict[str, Path]:
 
     dirs = {"reference": RUN_DIR, "full": RUN_DIR / "full"}
     current = os.environ.get("RGNB_RUN_DIR")
-    if current:
+    if current:  # the run being executed stands for its profile; the other profile's run stays the stored one
         dirs["full" if Path(current).name == "full" else "reference"] = Path(current)
-        if Path(current).name != "full":
-            dirs["full"] = Path(current) / "full"
     return dirs
 
 

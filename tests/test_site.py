@@ -213,7 +213,8 @@ def test_profile_run_dirs_follow_rgnb_run_dir(tmp_path, monkeypatch):
     monkeypatch.delenv("RGNB_RUN_DIR", raising=False)
     assert site.profile_run_dirs() == {"reference": site.RUN_DIR, "full": site.RUN_DIR / "full"}
     monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "copy"))
-    assert site.profile_run_dirs() == {"reference": tmp_path / "copy", "full": tmp_path / "copy" / "full"}
+    # the executing run stands for its profile; the other profile's run is the stored one (never a temp path)
+    assert site.profile_run_dirs() == {"reference": tmp_path / "copy", "full": site.RUN_DIR / "full"}
     monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "copy" / "full"))
     assert site.profile_run_dirs()["full"] == tmp_path / "copy" / "full"
 

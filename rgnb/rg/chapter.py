@@ -298,7 +298,7 @@ def config_specs(law: str, objective: str, arch: str) -> dict:
                                claim=f"The trained layers match {what} ({law}, {arch} weights)",
                                statistic="per seed max over derived layers of |theta_l - optimum prediction_l|",
                                threshold=DELTA, passes="below", premise="every seed improved its local objectives",
-                               null_control=NULL_RG, ci_method="student-t", figure="fig-rg-rsmi" if fam == "ising" else fig)
+                               null_control=NULL_RG, ci_method="student-t", figure=fig)
     return specs
 
 
