@@ -128,8 +128,8 @@ for r in bench:
 # $\mathbb E G = K_0 + K_1/n$ and $n\,\mathrm{Cov}(G) = V_4$. Taking $\epsilon\to0$:
 #
 # - order $n^0$ of the mean: $\dot K_0 = \sigma_w^2F(K_0)$;
-# - the covariance: $\mathrm{Cov}(G+\Delta G) = \mathrm{Cov}(G) + \epsilon\sigma_w^2[\mathrm{Cov}(G,S)
-#   + \mathrm{Cov}(S,G)] + \epsilon\sigma_w^2\,\mathbb E\,\mathrm{Cov}(X\mid h)$, and the closure sets
+# - the covariance: $\mathrm{Cov}(G+\Delta G) = \mathrm{Cov}(G) + \epsilon\sigma_w^2[\mathrm{Cov}(G,S) +
+#   \mathrm{Cov}(S,G)] + \epsilon\sigma_w^2\,\mathbb E\,\mathrm{Cov}(X\mid h)$, and the closure sets
 #   $\mathrm{Cov}(S,G)\approx DF\,\mathrm{Cov}(G)$ (the *transport* term), so
 #   $\dot V_4 = \sigma_w^2(DF\,V_4 + V_4\,DF^\top) + \sigma_w^2 Q(K_0,F(K_0))$ with
 #   $Q_{ab,cd} = K_{ac}F_{bd}+K_{ad}F_{bc}+K_{bc}F_{ad}+K_{bd}F_{ac}$;
@@ -141,8 +141,8 @@ for r in bench:
 # **The same closure at the simulated step.** A network with $L = T/\epsilon$ layers is not the ODE:
 # it is the recursion above at finite $\epsilon$. Applying the closure to it *without* taking
 # $\epsilon\to0$ gives its exact discrete-depth version (`rgnb.eft.g_only_discrete`):
-# $K_0' = K_0 + \epsilon\sigma_w^2F$, $V_4' = (1+\epsilon\sigma_w^2 J)V_4(1+\epsilon\sigma_w^2 J)^\top
-# + \epsilon\sigma_w^2Q(K_0,F) + \epsilon^2\sigma_w^4 W(F)$ (the last term: the Wishart covariance of
+# $K_0' = K_0 + \epsilon\sigma_w^2F$, $V_4' = (1+\epsilon\sigma_w^2 J)V_4(1+\epsilon\sigma_w^2 J)^\top +
+# \epsilon\sigma_w^2Q(K_0,F) + \epsilon^2\sigma_w^4 W(F)$ (the last term: the Wishart covariance of
 # $Y$), $K_1' = K_1 + \epsilon\sigma_w^2(JK_1 + \tfrac12D^2F[V_4])$, $J = DF(K_0)$. Comparing a
 # network with the recursion at its own $\epsilon$ isolates the closure's error; comparing the
 # Monte Carlo *extrapolated to* $\epsilon\to0$ with the continuum closure answers the paper's
@@ -325,16 +325,20 @@ plt.show()
 # $\mathbb E[f(h(t))\mid h(s)=x]$ for a neuron that does not feed back, and solves
 # $\partial_s u + \tfrac12\,\mathrm{tr}(\dot C^{(-i)}\nabla^2u) = 0$. Itô's formula along the true
 # path, whose increments have covariance $dC^{(-i)} + dc_i/n$, leaves only the feedback:
+#
 # $$\mathbb E f(h_i(t)) - \mathbb E F_f(C^{(-i)}(t)) = \frac1{2n}\,\mathbb E\!\int_0^t
 # \mathrm{tr}\big(\dot c_i(s)\,\nabla^2u(s,h_i(s))\big)\,ds
 # = \frac1{2n}\,\mathbb E\,\mathrm{tr}\big(c_i(t)\,\nabla^2 f(h_i(t))\big),$$
+#
 # the second form because $\nabla^2u(s,h(s)) = \mathbb E[\nabla^2f(h(t))\mid\mathcal F_s]$ and
 # $\dot c_i(s)$ is known at $s$. With $f = \phi_a\phi_b$ and
 # $\mathbb E F(C^{(-i)}) = \mathbb E F(C) + O(1/n^2)$, the $K_1$ equation gains one source,
+#
 # $$\dot K_1 = \sigma_w^2\Big(DF[K_1] + \tfrac12D^2F[V_C] + \Sigma\Big),\qquad
 # \Sigma_{ab} = \tfrac12\,\mathbb E\Big[\textstyle\sum_{cd}c_{cd}\,\partial_c\partial_d(\phi_a\phi_b)(h)\Big],$$
-# evaluated on the same neuron paths ($\Sigma_{ab} = \tfrac12\mathbb E[c_{aa}\phi''_a\phi_b + 2c_{ab}\phi'_a\phi'_b
-# + c_{bb}\phi_a\phi''_b]$). The same argument holds step by step at finite $\epsilon$ (the Gaussian
+#
+# evaluated on the same neuron paths ($\Sigma_{ab} = \tfrac12\mathbb E[c_{aa}\phi''_a\phi_b + 2c_{ab}\phi'_a\phi'_b +
+# c_{bb}\phi_a\phi''_b]$). The same argument holds step by step at finite $\epsilon$ (the Gaussian
 # smoothing over one layer replaces Itô's formula), which gives the closure's exact recursion
 # (`rgnb.eft.sigma_closure_discrete`). For ReLU, $\phi'' = \delta$: we evaluate the delta terms in
 # closed form in expectation over the last Gaussian increment, which is independent of $c$. For one
