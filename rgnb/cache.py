@@ -136,7 +136,8 @@ def _locked(root: Path, key: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a writer that died leaves its temp files to sweep)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -154,7 +155,7 @@ def sweep_temp(cache_dir: str | os.PathLike | None = None, max_age_s: float = ST
     for path in root.glob(".*.tmp-*"):
         pid_text = path.name.rsplit(".tmp-", 1)[1].split("-", 1)[0]
         try:
-            dead = pid_text.isdigit() and not _pid_alive(int(pid_text))
+            dead = pid_text.isdigit() and not pid_alive(int(pid_text))
             old = now - _newest_mtime(path) > max_age_s
         except FileNotFoundError:
             continue

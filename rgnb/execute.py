@@ -36,6 +36,7 @@ from pathlib import Path
 
 import yaml
 
+from rgnb.cache import pid_alive
 from rgnb.provenance import REPO_ROOT
 
 BOOK_DIR = REPO_ROOT / "book"
@@ -187,21 +188,11 @@ def _hide_injected_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _sweep_stale_temp_notebooks(directory: Path) -> None:
     """Remove ``.<chapter>.<pid>.*.ipynb.tmp`` files whose writer is dead (a run killed by SIGKILL)."""
     for path in directory.glob(".*.ipynb.tmp"):
         parts = path.name.split(".")
-        if len(parts) > 3 and parts[2].isdigit() and not _pid_alive(int(parts[2])):
+        if len(parts) > 3 and parts[2].isdigit() and not pid_alive(int(parts[2])):
             path.unlink(missing_ok=True)
 
 
