@@ -51,6 +51,7 @@ bench: $(VENV)/.installed
 	$(PY) -m rgnb bench eft
 
 # Mutation testing of the verdict-building code (tools/mutants/*.toml); slow: minutes per mutant.
+# It rewrites files in this work tree while it runs: never run it while the book executes.
 mutate: $(VENV)/.installed
 	$(PY) tools/mutate.py
 
