@@ -102,11 +102,6 @@ class ClaimSpec:
             raise ValueError(f"claim {self.id!r}: null_control must name the null control; only a claim declared "
                              f"with source {SANITY!r} may have none")
 
-    @property
-    def is_paper_claim(self) -> bool:
-        """A paper's claim tested as stated (not post hoc): one of the Holm family."""
-        return self.source in PAPERS and not self.post_hoc
-
     def test_text(self) -> str:
         """The pre-stated test in words, e.g. ``whole 95 % CI < -0.8``."""
         return f"whole 95 % CI {'<' if self.passes == 'below' else '>'} {self.threshold:g}"
@@ -142,6 +137,7 @@ class Row:
 
     @property
     def is_paper_claim(self) -> bool:
+        """A paper's claim tested as stated (not post hoc): one of the Holm family."""
         return self.source in PAPERS and not self.post_hoc
 
     def to_json(self) -> dict:
