@@ -12,6 +12,10 @@ so one residual *block* (depth counts blocks) is one token-mixing sublayer follo
 sublayer, each pre-LayerNorm, as in MLP-Mixer. ``h^0 .. h^L`` are the streams that
 :func:`forward` returns on request.
 
+A second reading of "pure MLP residual stack" (the book's robustness check): the same mixer
+*without LayerNorm* (``ModelConfig(layer_norm=False)``): every ``LN(.)`` above is the identity and
+the LayerNorm parameters do not exist. A parameter dict's architecture is read from its keys.
+
 Parameters are a plain ``dict[str, Tensor]`` whose every entry carries a leading **model axis**
 ``M``, and layer parameters a second **layer axis** ``L``: M independent models of the same shape
 run as one through batched matrix products (``torch.bmm``), never a Python loop over models.
@@ -39,6 +43,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from rgnb.validate import check_int, check_seed
+
 LN_EPS = 1e-5
 
 #: Names of the parameters, in the order they are drawn at initialisation.
@@ -46,11 +52,8 @@ PARAM_NAMES = ("tok_emb", "pos_emb",
                "ln1_w", "ln1_b", "tok_w1", "tok_b1", "tok_w2", "tok_b2",
                "ln2_w", "ln2_b", "ch_w1", "ch_b1", "ch_w2", "ch_b2",
                "lnf_w", "lnf_b", "out_w", "out_b")
-
-
-def _positive_int(name: str, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+#: The LayerNorm gains and shifts (absent from a model without LayerNorm).
+LAYER_NORM_NAMES = ("ln1_w", "ln1_b", "ln2_w", "ln2_b", "lnf_w", "lnf_b")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,14 +68,17 @@ class ModelConfig:
     depth: int
     token_mult: int = 2
     channel_mult: int = 4
+    layer_norm: bool = True
 
     def __post_init__(self) -> None:
-        _positive_int("vocab_size", self.vocab_size, 2)
-        _positive_int("seq_len", self.seq_len, 1)
-        _positive_int("width", self.width, 1)
-        _positive_int("depth", self.depth, 1)
-        _positive_int("token_mult", self.token_mult, 1)
-        _positive_int("channel_mult", self.channel_mult, 1)
+        check_int("vocab_size", self.vocab_size, 2)
+        check_int("seq_len", self.seq_len, 1)
+        check_int("width", self.width, 1)
+        check_int("depth", self.depth, 1)
+        check_int("token_mult", self.token_mult, 1)
+        check_int("channel_mult", self.channel_mult, 1)
+        if not isinstance(self.layer_norm, bool):
+            raise ValueError(f"layer_norm must be True or False, got {self.layer_norm!r}")
 
     @property
     def token_hidden(self) -> int:
@@ -83,15 +89,22 @@ class ModelConfig:
         return self.channel_mult * self.width
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
-        """Shape of every parameter of ONE model (no model axis)."""
+        """Shape of every parameter of ONE model (no model axis), in :data:`PARAM_NAMES` order."""
         V, T, d, L = self.vocab_size, self.seq_len, self.width, self.depth
         Ht, Hc = self.token_hidden, self.channel_hidden
-        return {"tok_emb": (V + 1, d), "pos_emb": (T, d),
-                "ln1_w": (L, d), "ln1_b": (L, d), "tok_w1": (L, T, Ht), "tok_b1": (L, Ht),
-                "tok_w2": (L, Ht, T), "tok_b2": (L, T),
-                "ln2_w": (L, d), "ln2_b": (L, d), "ch_w1": (L, d, Hc), "ch_b1": (L, Hc),
-                "ch_w2": (L, Hc, d), "ch_b2": (L, d),
-                "lnf_w": (d,), "lnf_b": (d,), "out_w": (d, V), "out_b": (V,)}
+        shapes = {"tok_emb": (V + 1, d), "pos_emb": (T, d),
+                  "ln1_w": (L, d), "ln1_b": (L, d), "tok_w1": (L, T, Ht), "tok_b1": (L, Ht),
+                  "tok_w2": (L, Ht, T), "tok_b2": (L, T),
+                  "ln2_w": (L, d), "ln2_b": (L, d), "ch_w1": (L, d, Hc), "ch_b1": (L, Hc),
+                  "ch_w2": (L, Hc, d), "ch_b2": (L, d),
+                  "lnf_w": (d,), "lnf_b": (d,), "out_w": (d, V), "out_b": (V,)}
+        if not self.layer_norm:
+            shapes = {k: v for k, v in shapes.items() if k not in LAYER_NORM_NAMES}
+        return shapes
+
+    def param_names(self) -> tuple[str, ...]:
+        """Names of this architecture's parameters, in the order they are drawn."""
+        return tuple(self.shapes())
 
     def n_params(self) -> int:
         """Number of parameters of one model."""
@@ -106,12 +119,12 @@ class ModelConfig:
 
 def init_one(config: ModelConfig, seed: int) -> dict[str, torch.Tensor]:
     """Initial parameters of one model (no model axis), float32 on the CPU, drawn from ``seed`` only."""
-    _positive_int("seed", seed, 0)
+    check_seed("seed", seed)
     gen = torch.Generator().manual_seed(int(seed))
     shapes = config.shapes()
     out_scale = 1.0 / math.sqrt(2.0 * config.depth)
     params: dict[str, torch.Tensor] = {}
-    for name in PARAM_NAMES:
+    for name in shapes:  # LayerNorm parameters draw nothing: with or without them the same weights
         shape = shapes[name]
         if name in ("tok_emb", "pos_emb"):
             p = torch.randn(shape, generator=gen)
@@ -137,12 +150,20 @@ def init_params(config: ModelConfig, seeds, device: torch.device | str = "cpu") 
     if not seeds:
         raise ValueError("seeds must name at least one model")
     ones = [init_one(config, s) for s in seeds]
-    return {k: torch.stack([p[k] for p in ones]).to(device).contiguous() for k in PARAM_NAMES}
+    return {k: torch.stack([p[k] for p in ones]).to(device).contiguous() for k in config.param_names()}
 
 
 def depth_of(params: dict[str, torch.Tensor]) -> int:
     """Depth L of a parameter dict."""
     return int(params["tok_w1"].shape[1])
+
+
+def has_layer_norm(params: dict[str, torch.Tensor]) -> bool:
+    """Whether a parameter dict is the mixer with LayerNorm (its LayerNorm parameters are present)."""
+    present = [k in params for k in LAYER_NORM_NAMES]
+    if any(present) and not all(present):
+        raise ValueError(f"params must hold all or none of the LayerNorm parameters {LAYER_NORM_NAMES}")
+    return all(present)
 
 
 def _layer_norm(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -171,9 +192,11 @@ def _run(params: dict[str, torch.Tensor], tokens_tm: torch.Tensor, keep_streams:
     (M, T, N, d), so that token mixing is one product per model over the T axis,
     ``W1^T (T -> Ht) @ y (T, N d)``, and channel mixing one product over d, ``y (T N, d) @ W1``,
     neither with a transpose copy. LayerNorm gains/shifts of the channel MLP and the unembedding
-    are folded into their weights. Returns logits (M, T, N, V) and, with ``keep_streams``, the
-    list of streams h^0..h^L, each (M, T, N, d) (else None).
+    are folded into their weights; without LayerNorm (:func:`has_layer_norm`) the products read
+    the stream itself. Returns logits (M, T, N, V) and, with ``keep_streams``, the list of streams
+    h^0..h^L, each (M, T, N, d) (else None).
     """
+    layer_norm = has_layer_norm(params)
     emb = params["tok_emb"]
     M, vocab_in, d = emb.shape
     L = depth_of(params)
@@ -183,19 +206,27 @@ def _run(params: dict[str, torch.Tensor], tokens_tm: torch.Tensor, keep_streams:
     streams = [h]
     for l in range(L):
         # token mixing: across positions (the T axis), shared over channels and sequences
-        y = _layer_norm(h, params["ln1_w"][:, l], params["ln1_b"][:, l]).reshape(M, T, N * d)
+        y = (_layer_norm(h, params["ln1_w"][:, l], params["ln1_b"][:, l]) if layer_norm else h).reshape(M, T, N * d)
         z = F.gelu(torch.baddbmm(params["tok_b1"][:, l, :, None], params["tok_w1"][:, l].transpose(1, 2), y))
         z = torch.baddbmm(params["tok_b2"][:, l, :, None], params["tok_w2"][:, l].transpose(1, 2), z)
         h = h + z.reshape(M, T, N, d)
         # channel MLP: per position
-        w1, b1 = _folded(params["ln2_w"][:, l], params["ln2_b"][:, l], params["ch_w1"][:, l], params["ch_b1"][:, l])
-        z = F.gelu(torch.baddbmm(b1, _normalise(h).reshape(M, T * N, d), w1))
+        if layer_norm:
+            w1, b1 = _folded(params["ln2_w"][:, l], params["ln2_b"][:, l], params["ch_w1"][:, l], params["ch_b1"][:, l])
+            x = _normalise(h)
+        else:
+            w1, b1, x = params["ch_w1"][:, l], params["ch_b1"][:, l, None, :], h
+        z = F.gelu(torch.baddbmm(b1, x.reshape(M, T * N, d), w1))
         z = torch.baddbmm(params["ch_b2"][:, l, None, :], z, params["ch_w2"][:, l])
         h = h + z.reshape(M, T, N, d)
         if keep_streams:
             streams.append(h)
-    w_out, b_out = _folded(params["lnf_w"], params["lnf_b"], params["out_w"], params["out_b"])
-    logits = torch.baddbmm(b_out, _normalise(h).reshape(M, T * N, d), w_out).reshape(M, T, N, -1)
+    if layer_norm:
+        w_out, b_out = _folded(params["lnf_w"], params["lnf_b"], params["out_w"], params["out_b"])
+        x = _normalise(h)
+    else:
+        w_out, b_out, x = params["out_w"], params["out_b"][:, None, :], h
+    logits = torch.baddbmm(b_out, x.reshape(M, T * N, d), w_out).reshape(M, T, N, -1)
     return logits, (streams if keep_streams else None)
 
 
@@ -241,7 +272,7 @@ def residual_streams(params: dict[str, torch.Tensor], tokens: torch.Tensor, batc
 
     ``tokens`` (N, T) or (M, N, T); returns (M, L + 1, N, T, d) float32 on the parameters' device.
     """
-    _positive_int("batch_size", batch_size)
+    check_int("batch_size", batch_size, 1)
     n = tokens.shape[-2]
     with torch.no_grad():
         parts = [forward(params, tokens[..., i:i + batch_size, :], return_streams=True)[1]

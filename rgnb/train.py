@@ -61,6 +61,9 @@ STAGES = ("init", "trained")
 #: Chain kinds a sweep can train on: the chain families and the shuffled-chain null control.
 SHUFFLED = "shuffled"
 TRAIN_KINDS = tuple(chains.KINDS) + (SHUFFLED,)
+#: Readings of "pure MLP residual stack" a sweep can train: the MLP-Mixer with pre-LayerNorm (the
+#: book's main reading) and the same mixer without LayerNorm (the robustness reading).
+ARCHITECTURES = ("mixer", "mixer-no-layernorm")
 
 # --------------------------------------------------------------------------------------------- #
 # The convergence gate (premise of every finding; fixed before any reference run)
@@ -150,9 +153,11 @@ class SweepConfig:
     probe_seed: int = 10_001
     eval_seed: int = 20_002
     stream_dtype: str = "float32"
+    architecture: str = "mixer"
 
     def __post_init__(self) -> None:
         check_choice("kind", self.kind, TRAIN_KINDS)
+        check_choice("architecture", self.architecture, ARCHITECTURES)
         for name in ("xis", "depths", "seeds"):
             value = getattr(self, name)
             if not isinstance(value, tuple) or not value:
@@ -193,7 +198,7 @@ class SweepConfig:
 
     def model_config(self, depth: int) -> models.ModelConfig:
         return models.ModelConfig(self.vocab_size, self.seq_len, self.width, depth, self.token_mult,
-                                  self.channel_mult)
+                                  self.channel_mult, layer_norm=self.architecture == "mixer")
 
     def members(self) -> list[dict[str, Any]]:
         """One dict per model, in storage order: depth-major, then xi, then seed."""
@@ -240,18 +245,48 @@ TUNING = (
 #: smoke: the training chapter in well under a minute on a 2-core CPU (not a test of the papers).
 #: reference: the stored book (shipped weights; about two hours from scratch on a 2-core CPU).
 #: full: paper scale (depths to 16, width 64, T = 32), on a GPU.
+#: Families named ``<kind><NO_LAYERNORM_SUFFIX>`` train the robustness reading (the mixer without
+#: LayerNorm) on the paper's chains xi ~ 1 and ~ 7 and on the shuffled-chain null control.
+NO_LAYERNORM = "mixer-no-layernorm"
+NO_LAYERNORM_SUFFIX = "-nolayernorm"
+#: Steps of the reference robustness sweeps. Tuning on the CPU (potts xi = 7, the binding chain, depth 8,
+#: seeds 0 and 1; held-out excess nats per seed), judged on the gate only, before any of these networks
+#: was measured: 5000 steps at lr 1e-2: 0.0086 / 0.0134; 5000 at lr 5e-3: 0.0066 / 0.0118; 7000 at lr
+#: 1e-2: 0.0081 / 0.0065. Without LayerNorm the networks converge more slowly; 8000 steps at lr 1e-2
+#: leave a margin for ten seeds.
+NO_LAYERNORM_STEPS = 8000
+NO_LAYERNORM_TUNING = (("5000 steps, lr 1e-2", (0.0086, 0.0134)), ("5000 steps, lr 5e-3", (0.0066, 0.0118)),
+                       ("7000 steps, lr 1e-2", (0.0081, 0.0065)))
+
+
+def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
+    return dataclasses.replace(_reference(kind, xis=xis), architecture=NO_LAYERNORM, steps=NO_LAYERNORM_STEPS,
+                               warmup=NO_LAYERNORM_STEPS // 20)
+
+
+def _full(kind: str, architecture: str = "mixer") -> SweepConfig:
+    xis = ((1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0) if architecture == "mixer"
+           else (1.0, 7.0))
+    return SweepConfig(kind=kind, vocab_size=8, seq_len=32, xis=xis, depths=(4, 8, 16), seeds=tuple(range(10)),
+                       width=64, steps=6000, batch_size=256, lr=3e-3, warmup=300, data_chunk=100, log_every=50,
+                       n_probe=512, n_eval=8192, architecture=architecture)
+
+
 SWEEPS: dict[str, dict[str, SweepConfig]] = {
     "smoke": {"potts": SweepConfig(channel_mult=2, xis=(1.0, 3.0, 7.0), depths=(4,)),
               "ring": SweepConfig(kind="ring", channel_mult=2, xis=(1.0, 7.0), depths=(4,)),
-              SHUFFLED: SweepConfig(kind=SHUFFLED, channel_mult=2, xis=(1.0,), depths=(4,))},
+              SHUFFLED: SweepConfig(kind=SHUFFLED, channel_mult=2, xis=(1.0,), depths=(4,)),
+              "potts" + NO_LAYERNORM_SUFFIX: SweepConfig(channel_mult=2, xis=(1.0, 7.0), depths=(4,),
+                                                         architecture=NO_LAYERNORM),
+              SHUFFLED + NO_LAYERNORM_SUFFIX: SweepConfig(kind=SHUFFLED, channel_mult=2, xis=(1.0,), depths=(4,),
+                                                          architecture=NO_LAYERNORM)},
     "reference": {"potts": _reference("potts"), "ring": _reference("ring"),
                   SHUFFLED: _reference(SHUFFLED, xis=(1.0,)),
-                  "potts-isolated": _reference("potts", xis=(1.0, 7.0), mask=ISOLATED_MASK)},
-    "full": {kind: SweepConfig(kind=kind, vocab_size=8, seq_len=32,
-                               xis=(1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0),
-                               depths=(4, 8, 16), seeds=tuple(range(10)), width=64, steps=6000, batch_size=256,
-                               lr=3e-3, warmup=300, data_chunk=100, log_every=50, n_probe=512, n_eval=8192)
-             for kind in ("potts", "ring", SHUFFLED)},
+                  "potts-isolated": _reference("potts", xis=(1.0, 7.0), mask=ISOLATED_MASK),
+                  "potts" + NO_LAYERNORM_SUFFIX: _reference_no_layernorm("potts", (1.0, 7.0)),
+                  SHUFFLED + NO_LAYERNORM_SUFFIX: _reference_no_layernorm(SHUFFLED, (1.0,))},
+    "full": {**{kind: _full(kind) for kind in ("potts", "ring", SHUFFLED)},
+             **{kind + NO_LAYERNORM_SUFFIX: _full(kind, NO_LAYERNORM) for kind in ("potts", SHUFFLED)}},
 }
 #: The family whose chains the paper's findings are read on, and the null-control family.
 PAPER_FAMILY = "potts"
@@ -562,7 +597,8 @@ class SweepResult:
             return models.init_params(self.config.model_config(m["depth"]), [m["seed"]], device)
         j = self.select(depth=m["depth"]).index(member_index)
         return {k: torch.from_numpy(np.array(self.entry.array(f"weights/depth{m['depth']}/{k}", mmap=True)[j:j + 1],
-                                             dtype=np.float32)).to(device) for k in models.PARAM_NAMES}
+                                             dtype=np.float32)).to(device)
+                for k in self.config.model_config(m["depth"]).param_names()}
 
     def streams(self, member_index: int, stage: str, inputs: np.ndarray | None = None) -> np.ndarray:
         """Residual stream h^0..h^L of a member, (L+1, N, T, d) float32, recomputed on the CPU.
@@ -643,10 +679,19 @@ def export_shipped(results: dict[str, SweepResult], directory: str | Path, profi
     Each file holds the weights as float16 (``weights/depth<L>/<name>``), the logged loss curves
     and the held-out losses measured where it was trained; the manifest records every sweep's
     config, the code hash and version, the device and wall time, and each file's SHA-256 and size.
+    Sweeps already shipped in ``directory`` by the same training code (same :func:`code_hash`) and not
+    in ``results`` are kept, so one family can be added without retraining the others.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
+    previous = directory / SHIPPED_MANIFEST
+    kept = {}
+    if previous.is_file():
+        old = json.loads(previous.read_text())
+        if old.get("profile") == profile and old.get("code_hash") == code_hash():
+            kept = {f: info for f, info in old["sweeps"].items() if f not in results}
+            files.update(kept)
     for family, r in results.items():
         arrays = {name: np.asarray(r.entry.array(name), dtype=np.float16) for name in r.entry.names()
                   if name.startswith("weights/")}
@@ -658,10 +703,13 @@ def export_shipped(results: dict[str, SweepResult], directory: str | Path, profi
         files[family] = {"file": path.name, "sha256": _cache._sha256(path), "bytes": path.stat().st_size,
                          "config": json.loads(_cache.canonical_json(r.config)), "members": r.members,
                          "device": r.device, "device_name": r.env.get("device_name", r.device),
-                         "wall_time_s": r.wall_time, "train_wall_time_s": r.entry.meta.get("train_wall_time_s")}
+                         "wall_time_s": r.wall_time, "train_wall_time_s": r.entry.meta.get("train_wall_time_s"),
+                         "torch": r.env.get("torch", torch.__version__)}
     manifest = {"profile": profile, "code_hash": code_hash(), "code_version": CODE_VERSION,
                 "rgnb_version": rgnb.__version__, "torch": torch.__version__, "weights_dtype": "float16",
                 "sweeps": files}
+    if kept:  # the kept sweeps' torch version and the manifest's history (e.g. rehash_history) stay
+        manifest.update({k: v for k, v in old.items() if k not in manifest or k == "torch"})
     (directory / SHIPPED_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return directory
 
@@ -715,8 +763,8 @@ def load_shipped(profile: str = "reference", results_dir: str | Path | None = No
         if not hit:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: np.asarray(z[k], dtype=np.float32) if k.startswith("weights/") else z[k] for k in z.files}
-            weights = {L: {k: torch.from_numpy(arrays[f"weights/depth{L}/{k}"]) for k in models.PARAM_NAMES}
-                       for L in config.depths}
+            weights = {L: {k: torch.from_numpy(arrays[f"weights/depth{L}/{k}"])
+                           for k in config.model_config(L).param_names()} for L in config.depths}
             started = time.perf_counter()
             arrays.update(evaluate(config, weights, cpu))
             meta = {"config": config, "members": info["members"], "device": info["device"],

@@ -117,3 +117,51 @@ def test_folded_layernorm_affine_is_the_product_of_the_affine_output():
     torch.testing.assert_close(torch.baddbmm(b_f, y, w_f), want, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(models._layer_norm(y, w, b),
                                torch.nn.functional.layer_norm(y, (d,), eps=models.LN_EPS) * w[:, None] + b[:, None])
+
+
+# ----------------------------------------------------------------------------------------------- #
+# The robustness reading: the same mixer without LayerNorm
+# ----------------------------------------------------------------------------------------------- #
+NO_LN = models.ModelConfig(vocab_size=5, seq_len=6, width=8, depth=3, layer_norm=False)
+
+
+def _plain_forward_without_layer_norm(p, toks):
+    """The no-LayerNorm mixer written out in the (N, T, d) layout, one model (no model axis)."""
+    gelu = torch.nn.functional.gelu
+    h = p["tok_emb"][toks] + p["pos_emb"]
+    streams = [h]
+    for l in range(p["tok_w1"].shape[0]):
+        z = gelu(h.transpose(1, 2) @ p["tok_w1"][l] + p["tok_b1"][l]) @ p["tok_w2"][l] + p["tok_b2"][l]
+        h = h + z.transpose(1, 2)
+        h = h + gelu(h @ p["ch_w1"][l] + p["ch_b1"][l]) @ p["ch_w2"][l] + p["ch_b2"][l]
+        streams.append(h)
+    return h @ p["out_w"] + p["out_b"], torch.stack(streams)
+
+
+def test_no_layer_norm_model_is_the_mixer_without_layer_norm():
+    params = models.init_params(NO_LN, [0, 3])
+    assert not models.has_layer_norm(params) and models.has_layer_norm(models.init_params(CFG, [0]))
+    assert set(params) == set(models.PARAM_NAMES) - set(models.LAYER_NORM_NAMES) == set(NO_LN.param_names())
+    toks = _tokens(n=5)
+    logits, streams = models.forward(params, toks, return_streams=True)
+    for m in range(2):
+        ref_logits, ref_streams = _plain_forward_without_layer_norm({k: v[m] for k, v in params.items()}, toks)
+        torch.testing.assert_close(logits[m], ref_logits, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(streams[m], ref_streams, rtol=1e-5, atol=1e-5)
+    assert sum(p[0].numel() for p in params.values()) == NO_LN.n_params() < CFG.n_params()
+
+
+def test_no_layer_norm_init_draws_the_same_weights_as_the_mixer():
+    """LayerNorm parameters draw no random numbers: network s of both readings starts from the same weights."""
+    with_ln, without = models.init_params(CFG, [5]), models.init_params(NO_LN, [5])
+    for k in without:
+        assert torch.equal(with_ln[k], without[k])
+
+
+def test_layer_norm_parameters_all_or_none():
+    params = models.init_params(CFG, [0])
+    del params["ln2_w"]
+    with pytest.raises(ValueError, match="all or none of the LayerNorm parameters"):
+        models.forward(params, _tokens())
+    with pytest.raises(ValueError, match="layer_norm must be True or False"):
+        models.ModelConfig(vocab_size=5, seq_len=6, width=8, depth=3, layer_norm=1)

@@ -180,6 +180,22 @@ def test_shipped_results_load_without_training(shipped, tmp_path, monkeypatch, t
     assert manifest["sweeps"]["potts"]["sha256"] == cache._sha256(shipped / "potts.npz")
 
 
+def test_shipping_one_family_keeps_the_others(shipped, tiny_result, tmp_path, monkeypatch):
+    """Adding a family (e.g. the robustness reading) rewrites neither the other files nor their entries."""
+    before = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
+    before["rehash_history"] = [{"previous_code_hash": "x"}]
+    (shipped / train.SHIPPED_MANIFEST).write_text(json.dumps(before))
+    monkeypatch.setitem(train.SWEEPS, "reference", {"potts": TINY, "shuffled": SHUFFLED, "extra": TINY})
+    train.export_shipped({"extra": tiny_result}, shipped, "reference")
+    after = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
+    assert set(after["sweeps"]) == {"potts", "shuffled", "extra"}
+    assert after["sweeps"]["potts"] == before["sweeps"]["potts"] and after["rehash_history"] == before["rehash_history"]
+    assert set(train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")) == {"potts", "shuffled", "extra"}
+    monkeypatch.setattr(train, "code_hash", lambda: "0123456789abcdef")  # other code: nothing is kept
+    train.export_shipped({"extra": tiny_result}, shipped, "reference")
+    assert set(json.loads((shipped / train.SHIPPED_MANIFEST).read_text())["sweeps"]) == {"extra"}
+
+
 def test_shipped_results_refuse_a_changed_file(shipped, tmp_path):
     path = shipped / "potts.npz"
     data = bytearray(path.read_bytes())
@@ -216,7 +232,8 @@ def test_lr_schedule():
 @pytest.mark.parametrize("field,value", [("depths", (0,)), ("depths", (2, 0)), ("width", 0), ("steps", 0),
                                          ("steps", 10**12), ("batch_size", 10**9), ("width", 10**6),
                                          ("xis", (100.0,)), ("seeds", ()), ("batch_size", 0), ("lr", float("nan")),
-                                         ("stream_dtype", "int8"), ("kind", "zigzag")])
+                                         ("stream_dtype", "int8"), ("kind", "zigzag"),
+                                         ("architecture", "transformer")])
 def test_bad_config_names_the_parameter(field, value):
     name = {"depths": "depth", "xis": "xi"}.get(field, field)
     with pytest.raises(ValueError, match=name):
