@@ -52,7 +52,7 @@ from rgnb import claims, findings, metrics, plots, train
 #   shuffled-chain networks are the informative null).
 
 # %% tags=["nbval-ignore-output"]
-results = train.load_profile(run.profile, run.device)
+results = findings.reading(train.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
 meas = findings.measure_profile(results)
 xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
 L = max(results["potts"].config.depths)

@@ -59,7 +59,7 @@ from rgnb import claims, findings, metrics, plots, train
 # interval over the seeds lies below $-0.8$, and the same test fails on both null controls.
 
 # %% tags=["nbval-ignore-output"]
-results = train.load_profile(run.profile, run.device)
+results = findings.reading(train.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
 meas = findings.measure_profile(results)
 xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
 L = max(results["potts"].config.depths)

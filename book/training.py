@@ -63,11 +63,13 @@ sweeps = train.sweeps_for(run.profile)
 # cosine decay, in float32. Each profile trains several **sweeps**: the potts and ring chain
 # families over a grid of correlation lengths, and the **shuffled chain** (i.i.d. tokens with the
 # same uniform marginal), the null control of every finding: a network of the same architecture,
-# seeds and budget that has no context to learn. The sweeps at this profile:
+# seeds and budget that has no context to learn. The sweeps whose names end in `-nolayernorm`
+# train the same mixer without LayerNorm, the second reading of the robustness chapter. The sweeps
+# at this profile:
 
 # %% tags=["remove-input"]
-Markdown("| sweep | chains $\\xi$ | depths | width | seeds | masking | steps x batch | AdamW |\n|---|---|---|---|---|---|---|---|\n"
-         + "\n".join(f"| {fam} | {', '.join(f'{x:g}' for x in c.xis) if c.kind != 'shuffled' else 'i.i.d.'} | "
+Markdown("| sweep | architecture | chains $\\xi$ | depths | width | seeds | masking | steps x batch | AdamW |\n|---|---|---|---|---|---|---|---|---|\n"
+         + "\n".join(f"| {fam} | {c.architecture} | {', '.join(f'{x:g}' for x in c.xis) if c.kind != 'shuffled' else 'i.i.d.'} | "
                      f"{', '.join(map(str, c.depths))} | {c.width} | {len(c.seeds)} | rate {c.mask.rate:g}, span {c.mask.span} | "
                      f"{c.steps} x {c.batch_size} | lr {c.lr:g}, warm-up {c.warmup}, cosine to {c.min_lr_frac:g} lr |"
                      for fam, c in sweeps.items()))
@@ -114,8 +116,8 @@ for fam, r in results.items():
 # chain (the range over seeds shaded); the dashed line is the gate's 0.01 nats.
 
 # %% tags=["remove-input"] mystnb={"figure": {"name": "fig-training-curves", "caption": "Training loss minus the exact Bayes floor (nats per masked token, windows of fresh batches), deepest networks, mean over seeds with the range shaded; dashed: the convergence gate (0.01 nats)."}}
-fig, axes = plots.subplots(ncols=len(results), width=3.2, height=2.8, sharey=True)
-for ax, (fam, r) in zip(axes[0], results.items()):
+fig, axes = plots.panels(len(results), max_cols=3, height=2.8, sharey=True)
+for ax, (fam, r) in zip(axes, results.items()):
     L = max(r.config.depths)
     for k, xi in enumerate(r.config.xis):
         idx = r.select(xi=xi, depth=L)
@@ -125,7 +127,7 @@ for ax, (fam, r) in zip(axes[0], results.items()):
     ax.axhline(train.GATE_EXCESS_NATS, color="k", ls="--", lw=1)
     ax.set(yscale="log", title=f"{fam}, depth {L}", xlabel="step")
     ax.legend()
-axes[0, 0].set_ylabel("training loss - Bayes floor (nats)")
+axes[0].set_ylabel("training loss - Bayes floor (nats)")
 plt.show()
 
 # %% [markdown]

@@ -63,6 +63,8 @@ PLATEAU_RATIO = 0.5
 RELEVANCE_CUT = math.exp(-1.0)
 #: Task-relevant dimension: probe loss within this many nats of the full-rank probe.
 TASK_DIM_TOL = 0.01
+#: The chain families of the spectral-relevance regression (every xi of their grids).
+RELEVANCE_FAMILIES = ("potts", "ring")
 
 
 def top2_threshold(n_transitions: int) -> float:
@@ -71,14 +73,30 @@ def top2_threshold(n_transitions: int) -> float:
     return 2.0 / n + TOP2_MARGIN
 
 
+#: Readings of "pure MLP residual stack" (``rgnb.train.ARCHITECTURES``): the main one (MLP-Mixer with
+#: pre-LayerNorm) and the robustness one (the same mixer without LayerNorm), with the suffix of the
+#: robustness reading's family names.
+MAIN_READING = "mixer"
+ROBUSTNESS_READING = "mixer-no-layernorm"
+READING_SUFFIX = {MAIN_READING: "", ROBUSTNESS_READING: "-nolayernorm"}
+READING_LABELS = {MAIN_READING: "MLP-Mixer with pre-LayerNorm", ROBUSTNESS_READING: "the mixer without LayerNorm"}
+#: Figures of the robustness chapter that stand in for the main chapters' figures.
+_ROBUST_FIGURES = {"fig-rank-profile": "fig-robust-rank", "fig-rank-measures": "fig-robust-rank",
+                   "fig-selectivity": "fig-robust-selectivity", "fig-drift-profile": "fig-robust-drift"}
+
 _NULLS = "the same networks at initialisation; networks trained on a shuffled (i.i.d., same marginal) chain"
 _PREMISE = "every network measured (and every shuffled-chain network) passes the convergence gate"
 
 
-def specs(depth: int) -> dict[str, Any]:
-    """Every findings claim at networks of ``depth`` (the top-two threshold depends on it), id -> ClaimSpec."""
+def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
+    """Every findings claim at networks of ``depth`` (the top-two threshold depends on it), id -> ClaimSpec.
+
+    For the robustness ``reading`` the same tests, thresholds and nulls under ids ``robust-<id>``, as our
+    claims (the chapter "robustness"); the spectral-relevance claim belongs to the main reading only.
+    """
     from rgnb.claims import ClaimSpec
 
+    check_choice("reading", reading, tuple(READING_SUFFIX))
     L = check_int("depth", depth, 2)
     rows = [
         # (i) rank collapse
@@ -112,10 +130,11 @@ def specs(depth: int) -> dict[str, Any]:
          "The same with isolated (BERT-style) masking (potts)", "c(xi ~ 7) - c(xi ~ 1), paired by seed",
          COLLAPSE_MARGIN, "above", "fig-selectivity"),
         ("ours-spectral-relevance", "selectivity", "ours",
-         "The task-relevant dimension at the last layer grows with the number of chain modes relevant at the "
-         "task's scale (|lambda_k|^s > 1/e)",
-         "least-squares slope of the task-relevant dimension on the number of relevant modes, over models of "
-         "both families and the xi grid", 0.0, "above", "fig-spectral-relevance"),
+         "Training adds task-relevant dimensions at the last layer in proportion to the number of chain modes "
+         "relevant at the task's scale (|lambda_k|^s > 1/e)",
+         "least-squares slope, on the number of relevant modes, of the task-relevant dimension trained minus "
+         "the same network's at initialisation, over networks of both families and the xi grid", 0.0, "above",
+         "fig-spectral-relevance"),
         # (iii) kernel drift
         ("P1-iii-concentrated", "kernel_drift", "P1",
          "Inter-layer kernel drift is concentrated in one or two transitions (l >= 1, potts, xi ~ 1)",
@@ -132,7 +151,8 @@ def specs(depth: int) -> dict[str, Any]:
     ]
     out = {}
     for id_, chapter, source, claim, statistic, threshold, passes, figure in rows:
-        null = ("the same networks at initialisation" if id_ == "ours-spectral-relevance" else
+        null = ("networks trained on a shuffled chain, probed on the same chains (the initialised network is "
+                "subtracted in the statistic)" if id_ == "ours-spectral-relevance" else
                 "networks trained on a shuffled (i.i.d., same marginal) chain (at initialisation the statistic "
                 "is 0 by construction)" if id_ in ("P1-ii-present", "P1-ii-absent") else
                 "networks trained on a shuffled chain (at initialisation the ratio is 1 by construction)"
@@ -140,6 +160,25 @@ def specs(depth: int) -> dict[str, Any]:
         out[id_] = ClaimSpec(id=id_, chapter=chapter, source=source, claim=claim, statistic=statistic,
                              threshold=float(threshold), passes=passes, premise=_PREMISE, null_control=null,
                              ci_method="student-t", figure=figure, post_hoc=False)
+    if reading == MAIN_READING:
+        return out
+    return {id_: dataclasses.replace(spec, id=f"robust-{id_}", chapter="robustness", source="ours",
+                                     claim=f"{spec.claim} [{READING_LABELS[reading]}]",
+                                     figure=_ROBUST_FIGURES[spec.figure])
+            for id_, spec in out.items() if id_ != "ours-spectral-relevance"}
+
+
+def reading(results: dict, architecture: str = MAIN_READING) -> dict:
+    """The sweeps of one reading, family -> SweepResult, named as in the main reading (``potts``,
+    ``shuffled``, ...: the reading's suffix dropped), so the findings' functions apply unchanged."""
+    suffix = READING_SUFFIX[check_choice("architecture", architecture, tuple(READING_SUFFIX))]
+    out = {}
+    for family, r in results.items():
+        if r.config.architecture != architecture:
+            continue
+        if not family.endswith(suffix):
+            raise ValueError(f"family {family!r} trains {architecture!r} but does not end in {suffix!r}")
+        out[family[:len(family) - len(suffix)] if suffix else family] = r
     return out
 
 
@@ -198,19 +237,29 @@ def measure_member(result, i: int, stage: str, probe: tuple[np.ndarray, np.ndarr
 def measurement_source_hash() -> str:
     """Hash of the source of every function that produces the measurements (the cache key's code part)."""
     h = hashlib.sha256()
-    for obj in (metrics, task_scale, task_dimension_of_stream, measure_member, _plan, measure_profile):
+    for obj in (metrics, task_scale, task_dimension_of_stream, measure_member, _plan, _probe_task_dim,
+                measure_profile):
         h.update(inspect.getsource(obj).encode())
     return h.hexdigest()[:16]
 
 
 def _plan(results) -> list[tuple[str, str, str]]:
     """(family, stage, probe) triples to measure: own probe for every family; the shuffled-chain
-    networks also on the probe sets of the paper family's two chains (probe = "potts:<xi>")."""
+    networks also on every probe set of the chain families (probe = "<family>:<xi>": the paper
+    family's two chains for findings (i)-(iii), the whole grid of both families for the
+    spectral-relevance null)."""
     plan = [(f, s, "own") for f in results for s in STAGES]
     if SHUFFLED in results and PAPER_FAMILY in results:
-        for xi in paper_xis(results[PAPER_FAMILY].config.xis):
-            plan += [(SHUFFLED, s, f"{PAPER_FAMILY}:{xi:g}") for s in STAGES]
+        for fam in RELEVANCE_FAMILIES:
+            if fam in results:
+                plan += [(SHUFFLED, s, f"{fam}:{xi:g}") for xi in results[fam].config.xis for s in STAGES]
     return plan
+
+
+def _probe_task_dim(family: str, probe: str) -> bool:
+    """Whether the task-relevant dimension is measured for (family, probe): the chain families on their
+    own probes, and the shuffled-chain networks on theirs (the spectral-relevance null)."""
+    return (family in chains.KINDS and probe == "own") or (family == SHUFFLED and probe != "own")
 
 
 def paper_xis(xis) -> tuple[float, float]:
@@ -287,8 +336,9 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
             if probe == "own":
                 pset = r.probe_set(m["xi"])
             else:
-                pset = paper.probe_set(float(probe.split(":")[1]))
-            task = family in chains.KINDS and probe == "own"
+                fam, xi = probe.split(":")
+                pset = results[fam].probe_set(float(xi))
+            task = _probe_task_dim(family, probe)
             out = measure_member(r, i, stage, pset, task_dim=task)
             for q in quantities:
                 rows[q].append(out[q])
@@ -351,7 +401,7 @@ def _interval(values: Any) -> Interval:
 
 
 def spectral_relevance(meas: Measurements, stage: str = "trained",
-                       families: tuple[str, ...] = ("potts", "ring")) -> dict[str, Any]:
+                       families: tuple[str, ...] = RELEVANCE_FAMILIES) -> dict[str, Any]:
     """Task-relevant dimension at the last layer against the number of relevant modes, over models.
 
     Returns ``x`` (relevant modes), ``y`` (task dimension), ``slope`` (an Interval: least squares with
@@ -377,6 +427,43 @@ def spectral_relevance(meas: Measurements, stage: str = "trained",
             "n": int(x.size)}
 
 
+def relevance_gain(meas: Measurements, network: str = "chain",
+                   families: tuple[str, ...] = RELEVANCE_FAMILIES) -> dict[str, Any]:
+    """What training adds: (trained - initialised) task-relevant dimension of each network at the last
+    layer against the number of relevant modes of the chain it is probed on, with the OLS slope.
+
+    ``network="chain"``: every network of ``families`` (deepest depth) on its own chain's probes.
+    ``network="shuffled"``: the shuffled-chain networks on the same probe sets (the null control:
+    the same x design, networks that learned no context). Returns ``x``, ``y`` (the gain), ``slope``
+    (Interval, Student-t with n - 2 degrees of freedom, or None), ``n``.
+    """
+    check_choice("network", network, ("chain", SHUFFLED))
+    xs, ys = [], []
+    for fam in families:
+        if fam not in meas.results:
+            continue
+        r = meas.results[fam]
+        for xi in r.config.xis:
+            x = relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
+            if network == "chain":
+                gain = meas.get(fam, "taskdim", "trained", xi) - meas.get(fam, "taskdim", "init", xi)
+            else:
+                if SHUFFLED not in meas.results:
+                    continue
+                probe = f"{fam}:{xi:g}"
+                gain = (meas.get(SHUFFLED, "taskdim", "trained", probe=probe)
+                        - meas.get(SHUFFLED, "taskdim", "init", probe=probe))
+            xs += [x] * len(gain)
+            ys += [float(g) for g in gain]
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if x.size < 3 or np.ptp(x) == 0:
+        return {"x": x, "y": y, "slope": None, "n": int(x.size)}
+    from rgnb import stats
+    est, lo, hi = metrics.slope_ci(x, y)
+    return {"x": x, "y": y, "slope": stats.Interval(est, lo, hi, 0.95, method="student-t", n=int(x.size)),
+            "n": int(x.size)}
+
+
 # --------------------------------------------------------------------------------------------- #
 # Claims
 # --------------------------------------------------------------------------------------------- #
@@ -398,9 +485,9 @@ def _depth(meas: Measurements) -> int:
     return max(meas.results[PAPER_FAMILY].config.depths)
 
 
-def rank_collapse_rows(meas: Measurements, profile: str) -> list:
+def rank_collapse_rows(meas: Measurements, profile: str, reading: str = MAIN_READING) -> list:
     """Finding (i): Spearman rho(l, dim(l)) over l >= 1 at xi ~ 1, trained vs both nulls."""
-    sp = specs(_depth(meas))
+    sp = specs(_depth(meas), reading)
     xi1, _ = paper_xis(meas.results[PAPER_FAMILY].config.xis)
     rows = []
     for id_, family, quantity in (("P1-i-monotone", PAPER_FAMILY, "erank_ln"),
@@ -426,10 +513,10 @@ def collapse_by_seed(meas: Measurements, family: str, xi: float, stage: str = "t
     return collapse_from_1(meas.get(family, quantity, stage, xi, probe=probe))
 
 
-def selectivity_rows(meas: Measurements, profile: str) -> list:
+def selectivity_rows(meas: Measurements, profile: str, reading: str = MAIN_READING) -> list:
     """Finding (ii): presence at xi ~ 1 and absence at xi ~ 7 against the initialised network, and the
     paired difference between the two chains; the spectral-relevance regression (ours)."""
-    sp = specs(_depth(meas))
+    sp = specs(_depth(meas), reading)
     rows = []
     xi1, xi7 = paper_xis(meas.results[PAPER_FAMILY].config.xis)
     has_null = SHUFFLED in meas.results
@@ -458,14 +545,16 @@ def selectivity_rows(meas: Measurements, profile: str) -> list:
             null["shuffled chain"] = _interval(shuffled(xi7) - shuffled(xi1))
         rows.append(_row(sp[id_], _interval(gap), null, meas.results, (family, SHUFFLED), profile, len(gap),
                          note=f"{family}, xi = {b:g} minus xi = {a:g}"))
-    rel = spectral_relevance(meas)
-    rel0 = spectral_relevance(meas, "init")
-    if rel["slope"] is not None:
+    if reading != "mixer":
+        return rows
+    gain = relevance_gain(meas)
+    null = relevance_gain(meas, SHUFFLED)
+    if gain["slope"] is not None:
         from rgnb.claims import evaluate
-        met, detail = _premise(meas.results, ("potts", "ring"))
-        rows.append(evaluate(sp["ours-spectral-relevance"], measured=rel["slope"],
-                             null={"initialisation": rel0["slope"]} if rel0["slope"] is not None else None,
-                             premise_met=met, premise_detail=detail, profile=profile, n=rel["n"], n_unit="models",
+        met, detail = _premise(meas.results, RELEVANCE_FAMILIES + (SHUFFLED,))
+        rows.append(evaluate(sp["ours-spectral-relevance"], measured=gain["slope"],
+                             null={"shuffled chain": null["slope"]} if null["slope"] is not None else None,
+                             premise_met=met, premise_detail=detail, profile=profile, n=gain["n"], n_unit="models",
                              note=f"task scale s = {meas.scale:.3f} positions"))
     return rows
 
@@ -476,9 +565,9 @@ def drift_by_seed(meas: Measurements, family: str, xi: float | None, stage: str 
     return meas.get(family, "drift", stage, xi, probe=probe)
 
 
-def kernel_drift_rows(meas: Measurements, profile: str) -> list:
+def kernel_drift_rows(meas: Measurements, profile: str, reading: str = MAIN_READING) -> list:
     """Finding (iii): concentration (with and without the embedding transition) and plateau, at xi ~ 1."""
-    sp = specs(_depth(meas))
+    sp = specs(_depth(meas), reading)
     xi1, _ = paper_xis(meas.results[PAPER_FAMILY].config.xis)
     tr = drift_by_seed(meas, PAPER_FAMILY, xi1)
     init = drift_by_seed(meas, PAPER_FAMILY, xi1, "init")
@@ -497,3 +586,28 @@ def kernel_drift_rows(meas: Measurements, profile: str) -> list:
     rows.append(_row(sp["P1-iii-plateau"], _interval(plateau_ratio(tr, init)), null, meas.results,
                      (PAPER_FAMILY, SHUFFLED), profile, len(tr), note=f"potts, xi = {xi1:g}"))
     return rows
+
+
+def robustness_rows(meas: Measurements, profile: str) -> list:
+    """Findings (i)-(iii) for the robustness reading (``meas`` of :func:`reading` ``(results,
+    ROBUSTNESS_READING)``): the same tests, thresholds and nulls under ``robust-`` ids."""
+    return (rank_collapse_rows(meas, profile, ROBUSTNESS_READING) + selectivity_rows(meas, profile, ROBUSTNESS_READING)
+            + kernel_drift_rows(meas, profile, ROBUSTNESS_READING))
+
+
+def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
+    """Per claim tested under both readings: each reading's verdict and whether the claim holds for
+    both readings, for one reading only, or for neither (a claim holds when it is reproduced)."""
+    from rgnb.claims import REPRODUCED
+
+    robust = {r.id.removeprefix("robust-"): r for r in robust_rows}
+    out = []
+    for r in main_rows:
+        if r.id not in robust:
+            continue
+        a, b = r.verdict == REPRODUCED, robust[r.id].verdict == REPRODUCED
+        holds = ("both readings" if a and b else f"{READING_LABELS[MAIN_READING]} only" if a
+                 else f"{READING_LABELS[ROBUSTNESS_READING]} only" if b else "neither reading")
+        out.append({"claim": r.id, "chapter": r.chapter, "main": r.verdict, "robust": robust[r.id].verdict,
+                    "holds for": holds})
+    return out

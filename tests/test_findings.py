@@ -116,3 +116,109 @@ def test_verdict_when_the_premise_holds(tiny, monkeypatch):
     assert all(r.premise_met for r in rows.values())
     assert rows["P1-i-monotone"].verdict in (claims.REPRODUCED, claims.NOT_REPRODUCED, claims.INCONCLUSIVE,
                                              claims.VACUOUS)
+
+
+# ----------------------------------------------------------------------------------------------- #
+# Spectral relevance: what training adds, against the shuffled-chain null on the same design
+# ----------------------------------------------------------------------------------------------- #
+def _with_taskdim(meas, chain_gain: float, null_gain: float):
+    """A copy of ``meas`` whose task dimensions are synthetic: init = 5 + x (input-driven, grows with the
+    relevant modes x), trained = init + gain * x, for the chain networks and the shuffled ones."""
+    values = {k: dict(v) for k, v in meas.values.items()}
+    for fam in ("potts", "ring"):
+        r = meas.results[fam]
+        x = np.array([findings.relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale)
+                      for m in r.members], dtype=float)
+        values[(fam, "init", "own")]["taskdim"] = 5 + x
+        values[(fam, "trained", "own")]["taskdim"] = 5 + x + chain_gain * x
+        for xi in r.config.xis:
+            xk = findings.relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
+            n = len(meas.results["shuffled"].members)
+            values[("shuffled", "init", f"{fam}:{xi:g}")]["taskdim"] = np.full(n, 5.0 + xk)
+            values[("shuffled", "trained", f"{fam}:{xi:g}")]["taskdim"] = np.full(n, 5.0 + xk + null_gain * xk)
+    return findings.Measurements(meas.results, values, meas.scale)
+
+
+def test_relevance_gain_subtracts_the_initialised_network(tiny):
+    _, meas, _ = tiny
+    assert np.isfinite(meas.get("shuffled", "taskdim", "trained", probe="ring:7")).all()  # the null is measured
+    fake = _with_taskdim(meas, chain_gain=2.0, null_gain=-0.5)
+    gain, null = findings.relevance_gain(fake), findings.relevance_gain(fake, "shuffled")
+    assert np.ptp(gain["x"]) > 0 and gain["n"] == 12 and null["n"] == 4 * 3
+    assert gain["slope"].estimate == pytest.approx(2.0) and null["slope"].estimate == pytest.approx(-0.5)
+    assert findings.spectral_relevance(fake)["slope"].estimate == pytest.approx(3.0)  # trained alone: 1 + 2
+    with pytest.raises(ValueError, match="network"):
+        findings.relevance_gain(fake, "init")
+
+
+def test_spectral_relevance_row_is_vacuous_when_the_null_gains_too(tiny, monkeypatch):
+    results, meas, _ = tiny
+    for r in results.values():
+        monkeypatch.setattr(type(r), "gate", lambda self: np.ones(len(self), dtype=bool))
+
+    def row(chain_gain, null_gain):
+        fake = _with_taskdim(meas, chain_gain, null_gain)
+        fake.values[("potts", "trained", "own")]["taskdim"] = fake.values[("potts", "trained", "own")]["taskdim"] + \
+            np.linspace(-0.3, 0.3, len(results["potts"].members))  # noise: a finite interval
+        return {r.id: r for r in findings.selectivity_rows(fake, "smoke")}["ours-spectral-relevance"]
+
+    assert set(row(2.0, -0.5).null) == {"shuffled chain"}
+    assert row(2.0, -0.5).verdict == claims.REPRODUCED
+    assert row(2.0, 2.0).verdict == claims.VACUOUS
+    assert row(-1.0, -0.5).verdict == claims.NOT_REPRODUCED
+
+
+# ----------------------------------------------------------------------------------------------- #
+# The robustness reading
+# ----------------------------------------------------------------------------------------------- #
+def test_reading_selects_an_architecture_and_drops_its_suffix():
+    def fake(arch):
+        return type("R", (), {"config": dataclasses.replace(BASE, architecture=arch)})()
+
+    results = {"potts": fake("mixer"), "shuffled": fake("mixer"), "potts-nolayernorm": fake("mixer-no-layernorm"),
+               "shuffled-nolayernorm": fake("mixer-no-layernorm")}
+    assert list(findings.reading(results)) == ["potts", "shuffled"]
+    robust = findings.reading(results, findings.ROBUSTNESS_READING)
+    assert list(robust) == ["potts", "shuffled"] and robust["potts"] is results["potts-nolayernorm"]
+    with pytest.raises(ValueError, match="does not end in"):
+        findings.reading({"potts": fake("mixer-no-layernorm")}, findings.ROBUSTNESS_READING)
+    with pytest.raises(ValueError, match="architecture"):
+        findings.reading(results, "transformer")
+
+
+def test_robustness_specs_are_the_same_tests_as_our_claims():
+    main, robust = findings.specs(8), findings.specs(8, findings.ROBUSTNESS_READING)
+    assert set(robust) == set(main) - {"ours-spectral-relevance"}
+    for k, spec in robust.items():
+        assert spec.id == f"robust-{k}" and spec.source == "ours" and spec.chapter == "robustness"
+        assert (spec.threshold, spec.passes, spec.null_control, spec.statistic) == \
+            (main[k].threshold, main[k].passes, main[k].null_control, main[k].statistic)
+        assert spec.figure.startswith("fig-robust-")
+
+
+def test_reading_agreement_says_which_reading_a_claim_holds_for():
+    def row(id_, verdict):
+        return type("Row", (), {"id": id_, "chapter": "rank_collapse", "verdict": verdict})()
+
+    main = [row("a", claims.REPRODUCED), row("b", claims.REPRODUCED), row("c", claims.NOT_REPRODUCED),
+            row("d", claims.VACUOUS), row("only-main", claims.REPRODUCED)]
+    robust = [row("robust-a", claims.REPRODUCED), row("robust-b", claims.INCONCLUSIVE),
+              row("robust-c", claims.REPRODUCED), row("robust-d", claims.NOT_REPRODUCED)]
+    got = {a["claim"]: a["holds for"] for a in findings.reading_agreement(main, robust)}
+    assert got == {"a": "both readings", "b": "MLP-Mixer with pre-LayerNorm only",
+                   "c": "the mixer without LayerNorm only", "d": "neither reading"}
+
+
+def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path):
+    cfg = dataclasses.replace(BASE, architecture="mixer-no-layernorm", steps=10, log_every=5)
+    results = {"potts-nolayernorm": train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False),
+               "shuffled-nolayernorm": train.run_sweep(dataclasses.replace(cfg, kind="shuffled", xis=(1.0,)), "cpu",
+                                                       cache_dir=tmp_path, progress=False)}
+    meas = findings.measure_profile(findings.reading(results, findings.ROBUSTNESS_READING), cache=False)
+    rows = findings.robustness_rows(meas, "smoke")
+    assert {r.id for r in rows} == {"robust-P1-i-monotone", "robust-P1-i-monotone-raw", "robust-P1-i-monotone-pc90",
+                                    "robust-P1-ii-present", "robust-P1-ii-absent", "robust-P1-ii-selective",
+                                    "robust-P1-iii-concentrated", "robust-P1-iii-concentrated-with-embedding",
+                                    "robust-P1-iii-plateau"}
+    assert all(r.source == "ours" and r.chapter == "robustness" for r in rows)
+    assert all(r.verdict == claims.PREMISE_NOT_MET for r in rows)  # 10 steps: nowhere near the floor
