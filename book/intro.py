@@ -79,6 +79,7 @@ Markdown("\n\n".join(["\n".join(lines)] + [f"*{n}*" for n in ledger_notes]))
 # | [Finding (i)](rank_collapse) | Does the effective rank fall monotonically with depth after training (P1)? |
 # | [Finding (ii)](selectivity) | Is the collapse selective in the correlation length $\xi$, with a phase diagram in $\xi$ (P1)? |
 # | [Finding (iii)](kernel_drift) | Is the inter-layer kernel drift concentrated in one or two transitions (P1)? |
+# | [Robustness](robustness) | Do the three findings' verdicts survive a second reading of "pure MLP residual stack", the mixer without LayerNorm (ours)? |
 # | [Exponential-family RG](expfam_rg) | Exact RG maps checked by Monte Carlo; do trained feature layers land on the RG fixed point (P2)? |
 # | [Kernel EFT](kernel_eft) | Exact sampler, the closure's ODEs against Monte Carlo, the validity window over depth and width, and a closure that carries the $\sigma$-kernel (P3). |
 # | [Reproducibility](appendix) | Environment, hardware, wall times, how to re-run, and the verdict of every claim in the book. |

@@ -75,10 +75,14 @@ Markdown("| sweep | architecture | chains $\\xi$ | depths | width | seeds | mask
                      for fam, c in sweeps.items()))
 
 # %% tags=["remove-input"]
+main_families = [f for f, c in sweeps.items() if c.architecture == "mixer"]
+robust_families = [f for f in sweeps if f not in main_families]
 Markdown(f"{sum(len(c.members()) for c in sweeps.values())} networks in all. Trained from scratch on a 2-core CPU "
-         f"(one single-threaded process per core) they would take about **{train.cpu_training_estimate_h(run.profile):.1f} h**, "
+         f"(one single-threaded process per core) the main reading's sweeps would take about "
+         f"**{train.cpu_training_estimate_h(run.profile, families=main_families):.1f} h** and the robustness sweeps "
+         f"({', '.join(robust_families)}) another {train.cpu_training_estimate_h(run.profile, families=robust_families):.1f} h, "
          f"estimated from the measured {train.CPU_MS_PER_MODEL_STEP_DEPTH8:g} ms of CPU time per step of one depth-8 "
-         "network (`rgnb.train.cpu_training_estimate_h`).")
+         "network (`rgnb.train.cpu_training_estimate_h`); `python -m rgnb.train --family NAME` trains one sweep.")
 
 # %% [markdown]
 # **How the optimiser was tuned** (judged on the gate only, never on a finding). Depth 8, width 32,

@@ -15,6 +15,12 @@ Every claim is declared below (:data:`SPECS`) with its statistic, threshold, pre
 controls, before any reference network was measured. Intervals are Student-t over seeds (>= 10 at
 the reference profile). h^0 is shown in the chapters but never enters a statistic: tests run over
 l >= 1 (the embedding's per-position rank is bounded by V + 1, whatever the network learned).
+
+Two readings of "pure MLP residual stack" are trained (``rgnb.train.ARCHITECTURES``): the main one,
+an MLP-Mixer with pre-LayerNorm, and the robustness one, the same mixer without LayerNorm
+(families ``<kind>-nolayernorm``). :func:`reading` selects one reading's sweeps under the main
+reading's family names, so every function here applies to both; :func:`robustness_rows` states
+the same tests under ``robust-`` ids and :func:`reading_agreement` says which reading a claim holds for.
 """
 
 from __future__ import annotations

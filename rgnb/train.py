@@ -298,12 +298,15 @@ PAPER_FAMILY = "potts"
 CPU_MS_PER_MODEL_STEP_DEPTH8 = 32.9
 
 
-def cpu_training_estimate_h(profile: str = "reference", cores: int = 2) -> float:
-    """Estimated wall time (hours) to train every sweep of ``profile`` from scratch on ``cores`` CPU cores,
-    one single-threaded process per core, from :data:`CPU_MS_PER_MODEL_STEP_DEPTH8` (linear in depth)."""
+def cpu_training_estimate_h(profile: str = "reference", cores: int = 2, families=None) -> float:
+    """Estimated wall time (hours) to train the sweeps of ``profile`` (``families``, default all) from
+    scratch on ``cores`` CPU cores, one single-threaded process per core, from
+    :data:`CPU_MS_PER_MODEL_STEP_DEPTH8` (linear in depth)."""
     cores = check_int("cores", cores, 1, 1024)
+    sweeps = sweeps_for(profile)
+    families = list(sweeps) if families is None else [check_choice("family", f, tuple(sweeps)) for f in families]
     ms = sum(len(c.members()) / len(c.depths) * sum(L / 8 for L in c.depths) * c.steps * CPU_MS_PER_MODEL_STEP_DEPTH8
-             * (c.batch_size / 64) for c in sweeps_for(profile).values())
+             * (c.batch_size / 64) for c in (sweeps[f] for f in families))
     return ms / 1000 / 3600 / cores
 
 

@@ -256,3 +256,15 @@ def test_profiles():
         train.sweep_for("huge")
     with pytest.raises(ValueError, match="config"):
         train.run_sweep({"steps": 3}, "cpu")
+
+
+def test_cpu_estimate_adds_up_over_families():
+    fams = list(train.sweeps_for("reference"))
+    total = train.cpu_training_estimate_h("reference")
+    parts = [train.cpu_training_estimate_h("reference", families=[f]) for f in fams]
+    assert sum(parts) == pytest.approx(total) and all(p > 0 for p in parts)
+    # 20 networks x 8000 steps of depth 8 at the measured rate, on 2 cores
+    assert parts[fams.index("potts-nolayernorm")] == pytest.approx(
+        20 * 8000 * train.CPU_MS_PER_MODEL_STEP_DEPTH8 / 1000 / 3600 / 2)
+    with pytest.raises(ValueError, match="family"):
+        train.cpu_training_estimate_h("reference", families=["nope"])
