@@ -9,7 +9,7 @@ position (``rgnb.metrics.masked_dimension_profile``): erank, participation ratio
 of the variance, of LN(h^l) and of h^l; the kernel-drift profile (1 - CKA between consecutive
 layers); and at the last layer the task-relevant dimension (smallest rank of a linear probe within
 0.01 nats of the full-rank probe). The shuffled-chain networks are also measured on the probe sets
-of the paper's two chains, so every statistic has the same statistic on both null controls.
+of the chains (``_plan``), so every statistic has the same statistic on both null controls.
 
 Every claim is declared below (:data:`SPECS`) with its statistic, threshold, premise and null
 controls, before any reference network was measured. Intervals are Student-t over seeds (>= 10 at
@@ -36,6 +36,7 @@ import torch
 
 from rgnb import cache as _cache
 from rgnb import chains, metrics
+from rgnb import train as _train
 from rgnb.stats import Interval, mean_ci
 from rgnb.validate import check_choice, check_float, check_int
 
@@ -82,13 +83,13 @@ def top2_threshold(n_transitions: int) -> float:
 #: Readings of "pure MLP residual stack" (``rgnb.train.ARCHITECTURES``): the main one (MLP-Mixer with
 #: pre-LayerNorm) and the robustness one (the same mixer without LayerNorm), with the suffix of the
 #: robustness reading's family names.
-MAIN_READING = "mixer"
-ROBUSTNESS_READING = "mixer-no-layernorm"
-READING_SUFFIX = {MAIN_READING: "", ROBUSTNESS_READING: "-nolayernorm"}
+MAIN_READING, ROBUSTNESS_READING = _train.ARCHITECTURES
+READING_SUFFIX = {MAIN_READING: "", ROBUSTNESS_READING: _train.NO_LAYERNORM_SUFFIX}
 READING_LABELS = {MAIN_READING: "MLP-Mixer with pre-LayerNorm", ROBUSTNESS_READING: "the mixer without LayerNorm"}
 #: Figures of the robustness chapter that stand in for the main chapters' figures.
 _ROBUST_FIGURES = {"fig-rank-profile": "fig-robust-rank", "fig-rank-measures": "fig-robust-rank",
                    "fig-selectivity": "fig-robust-selectivity", "fig-drift-profile": "fig-robust-drift"}
+#: (fig-robust-rank shows erank of LN(h^l), of h^l and PCs90 of LN(h^l); fig-robust-drift every transition.)
 
 _NULLS = "the same networks at initialisation; networks trained on a shuffled (i.i.d., same marginal) chain"
 _PREMISE = "every network measured (and every shuffled-chain network) passes the convergence gate"
@@ -136,11 +137,16 @@ def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
          "The same with isolated (BERT-style) masking (potts)", "c(xi ~ 7) - c(xi ~ 1), paired by seed",
          COLLAPSE_MARGIN, "above", "fig-selectivity"),
         ("ours-spectral-relevance", "selectivity", "ours",
-         "Training adds task-relevant dimensions at the last layer in proportion to the number of chain modes "
-         "relevant at the task's scale (|lambda_k|^s > 1/e)",
-         "least-squares slope, on the number of relevant modes, of the task-relevant dimension trained minus "
-         "the same network's at initialisation, over networks of both families and the xi grid", 0.0, "above",
-         "fig-spectral-relevance"),
+         "The task-relevant dimension at the last layer grows with the number of chain modes relevant at the "
+         "task's scale (|lambda_k|^s > 1/e)",
+         "least-squares slope of the task-relevant dimension on the number of relevant modes, over models of "
+         "both families and the xi grid", 0.0, "above", "fig-spectral-relevance"),
+        ("ours-spectral-relevance-gain", "selectivity", "ours",
+         "What training adds to the task-relevant dimension at the last layer increases with the number of chain "
+         "modes relevant at the task's scale, at fixed correlation length",
+         "per seed, the coefficient of the number of relevant modes in a least-squares fit of (trained - "
+         "initialised task-relevant dimension) on [1, relevant modes, log xi] over the chains of both families; "
+         "mean over seeds", 0.0, "above", "fig-spectral-relevance"),
         # (iii) kernel drift
         ("P1-iii-concentrated", "kernel_drift", "P1",
          "Inter-layer kernel drift is concentrated in one or two transitions (l >= 1, potts, xi ~ 1)",
@@ -157,21 +163,25 @@ def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
     ]
     out = {}
     for id_, chapter, source, claim, statistic, threshold, passes, figure in rows:
-        null = ("networks trained on a shuffled chain, probed on the same chains (the initialised network is "
-                "subtracted in the statistic)" if id_ == "ours-spectral-relevance" else
+        null = ("the same networks at initialisation" if id_ == "ours-spectral-relevance" else
+                "networks trained on a shuffled chain, probed on the same chains, the same statistic (the "
+                "initialised network is subtracted in the statistic itself)" if id_ == "ours-spectral-relevance-gain"
+                else
                 "networks trained on a shuffled (i.i.d., same marginal) chain (at initialisation the statistic "
                 "is 0 by construction)" if id_ in ("P1-ii-present", "P1-ii-absent") else
                 "networks trained on a shuffled chain (at initialisation the ratio is 1 by construction)"
                 if id_ == "P1-iii-plateau" else _NULLS)
+        # The gain test replaces the spectral-relevance test after that one was found vacuous on the stored
+        # reference networks (its null, the initialised networks, passed too): chosen after seeing them.
         out[id_] = ClaimSpec(id=id_, chapter=chapter, source=source, claim=claim, statistic=statistic,
                              threshold=float(threshold), passes=passes, premise=_PREMISE, null_control=null,
-                             ci_method="student-t", figure=figure, post_hoc=False)
+                             ci_method="student-t", figure=figure, post_hoc=id_ == "ours-spectral-relevance-gain")
     if reading == MAIN_READING:
         return out
     return {id_: dataclasses.replace(spec, id=f"robust-{id_}", chapter="robustness", source="ours",
                                      claim=f"{spec.claim} [{READING_LABELS[reading]}]",
                                      figure=_ROBUST_FIGURES[spec.figure])
-            for id_, spec in out.items() if id_ != "ours-spectral-relevance"}
+            for id_, spec in out.items() if not id_.startswith("ours-spectral-relevance")}
 
 
 def reading(results: dict, architecture: str = MAIN_READING) -> dict:
@@ -180,7 +190,7 @@ def reading(results: dict, architecture: str = MAIN_READING) -> dict:
     suffix = READING_SUFFIX[check_choice("architecture", architecture, tuple(READING_SUFFIX))]
     out = {}
     for family, r in results.items():
-        if r.config.architecture != architecture:
+        if r.config.architecture != architecture:  # (the reading names are the architecture names)
             continue
         if not family.endswith(suffix):
             raise ValueError(f"family {family!r} trains {architecture!r} but does not end in {suffix!r}")
@@ -251,21 +261,25 @@ def measurement_source_hash() -> str:
 
 def _plan(results) -> list[tuple[str, str, str]]:
     """(family, stage, probe) triples to measure: own probe for every family; the shuffled-chain
-    networks also on every probe set of the chain families (probe = "<family>:<xi>": the paper
-    family's two chains for findings (i)-(iii), the whole grid of both families for the
-    spectral-relevance null)."""
+    networks also on the probe sets of the chain families (probe = "<family>:<xi>"): at both stages on
+    the paper family's two chains (findings (i)-(iii)), trained only on the rest of both families'
+    grids (the spectral-relevance null; initialised, they are the chain networks of the same seed)."""
     plan = [(f, s, "own") for f in results for s in STAGES]
     if SHUFFLED in results and PAPER_FAMILY in results:
-        for fam in RELEVANCE_FAMILIES:
-            if fam in results:
-                plan += [(SHUFFLED, s, f"{fam}:{xi:g}") for xi in results[fam].config.xis for s in STAGES]
+        paper = [f"{PAPER_FAMILY}:{xi:g}" for xi in paper_xis(results[PAPER_FAMILY].config.xis)]
+        plan += [(SHUFFLED, s, probe) for probe in paper for s in STAGES]
+        # trained only: at initialisation a shuffled network is the chain network of the same seed (same weights)
+        plan += [(SHUFFLED, "trained", f"{fam}:{xi:g}") for fam in RELEVANCE_FAMILIES if fam in results
+                 for xi in results[fam].config.xis if f"{fam}:{xi:g}" not in paper]
     return plan
 
 
-def _probe_task_dim(family: str, probe: str) -> bool:
-    """Whether the task-relevant dimension is measured for (family, probe): the chain families on their
-    own probes, and the shuffled-chain networks on theirs (the spectral-relevance null)."""
-    return (family in chains.KINDS and probe == "own") or (family == SHUFFLED and probe != "own")
+def _probe_task_dim(family: str, stage: str, probe: str) -> bool:
+    """Whether the task-relevant dimension is measured for (family, stage, probe): the chain families on
+    their own probes, and the trained shuffled-chain networks on the chains' probes (the
+    spectral-relevance null)."""
+    return (family in chains.KINDS and probe == "own") or (family == SHUFFLED and stage == "trained"
+                                                            and probe != "own")
 
 
 def paper_xis(xis) -> tuple[float, float]:
@@ -297,7 +311,7 @@ class Measurements:
 
     def get(self, family: str, quantity: str, stage: str = "trained", xi: float | None = None,
             probe: str = "own", depth: int | None = None) -> np.ndarray:
-        """Per-seed values, (n_seeds, ...) ordered by seed; the shuffled family's probe may be "potts:<xi>"."""
+        """Per-seed values, (n_seeds, ...) ordered by seed; the shuffled family's probe may be "<family>:<xi>"."""
         check_choice("stage", stage, STAGES)
         key = (family, stage, probe)
         if key not in self.values:
@@ -320,8 +334,8 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
     """Measure every model of a profile (both stages; the shuffled ones also on the paper chains' probes).
 
     Stored in ``rgnb.cache`` under :func:`measure_key`, so the three findings chapters measure once.
-    The task-relevant dimension is measured for the potts and ring families (it is what the
-    spectral-relevance regression uses).
+    The task-relevant dimension is measured for the potts and ring families and for the shuffled-chain
+    networks on their probe sets (the spectral-relevance regressions and their null).
     """
     from tqdm import tqdm
 
@@ -344,7 +358,7 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
             else:
                 fam, xi = probe.split(":")
                 pset = results[fam].probe_set(float(xi))
-            task = _probe_task_dim(family, probe)
+            task = _probe_task_dim(family, stage, probe)
             out = measure_member(r, i, stage, pset, task_dim=task)
             for q in quantities:
                 rows[q].append(out[q])
@@ -428,46 +442,57 @@ def spectral_relevance(meas: Measurements, stage: str = "trained",
     if x.size < 3 or np.ptp(x) == 0:
         return {"x": x, "y": y, "slope": None, "n": int(x.size)}
     s, lo, hi = metrics.slope_ci(x, y)
-    from rgnb import stats
-    return {"x": x, "y": y, "slope": stats.Interval(s, lo, hi, 0.95, method="student-t", n=int(x.size)),
-            "n": int(x.size)}
+    return {"x": x, "y": y, "slope": Interval(s, lo, hi, 0.95, method="student-t", n=int(x.size)), "n": int(x.size)}
 
 
-def relevance_gain(meas: Measurements, network: str = "chain",
+def relevance_cells(meas: Measurements, families: tuple[str, ...] = RELEVANCE_FAMILIES) -> list[tuple[str, float, int]]:
+    """The chains of the spectral-relevance fits: ``(family, xi, relevant modes)`` for every xi of ``families``."""
+    return [(fam, float(xi), relevant_modes(meas.results[fam].config.kind, meas.results[fam].config.vocab_size, xi,
+                                            meas.scale))
+            for fam in families if fam in meas.results for xi in meas.results[fam].config.xis]
+
+
+def relevance_gain(meas: Measurements, trained_on: str = "chain",
                    families: tuple[str, ...] = RELEVANCE_FAMILIES) -> dict[str, Any]:
-    """What training adds: (trained - initialised) task-relevant dimension of each network at the last
-    layer against the number of relevant modes of the chain it is probed on, with the OLS slope.
+    """What training adds to the task-relevant dimension, against the number of relevant modes at fixed xi.
 
-    ``network="chain"``: every network of ``families`` (deepest depth) on its own chain's probes.
-    ``network="shuffled"``: the shuffled-chain networks on the same probe sets (the null control:
-    the same x design, networks that learned no context). Returns ``x``, ``y`` (the gain), ``slope``
-    (Interval, Student-t with n - 2 degrees of freedom, or None), ``n``.
+    Cells are the chains of :func:`relevance_cells`. In each cell the *gain* of seed ``s`` is the
+    task-relevant dimension at the last layer of the seed's network trained on ``trained_on``
+    (``"chain"``: the cell's own network; ``"shuffled"``: the seed's shuffled-chain network, probed on
+    the cell's chain: the null control) minus that of the seed's network at initialisation on the
+    same probe (every network of a seed starts from the same weights, so this is the cell's own
+    initialised network). Per seed, least squares of the gain over the cells on ``[1, x, log xi]``
+    (``x`` the relevant modes); its ``x`` coefficient is the effect of the relevant modes at fixed
+    correlation length. Returns ``cells``; ``x``, ``log_xi`` (n_cells,); ``gain`` (n_seeds, n_cells);
+    ``coef`` (n_seeds,); ``slope``: Student-t Interval of the mean coefficient over seeds (None when
+    the design cannot separate x from log xi, or the null is not measured).
     """
-    check_choice("network", network, ("chain", SHUFFLED))
-    xs, ys = [], []
-    for fam in families:
-        if fam not in meas.results:
-            continue
-        r = meas.results[fam]
-        for xi in r.config.xis:
-            x = relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
-            if network == "chain":
-                gain = meas.get(fam, "taskdim", "trained", xi) - meas.get(fam, "taskdim", "init", xi)
-            else:
-                if SHUFFLED not in meas.results:
-                    continue
-                probe = f"{fam}:{xi:g}"
-                gain = (meas.get(SHUFFLED, "taskdim", "trained", probe=probe)
-                        - meas.get(SHUFFLED, "taskdim", "init", probe=probe))
-            xs += [x] * len(gain)
-            ys += [float(g) for g in gain]
-    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    if x.size < 3 or np.ptp(x) == 0:
-        return {"x": x, "y": y, "slope": None, "n": int(x.size)}
-    from rgnb import stats
-    est, lo, hi = metrics.slope_ci(x, y)
-    return {"x": x, "y": y, "slope": stats.Interval(est, lo, hi, 0.95, method="student-t", n=int(x.size)),
-            "n": int(x.size)}
+    check_choice("trained_on", trained_on, ("chain", SHUFFLED))
+    cells = relevance_cells(meas, families)
+    x = np.array([c[2] for c in cells], dtype=float)
+    log_xi = np.log([c[1] for c in cells])
+    empty = {"cells": cells, "x": x, "log_xi": log_xi, "gain": np.zeros((0, len(cells))), "coef": np.zeros(0),
+             "slope": None}
+    if not cells or (trained_on == SHUFFLED and SHUFFLED not in meas.results):
+        return empty
+    columns = []
+    for fam, xi, _ in cells:
+        init = meas.get(fam, "taskdim", "init", xi)
+        if trained_on == "chain":
+            trained = meas.get(fam, "taskdim", "trained", xi)
+        else:
+            if meas.seeds_of(SHUFFLED) != meas.seeds_of(fam, xi):
+                raise ValueError(f"the shuffled networks' seeds {meas.seeds_of(SHUFFLED)} must be those of "
+                                 f"{fam} at xi = {xi:g}, {meas.seeds_of(fam, xi)}")
+            trained = meas.get(SHUFFLED, "taskdim", "trained", probe=f"{fam}:{xi:g}")
+        columns.append(np.asarray(trained, dtype=float) - np.asarray(init, dtype=float))
+    gain = np.stack(columns, axis=1)
+    design = np.stack([np.ones_like(x), x, log_xi], axis=1)
+    if len(cells) < 4 or np.linalg.matrix_rank(design) < 3:
+        return dict(empty, gain=gain)
+    coef = gain @ np.linalg.pinv(design)[1]  # the x row of the least-squares solution, per seed
+    return {"cells": cells, "x": x, "log_xi": log_xi, "gain": gain, "coef": coef,
+            "slope": _interval(coef) if coef.size >= 2 else None}
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -551,17 +576,26 @@ def selectivity_rows(meas: Measurements, profile: str, reading: str = MAIN_READI
             null["shuffled chain"] = _interval(shuffled(xi7) - shuffled(xi1))
         rows.append(_row(sp[id_], _interval(gap), null, meas.results, (family, SHUFFLED), profile, len(gap),
                          note=f"{family}, xi = {b:g} minus xi = {a:g}"))
-    if reading != "mixer":
+    if reading != MAIN_READING:
         return rows
+    from rgnb.claims import evaluate
+    rel = spectral_relevance(meas)
+    rel0 = spectral_relevance(meas, "init")
+    if rel["slope"] is not None:
+        met, detail = _premise(meas.results, RELEVANCE_FAMILIES)
+        rows.append(evaluate(sp["ours-spectral-relevance"], measured=rel["slope"],
+                             null={"initialisation": rel0["slope"]} if rel0["slope"] is not None else None,
+                             premise_met=met, premise_detail=detail, profile=profile, n=rel["n"], n_unit="models",
+                             note=f"task scale s = {meas.scale:.3f} positions"))
     gain = relevance_gain(meas)
     null = relevance_gain(meas, SHUFFLED)
     if gain["slope"] is not None:
-        from rgnb.claims import evaluate
         met, detail = _premise(meas.results, RELEVANCE_FAMILIES + (SHUFFLED,))
-        rows.append(evaluate(sp["ours-spectral-relevance"], measured=gain["slope"],
+        rows.append(evaluate(sp["ours-spectral-relevance-gain"], measured=gain["slope"],
                              null={"shuffled chain": null["slope"]} if null["slope"] is not None else None,
-                             premise_met=met, premise_detail=detail, profile=profile, n=gain["n"], n_unit="models",
-                             note=f"task scale s = {meas.scale:.3f} positions"))
+                             premise_met=met, premise_detail=detail, profile=profile, n=len(gain["coef"]),
+                             n_unit="seeds", note=f"{len(gain['cells'])} chains; task scale s = {meas.scale:.3f} "
+                                                  "positions"))
     return rows
 
 
@@ -603,17 +637,24 @@ def robustness_rows(meas: Measurements, profile: str) -> list:
 
 def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
     """Per claim tested under both readings: each reading's verdict and whether the claim holds for
-    both readings, for one reading only, or for neither (a claim holds when it is reproduced)."""
-    from rgnb.claims import REPRODUCED
+    both readings, for one reading only, or for neither (it holds when reproduced, fails when not
+    reproduced); when either verdict is neither (inconclusive, premise not met, vacuous test) the
+    comparison is "undecided" and says which reading left it open."""
+    from rgnb.claims import NOT_REPRODUCED, REPRODUCED
 
     robust = {r.id.removeprefix("robust-"): r for r in robust_rows}
+    decided = (REPRODUCED, NOT_REPRODUCED)
     out = []
     for r in main_rows:
         if r.id not in robust:
             continue
-        a, b = r.verdict == REPRODUCED, robust[r.id].verdict == REPRODUCED
-        holds = ("both readings" if a and b else f"{READING_LABELS[MAIN_READING]} only" if a
-                 else f"{READING_LABELS[ROBUSTNESS_READING]} only" if b else "neither reading")
+        a, b = r.verdict, robust[r.id].verdict
+        if a in decided and b in decided:
+            holds = ("both readings" if a == b == REPRODUCED else "neither reading" if a == b
+                     else f"{READING_LABELS[MAIN_READING if a == REPRODUCED else ROBUSTNESS_READING]} only")
+        else:
+            holds = "undecided: " + "; ".join(f"{v} for {READING_LABELS[k]}" for k, v in
+                                              ((MAIN_READING, a), (ROBUSTNESS_READING, b)) if v not in decided)
         out.append({"claim": r.id, "chapter": r.chapter, "main": r.verdict, "robust": robust[r.id].verdict,
                     "holds for": holds})
     return out

@@ -37,6 +37,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +248,7 @@ TUNING = (
 #: full: paper scale (depths to 16, width 64, T = 32), on a GPU.
 #: Families named ``<kind><NO_LAYERNORM_SUFFIX>`` train the robustness reading (the mixer without
 #: LayerNorm) on the paper's chains xi ~ 1 and ~ 7 and on the shuffled-chain null control.
-NO_LAYERNORM = "mixer-no-layernorm"
+MIXER, NO_LAYERNORM = ARCHITECTURES
 NO_LAYERNORM_SUFFIX = "-nolayernorm"
 #: Steps of the reference robustness sweeps. Tuning on the CPU (potts xi = 7, the binding chain, depth 8,
 #: seeds 0 and 1; held-out excess nats per seed), judged on the gate only, before any of these networks
@@ -264,12 +265,14 @@ def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
                                warmup=NO_LAYERNORM_STEPS // 20)
 
 
-def _full(kind: str, architecture: str = "mixer") -> SweepConfig:
-    xis = ((1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0) if architecture == "mixer"
+def _full(kind: str, architecture: str = MIXER) -> SweepConfig:
+    # Untuned (no GPU run yet). Without LayerNorm the steps are scaled like the reference's (8000 / 5000).
+    xis = ((1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0) if architecture == MIXER
            else (1.0, 7.0))
+    steps = 6000 if architecture == MIXER else 9600
     return SweepConfig(kind=kind, vocab_size=8, seq_len=32, xis=xis, depths=(4, 8, 16), seeds=tuple(range(10)),
-                       width=64, steps=6000, batch_size=256, lr=3e-3, warmup=300, data_chunk=100, log_every=50,
-                       n_probe=512, n_eval=8192, architecture=architecture)
+                       width=64, steps=steps, batch_size=256, lr=3e-3, warmup=steps // 20, data_chunk=100,
+                       log_every=50, n_probe=512, n_eval=8192, architecture=architecture)
 
 
 SWEEPS: dict[str, dict[str, SweepConfig]] = {
@@ -689,12 +692,17 @@ def export_shipped(results: dict[str, SweepResult], directory: str | Path, profi
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
     previous = directory / SHIPPED_MANIFEST
-    kept = {}
+    old: dict = {}
     if previous.is_file():
         old = json.loads(previous.read_text())
+        others = sorted(set(old.get("sweeps", {})) - set(results))
         if old.get("profile") == profile and old.get("code_hash") == code_hash():
-            kept = {f: info for f, info in old["sweeps"].items() if f not in results}
-            files.update(kept)
+            for f in others:
+                files[f] = dict(old["sweeps"][f])
+                files[f].setdefault("torch", old.get("torch"))
+        elif others:
+            warnings.warn(f"{previous} holds sweeps {others} trained by other code (hash {old.get('code_hash')}); "
+                          "they are dropped from the manifest", RuntimeWarning, stacklevel=2)
     for family, r in results.items():
         arrays = {name: np.asarray(r.entry.array(name), dtype=np.float16) for name in r.entry.names()
                   if name.startswith("weights/")}
@@ -711,9 +719,11 @@ def export_shipped(results: dict[str, SweepResult], directory: str | Path, profi
     manifest = {"profile": profile, "code_hash": code_hash(), "code_version": CODE_VERSION,
                 "rgnb_version": rgnb.__version__, "torch": torch.__version__, "weights_dtype": "float16",
                 "sweeps": files}
-    if kept:  # the kept sweeps' torch version and the manifest's history (e.g. rehash_history) stay
-        manifest.update({k: v for k, v in old.items() if k not in manifest or k == "torch"})
-    (directory / SHIPPED_MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if len(files) > len(results):  # sweeps were kept: so is the manifest's history (e.g. rehash_history)
+        manifest.update({k: v for k, v in old.items() if k not in manifest})
+    tmp = previous.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    tmp.replace(previous)  # atomic: a killed export never leaves half a manifest
     return directory
 
 

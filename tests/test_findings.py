@@ -8,7 +8,7 @@ import pytest
 
 from rgnb import chains, claims, findings, train
 
-BASE = train.SweepConfig(vocab_size=4, seq_len=8, xis=(1.0, 7.0), depths=(4,), seeds=(0, 1, 2), width=8,
+BASE = train.SweepConfig(vocab_size=8, seq_len=8, xis=(1.0, 7.0), depths=(4,), seeds=(0, 1, 2), width=8,
                          channel_mult=2, steps=30, warmup=3, batch_size=16, data_chunk=10, log_every=5, n_probe=48,
                          n_eval=64)
 
@@ -77,7 +77,7 @@ def test_measurements_shapes_and_nulls(tiny):
     # masked rows of h^0 are identical (mask embedding + position): dimension 0, never a baseline
     assert np.all(meas.get("potts", "erank_raw", "trained", 1.0)[:, 0] == 0)
     td = meas.get("potts", "taskdim", "trained", 7.0)
-    assert np.all((td >= 0) & (td <= 3)) and np.all(td == np.round(td))
+    assert np.all((td >= 0) & (td <= 7)) and np.all(td == np.round(td))
     assert np.isnan(meas.get("shuffled", "taskdim", "trained")).all()
 
 
@@ -121,51 +121,79 @@ def test_verdict_when_the_premise_holds(tiny, monkeypatch):
 # ----------------------------------------------------------------------------------------------- #
 # Spectral relevance: what training adds, against the shuffled-chain null on the same design
 # ----------------------------------------------------------------------------------------------- #
-def _with_taskdim(meas, chain_gain: float, null_gain: float):
-    """A copy of ``meas`` whose task dimensions are synthetic: init = 5 + x (input-driven, grows with the
-    relevant modes x), trained = init + gain * x, for the chain networks and the shuffled ones."""
+def _with_taskdim(meas, chain_gain: float, null_gain: float, xi_gain: float = 0.0):
+    """A copy of ``meas`` whose task dimensions are synthetic: init = 5 + x + seed (input-driven, grows with
+    the relevant modes x), trained = init + chain_gain * x + xi_gain * log xi for the chain networks, and
+    init + null_gain * x for the shuffled ones probed on the same chain (x: that chain's relevant modes)."""
     values = {k: dict(v) for k, v in meas.values.items()}
     for fam in ("potts", "ring"):
         r = meas.results[fam]
         x = np.array([findings.relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale)
                       for m in r.members], dtype=float)
-        values[(fam, "init", "own")]["taskdim"] = 5 + x
-        values[(fam, "trained", "own")]["taskdim"] = 5 + x + chain_gain * x
+        seed = np.array([m["seed"] for m in r.members], dtype=float)
+        log_xi = np.log([m["xi"] for m in r.members])
+        values[(fam, "init", "own")]["taskdim"] = 5 + x + seed
+        values[(fam, "trained", "own")]["taskdim"] = 5 + x + seed + chain_gain * x + xi_gain * log_xi
+        sh = np.array([m["seed"] for m in meas.results["shuffled"].members], dtype=float)
         for xi in r.config.xis:
             xk = findings.relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
-            n = len(meas.results["shuffled"].members)
-            values[("shuffled", "init", f"{fam}:{xi:g}")]["taskdim"] = np.full(n, 5.0 + xk)
-            values[("shuffled", "trained", f"{fam}:{xi:g}")]["taskdim"] = np.full(n, 5.0 + xk + null_gain * xk)
+            values[("shuffled", "trained", f"{fam}:{xi:g}")]["taskdim"] = 5.0 + xk + sh + null_gain * xk
     return findings.Measurements(meas.results, values, meas.scale)
 
 
-def test_relevance_gain_subtracts_the_initialised_network(tiny):
+def test_relevance_gain_subtracts_the_initialised_network_per_seed(tiny):
     _, meas, _ = tiny
     assert np.isfinite(meas.get("shuffled", "taskdim", "trained", probe="ring:7")).all()  # the null is measured
-    fake = _with_taskdim(meas, chain_gain=2.0, null_gain=-0.5)
+    assert ("shuffled", "init", "ring:7") not in meas.values  # initialised, it is the ring network of its seed
+    cells = findings.relevance_cells(meas)
+    assert [c[:2] for c in cells] == [("potts", 1.0), ("potts", 7.0), ("ring", 1.0), ("ring", 7.0)]
+    fake = _with_taskdim(meas, chain_gain=2.0, null_gain=-0.5, xi_gain=1.5)
     gain, null = findings.relevance_gain(fake), findings.relevance_gain(fake, "shuffled")
-    assert np.ptp(gain["x"]) > 0 and gain["n"] == 12 and null["n"] == 4 * 3
-    assert gain["slope"].estimate == pytest.approx(2.0) and null["slope"].estimate == pytest.approx(-0.5)
-    assert findings.spectral_relevance(fake)["slope"].estimate == pytest.approx(3.0)  # trained alone: 1 + 2
-    with pytest.raises(ValueError, match="network"):
+    x = np.array([c[2] for c in cells], dtype=float)
+    log_xi = np.log([c[1] for c in cells])
+    np.testing.assert_allclose(gain["gain"], np.tile(2.0 * x + 1.5 * log_xi, (3, 1)))  # per seed, per chain
+    np.testing.assert_allclose(null["gain"], np.tile(-0.5 * x, (3, 1)))
+    assert np.linalg.matrix_rank(np.stack([np.ones_like(x), x, log_xi], 1)) == 3  # V = 8: potts 0, 7; ring 0, 4
+    np.testing.assert_allclose(gain["coef"], 2.0)  # the x effect at fixed xi, not 2 + the xi trend
+    np.testing.assert_allclose(null["coef"], -0.5)
+    assert gain["slope"].n == 3 and gain["slope"].method == "student-t"
+    with pytest.raises(ValueError, match="trained_on"):
         findings.relevance_gain(fake, "init")
 
 
-def test_spectral_relevance_row_is_vacuous_when_the_null_gains_too(tiny, monkeypatch):
+def test_relevance_gain_separates_modes_from_correlation_length():
+    """On a design where potts and ring differ in x at equal xi, a pure log-xi effect has x coefficient 0."""
+    cells = [("potts", 1.0, 0), ("potts", 3.0, 7), ("potts", 7.0, 7), ("ring", 1.0, 0), ("ring", 3.0, 2),
+             ("ring", 7.0, 4)]
+    x = np.array([c[2] for c in cells], float)
+    design = np.stack([np.ones(6), x, np.log([c[1] for c in cells])], 1)
+    only_xi = 3.0 * design[:, 2]
+    assert abs(only_xi @ np.linalg.pinv(design)[1]) < 1e-12
+    assert (only_xi + 0.7 * x) @ np.linalg.pinv(design)[1] == pytest.approx(0.7)
+
+
+def test_spectral_relevance_rows_keep_the_vacuous_test_and_add_the_post_hoc_gain(tiny, monkeypatch):
     results, meas, _ = tiny
     for r in results.values():
         monkeypatch.setattr(type(r), "gate", lambda self: np.ones(len(self), dtype=bool))
+    x = np.array([c[2] for c in findings.relevance_cells(meas)], dtype=float)
+    log_xi = np.log([c[1] for c in findings.relevance_cells(meas)])
+    assert np.linalg.matrix_rank(np.stack([np.ones_like(x), x, log_xi], 1)) == 3
 
-    def row(chain_gain, null_gain):
+    def rows(chain_gain, null_gain):
         fake = _with_taskdim(meas, chain_gain, null_gain)
-        fake.values[("potts", "trained", "own")]["taskdim"] = fake.values[("potts", "trained", "own")]["taskdim"] + \
-            np.linspace(-0.3, 0.3, len(results["potts"].members))  # noise: a finite interval
-        return {r.id: r for r in findings.selectivity_rows(fake, "smoke")}["ours-spectral-relevance"]
+        noise = np.array([m["seed"] for m in results["potts"].members], dtype=float) * 0.1
+        fake.values[("potts", "trained", "own")]["taskdim"] = fake.values[("potts", "trained", "own")]["taskdim"] + noise
+        return {r.id: r for r in findings.selectivity_rows(fake, "smoke")}
 
-    assert set(row(2.0, -0.5).null) == {"shuffled chain"}
-    assert row(2.0, -0.5).verdict == claims.REPRODUCED
-    assert row(2.0, 2.0).verdict == claims.VACUOUS
-    assert row(-1.0, -0.5).verdict == claims.NOT_REPRODUCED
+    got = rows(2.0, -0.5)
+    assert got["ours-spectral-relevance"].null.keys() == {"initialisation"}
+    assert got["ours-spectral-relevance"].verdict == claims.VACUOUS  # init slope 1 > 0 passes too
+    assert got["ours-spectral-relevance-gain"].post_hoc and got["ours-spectral-relevance-gain"].n_unit == "seeds"
+    assert got["ours-spectral-relevance-gain"].null.keys() == {"shuffled chain"}
+    assert got["ours-spectral-relevance-gain"].verdict == claims.REPRODUCED
+    assert rows(2.0, 2.0)["ours-spectral-relevance-gain"].verdict == claims.VACUOUS
+    assert rows(-1.0, -0.5)["ours-spectral-relevance-gain"].verdict == claims.NOT_REPRODUCED
 
 
 # ----------------------------------------------------------------------------------------------- #
@@ -188,7 +216,7 @@ def test_reading_selects_an_architecture_and_drops_its_suffix():
 
 def test_robustness_specs_are_the_same_tests_as_our_claims():
     main, robust = findings.specs(8), findings.specs(8, findings.ROBUSTNESS_READING)
-    assert set(robust) == set(main) - {"ours-spectral-relevance"}
+    assert set(robust) == set(main) - {"ours-spectral-relevance", "ours-spectral-relevance-gain"}
     for k, spec in robust.items():
         assert spec.id == f"robust-{k}" and spec.source == "ours" and spec.chapter == "robustness"
         assert (spec.threshold, spec.passes, spec.null_control, spec.statistic) == \
@@ -201,15 +229,20 @@ def test_reading_agreement_says_which_reading_a_claim_holds_for():
         return type("Row", (), {"id": id_, "chapter": "rank_collapse", "verdict": verdict})()
 
     main = [row("a", claims.REPRODUCED), row("b", claims.REPRODUCED), row("c", claims.NOT_REPRODUCED),
-            row("d", claims.VACUOUS), row("only-main", claims.REPRODUCED)]
-    robust = [row("robust-a", claims.REPRODUCED), row("robust-b", claims.INCONCLUSIVE),
-              row("robust-c", claims.REPRODUCED), row("robust-d", claims.NOT_REPRODUCED)]
+            row("d", claims.NOT_REPRODUCED), row("e", claims.VACUOUS), row("only-main", claims.REPRODUCED)]
+    robust = [row("robust-a", claims.REPRODUCED), row("robust-b", claims.NOT_REPRODUCED),
+              row("robust-c", claims.REPRODUCED), row("robust-d", claims.NOT_REPRODUCED),
+              row("robust-e", claims.INCONCLUSIVE)]
     got = {a["claim"]: a["holds for"] for a in findings.reading_agreement(main, robust)}
     assert got == {"a": "both readings", "b": "MLP-Mixer with pre-LayerNorm only",
-                   "c": "the mixer without LayerNorm only", "d": "neither reading"}
+                   "c": "the mixer without LayerNorm only", "d": "neither reading",
+                   "e": "undecided: vacuous test for MLP-Mixer with pre-LayerNorm; inconclusive for the mixer "
+                        "without LayerNorm"}
+    robust[1] = row("robust-b", claims.PREMISE_NOT_MET)  # a reproduced claim is not "one reading only" then
+    assert findings.reading_agreement(main, robust)[1]["holds for"].startswith("undecided: premise not met")
 
 
-def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path):
+def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path, monkeypatch):
     cfg = dataclasses.replace(BASE, architecture="mixer-no-layernorm", steps=10, log_every=5)
     results = {"potts-nolayernorm": train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False),
                "shuffled-nolayernorm": train.run_sweep(dataclasses.replace(cfg, kind="shuffled", xis=(1.0,)), "cpu",
@@ -222,3 +255,13 @@ def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path):
                                     "robust-P1-iii-plateau"}
     assert all(r.source == "ours" and r.chapter == "robustness" for r in rows)
     assert all(r.verdict == claims.PREMISE_NOT_MET for r in rows)  # 10 steps: nowhere near the floor
+    # with the premise granted, the statistic is the main reading's function of the no-LayerNorm networks
+    for r in results.values():
+        monkeypatch.setattr(type(r), "gate", lambda self: np.ones(len(self), dtype=bool))
+    by_id = {r.id: r for r in findings.robustness_rows(meas, "smoke")}
+    assert by_id["robust-P1-i-monotone"].premise_met
+    rho = findings.rho_from_1(meas.get("potts", "erank_ln", "trained", 1.0))
+    assert by_id["robust-P1-i-monotone"].measured["estimate"] == pytest.approx(rho.mean(), abs=1e-3)
+    gap = findings.collapse_by_seed(meas, "potts", 7.0) - findings.collapse_by_seed(meas, "potts", 1.0)
+    assert by_id["robust-P1-ii-selective"].measured["estimate"] == pytest.approx(gap.mean(), rel=1e-2, abs=1e-3)
+    assert set(by_id["robust-P1-i-monotone"].null) == {"initialisation", "shuffled chain"}

@@ -139,7 +139,8 @@ def _plain_forward_without_layer_norm(p, toks):
 
 
 def test_no_layer_norm_model_is_the_mixer_without_layer_norm():
-    params = models.init_params(NO_LN, [0, 3])
+    gen = torch.Generator().manual_seed(11)  # every parameter random: biases are 0 at initialisation
+    params = {k: torch.randn(v.shape, generator=gen) * 0.3 for k, v in models.init_params(NO_LN, [0, 3]).items()}
     assert not models.has_layer_norm(params) and models.has_layer_norm(models.init_params(CFG, [0]))
     assert set(params) == set(models.PARAM_NAMES) - set(models.LAYER_NORM_NAMES) == set(NO_LN.param_names())
     toks = _tokens(n=5)
