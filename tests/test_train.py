@@ -254,8 +254,9 @@ def test_profiles():
     assert {"potts", "ring", "shuffled"} <= set(ref)
     for family, cfg in ref.items():
         assert len(cfg.seeds) >= 10 and max(cfg.depths) >= 8 and cfg.seeds == ref["potts"].seeds
-        assert cfg.steps == ref["potts"].steps and cfg.mask == (train.ISOLATED_MASK if "isolated" in family
-                                                                 else chains.DEFAULT_MASK)
+        steps = ref["potts"].steps if cfg.architecture == train.MIXER else train.NO_LAYERNORM_STEPS
+        assert cfg.steps == steps and cfg.mask == (train.ISOLATED_MASK if "isolated" in family else chains.DEFAULT_MASK)
+        assert family.endswith(train.NO_LAYERNORM_SUFFIX) == (cfg.architecture == train.NO_LAYERNORM)
     xis = ref["potts"].xis
     assert min(abs(np.array(xis) - 1.0)) < 0.3 and min(abs(np.array(xis) - 7.0)) < 1.0 and ref["ring"].xis == xis
     full = train.sweeps_for("full")
