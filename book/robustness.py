@@ -172,17 +172,19 @@ plt.show()
 # main reading's rows are those of the previous chapters, recomputed here from the same
 # measurements). A claim *holds* under a reading when it is reproduced there and *fails* when it is
 # not reproduced; where either verdict is inconclusive, a vacuous test or premise not met, the
-# comparison is undecided and the table says which reading left it open.
+# comparison is undecided and the table says which reading left it open; the measured statistics
+# are shown beside the verdicts either way.
 
 # %% tags=["remove-input"]
 main_rows = (findings.rank_collapse_rows(meas_main, run.profile) + findings.selectivity_rows(meas_main, run.profile)
              + findings.kernel_drift_rows(meas_main, run.profile))
 robust_rows = findings.robustness_rows(meas_robust, run.profile)
 agreement = findings.reading_agreement(main_rows, robust_rows)
-Markdown("| claim | mixer with LayerNorm | mixer without LayerNorm | holds for |\n|---|---|---|---|\n"
-         + "\n".join(f"| {a['claim']} | <a href=\"{a['chapter']}.html#{claims.anchor(a['claim'])}\">{a['main']}</a> | "
-                     f"<a href=\"#{claims.anchor('robust-' + a['claim'])}\">{a['robust']}</a> | {a['holds for']} |"
-                     for a in agreement))
+Markdown("| claim | mixer with LayerNorm: measured (95 % CI) | verdict | mixer without LayerNorm: measured (95 % CI) "
+         "| verdict | holds for |\n|---|---|---|---|---|---|\n"
+         + "\n".join(f"| {a['claim']} | {a['main measured']} | <a href=\"{a['chapter']}.html#{claims.anchor(a['claim'])}\">"
+                     f"{a['main']}</a> | {a['robust measured']} | <a href=\"#{claims.anchor('robust-' + a['claim'])}\">"
+                     f"{a['robust']}</a> | {a['holds for']} |" for a in agreement))
 
 # %% [markdown]
 # ## Verdict

@@ -635,6 +635,11 @@ def robustness_rows(meas: Measurements, profile: str) -> list:
             + kernel_drift_rows(meas, profile, ROBUSTNESS_READING))
 
 
+def _measured_text(row) -> str:
+    """A row's measured statistic with its interval, as its claims table shows it."""
+    return (getattr(row, "measured", None) or {}).get("text", "n/a")
+
+
 def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
     """Per claim tested under both readings: each reading's verdict and whether the claim holds for
     both readings, for one reading only, or for neither (it holds when reproduced, fails when not
@@ -655,6 +660,6 @@ def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
         else:
             holds = "undecided: " + "; ".join(f"{v} for {READING_LABELS[k]}" for k, v in
                                               ((MAIN_READING, a), (ROBUSTNESS_READING, b)) if v not in decided)
-        out.append({"claim": r.id, "chapter": r.chapter, "main": r.verdict, "robust": robust[r.id].verdict,
-                    "holds for": holds})
+        out.append({"claim": r.id, "chapter": r.chapter, "main": a, "robust": b, "holds for": holds,
+                    "main measured": _measured_text(r), "robust measured": _measured_text(robust[r.id])})
     return out

@@ -234,6 +234,7 @@ def test_reading_agreement_says_which_reading_a_claim_holds_for():
               row("robust-c", claims.REPRODUCED), row("robust-d", claims.NOT_REPRODUCED),
               row("robust-e", claims.INCONCLUSIVE)]
     got = {a["claim"]: a["holds for"] for a in findings.reading_agreement(main, robust)}
+    assert findings.reading_agreement(main, robust)[0]["main measured"] == "n/a"  # rows without a statistic
     assert got == {"a": "both readings", "b": "MLP-Mixer with pre-LayerNorm only",
                    "c": "the mixer without LayerNorm only", "d": "neither reading",
                    "e": "undecided: vacuous test for MLP-Mixer with pre-LayerNorm; inconclusive for the mixer "
