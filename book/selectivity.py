@@ -166,7 +166,7 @@ Markdown("| sweep | $\\xi$ | relevant modes | task-relevant dimension, trained (
 
 # %% tags=["remove-input"]
 if gain["slope"] is not None and gain_null["slope"] is not None:
-    difference = findings.relevance_gain_difference(meas)
+    difference = findings.relevance_gain_difference(gain, gain_null)
     display(Markdown(
         f"Per relevant mode at fixed correlation length, training on the chain adds {gain['slope'].format(3)} task "
         f"dimensions; training on the shuffled chain, probed on the same chains, {gain_null['slope'].format(3)}. "

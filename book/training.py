@@ -31,8 +31,6 @@ run = rgnb.start_chapter("training", profile=profile, device=device, seed=seed)
 run
 
 # %% tags=["remove-cell"]
-import math
-
 import numpy as np
 from IPython.display import Markdown
 from matplotlib import pyplot as plt
@@ -162,11 +160,7 @@ axes[0, 0].legend()
 plt.show()
 
 # %% tags=["remove-input"]
-summary = train.gate_summary(results)
-Markdown("| sweep | networks | pass the gate | excess min / median / max (nats) | share min / median / max |\n|---|---|---|---|---|\n"
-         + "\n".join(f"| {s['family']} | {s['models']} | {s['pass']} | {s['excess min']:.4f} / {s['excess median']:.4f} / "
-                     f"{s['excess max']:.4f} | " + ("n/a (no context information)" if math.isnan(s['share min']) else
-                     f"{s['share min']:.3f} / {s['share median']:.3f} / {s['share max']:.3f}") + " |" for s in summary))
+Markdown(train.gate_markdown(results))
 
 # %% [markdown]
 # ## Runs

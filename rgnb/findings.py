@@ -331,7 +331,7 @@ def measure_key(results) -> str:
 
 
 def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress: bool = False) -> Measurements:
-    """Measure every model of a profile (both stages; the shuffled ones also on the paper chains' probes).
+    """Measure every model of a profile (both stages; the shuffled ones also on the chains' probes, :func:`_plan`).
 
     Stored in ``rgnb.cache`` under :func:`measure_key`, so the three findings chapters measure once.
     The task-relevant dimension is measured for the potts and ring families and for the shuffled-chain
@@ -495,11 +495,11 @@ def relevance_gain(meas: Measurements, trained_on: str = "chain",
             "slope": _interval(coef) if coef.size >= 2 else None}
 
 
-def relevance_gain_difference(meas: Measurements, families: tuple[str, ...] = RELEVANCE_FAMILIES) -> Interval | None:
+def relevance_gain_difference(chain: dict[str, Any], null: dict[str, Any]) -> Interval | None:
     """Per seed, the chain networks' relevance-gain coefficient minus the shuffled-chain networks'
-    (:func:`relevance_gain`, same seeds and design), Student-t interval over seeds; None when either
-    coefficient is not available. Descriptive (not a declared claim)."""
-    chain, null = relevance_gain(meas, "chain", families), relevance_gain(meas, SHUFFLED, families)
+    (two results of :func:`relevance_gain` on the same measurements: same seeds and design),
+    Student-t interval over seeds; None when either coefficient is not available. Descriptive (not a
+    declared claim)."""
     if chain["slope"] is None or null["slope"] is None:
         return None
     return _interval(chain["coef"] - null["coef"])

@@ -825,6 +825,18 @@ def gate_summary(results: dict[str, SweepResult]) -> list[dict[str, Any]]:
     return rows
 
 
+def gate_markdown(results: dict[str, SweepResult]) -> str:
+    """:func:`gate_summary` as a Markdown table: per sweep, networks, passes, excess and share min / median / max."""
+    lines = ["| sweep | networks | pass the gate | excess min / median / max (nats) | share min / median / max |",
+             "|---|---|---|---|---|"]
+    for s in gate_summary(results):
+        share = ("n/a (no context information)" if math.isnan(s["share min"]) else
+                 f"{s['share min']:.3f} / {s['share median']:.3f} / {s['share max']:.3f}")
+        lines.append(f"| {s['family']} | {s['models']} | {s['pass']} | {s['excess min']:.4f} / "
+                     f"{s['excess median']:.4f} / {s['excess max']:.4f} | {share} |")
+    return "\n".join(lines)
+
+
 def premise(results: dict[str, SweepResult], families=None) -> tuple[bool, str]:
     """Whether every model of the given families (default: all) passes the gate, and a one-line detail."""
     fams = list(results) if families is None else list(families)

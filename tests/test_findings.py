@@ -157,7 +157,7 @@ def test_relevance_gain_subtracts_the_initialised_network_per_seed(tiny):
     np.testing.assert_allclose(gain["coef"], 2.0)  # the x effect at fixed xi, not 2 + the xi trend
     np.testing.assert_allclose(null["coef"], -0.5)
     assert gain["slope"].n == 3 and gain["slope"].method == "student-t"
-    assert findings.relevance_gain_difference(fake).estimate == pytest.approx(2.5)
+    assert findings.relevance_gain_difference(gain, null).estimate == pytest.approx(2.5)
     with pytest.raises(ValueError, match="trained_on"):
         findings.relevance_gain(fake, "init")
 

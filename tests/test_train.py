@@ -277,3 +277,12 @@ def test_cpu_estimate_adds_up_over_families():
         20 * 8000 * train.CPU_MS_PER_MODEL_STEP_DEPTH8 / 1000 / 3600 / 2)
     with pytest.raises(ValueError, match="family"):
         train.cpu_training_estimate_h("reference", families=["nope"])
+
+
+def test_gate_markdown_is_the_gate_summary_as_a_table(tiny_result, shuffled_result):
+    table = train.gate_markdown({"potts": tiny_result, "shuffled": shuffled_result}).splitlines()
+    assert table[0].startswith("| sweep | networks | pass the gate |") and len(table) == 4
+    s = train.gate_summary({"potts": tiny_result})[0]
+    assert table[2] == (f"| potts | {s['models']} | {s['pass']} | {s['excess min']:.4f} / {s['excess median']:.4f} / "
+                        f"{s['excess max']:.4f} | {s['share min']:.3f} / {s['share median']:.3f} / {s['share max']:.3f} |")
+    assert table[3].endswith("| n/a (no context information) |")  # the shuffled chain carries no context

@@ -34,9 +34,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Trains the shrunk copy of one shipped family with the code on PYTHONPATH; writes its arrays.
+#: Prints the training code's hash of the code on PYTHONPATH.
 _HASH = "from rgnb import train; print(train.code_hash())"
 
+#: Trains the shrunk copy of one shipped family with the code on PYTHONPATH; writes its arrays.
 _TRAIN = r"""
 import dataclasses, sys
 import numpy as np, torch
@@ -51,14 +52,10 @@ np.savez(out, **arrays)
 """
 
 
-def _python() -> str:
-    return sys.executable
-
-
 def run_in(tree: Path, code: str, *args: str) -> str:
     """Run ``code`` with ``tree`` first on PYTHONPATH; return its stdout (raises on failure)."""
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1")
-    return subprocess.run([_python(), "-c", code, *args], cwd=tree, env=env, check=True, capture_output=True,
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=tree, env=env, check=True, capture_output=True,
                           text=True).stdout
 
 
