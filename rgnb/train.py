@@ -301,14 +301,17 @@ PAPER_FAMILY = "potts"
 CPU_MS_PER_MODEL_STEP_DEPTH8 = 32.9
 
 
-def cpu_training_estimate_h(profile: str = "reference", cores: int = 2, families=None) -> float:
+def cpu_training_estimate_h(profile: str = "reference", cores: int = 2, families=None,
+                            ms_per_model_step: float = CPU_MS_PER_MODEL_STEP_DEPTH8) -> float:
     """Estimated wall time (hours) to train the sweeps of ``profile`` (``families``, default all) from
-    scratch on ``cores`` CPU cores, one single-threaded process per core, from
-    :data:`CPU_MS_PER_MODEL_STEP_DEPTH8` (linear in depth)."""
+    scratch on ``cores`` CPU cores, one single-threaded process per core, from ``ms_per_model_step``
+    (CPU ms of one step of one depth-8 network at batch 64; default :data:`CPU_MS_PER_MODEL_STEP_DEPTH8`),
+    linear in depth and batch."""
     cores = check_int("cores", cores, 1, 1024)
+    check_float("ms_per_model_step", ms_per_model_step, 0.0, math.inf, low_open=True)
     sweeps = sweeps_for(profile)
     families = list(sweeps) if families is None else [check_choice("family", f, tuple(sweeps)) for f in families]
-    ms = sum(len(c.members()) / len(c.depths) * sum(L / 8 for L in c.depths) * c.steps * CPU_MS_PER_MODEL_STEP_DEPTH8
+    ms = sum(len(c.members()) / len(c.depths) * sum(L / 8 for L in c.depths) * c.steps * ms_per_model_step
              * (c.batch_size / 64) for c in (sweeps[f] for f in families))
     return ms / 1000 / 3600 / cores
 

@@ -6,63 +6,17 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rgnb import models, step
+from rgnb import models, step, train_bench
 from rgnb.train import SweepConfig
 
 
-# --------------------------------------------------------------------------------------------- #
-# The forward pass as it was before issue 12 (stream (M, N, T, d), transpose copies for token
-# mixing, LayerNorm affine applied explicitly), kept verbatim as the reference of the numerics.
-# --------------------------------------------------------------------------------------------- #
-LN_EPS = models.LN_EPS
-depth_of = models.depth_of
-
-
-def _layer_norm(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """LayerNorm over the last axis of ``h`` (M, N, T, d) with per-model gain/shift (M, d)."""
-    y = F.layer_norm(h, h.shape[-1:], eps=LN_EPS)
-    return y * w[:, None, None, :] + b[:, None, None, :]
-
-
 def reference_forward(params: dict[str, torch.Tensor], tokens: torch.Tensor, return_streams: bool = False):
-    """Run M models on a batch.
-
-    ``tokens``: (M, N, T) int64 (one batch per model) or (N, T) (the same batch for every model),
-    ids in ``0..V``. Returns logits (M, N, T, V) float32; with ``return_streams=True`` returns
-    ``(logits, streams)`` with ``streams`` (M, L + 1, N, T, d), ``streams[:, l] = h^l``.
-    """
-    emb = params["tok_emb"]
-    M, vocab_in, d = emb.shape
-    L = depth_of(params)
-    T = params["pos_emb"].shape[1]
+    """The forward pass as it was before issue 12 (``rgnb.train_bench.plain_layout_forward``, the bench's
+    baseline: stream (M, N, T, d), transpose copies, explicit LayerNorm affine), the reference of the
+    numerics; ``tokens`` (M, N, T) or a shared (N, T)."""
     if tokens.ndim == 2:
-        tokens = tokens.unsqueeze(0).expand(M, -1, -1)
-    if tokens.ndim != 3 or tokens.shape[0] != M or tokens.shape[2] != T:
-        raise ValueError(f"tokens must have shape (N, {T}) or ({M}, N, {T}), got {tuple(tokens.shape)}")
-    N = tokens.shape[1]
-    onehot = F.one_hot(tokens.reshape(M, N * T), vocab_in).to(emb.dtype)  # gather as a product: cheap backward
-    h = torch.bmm(onehot, emb).reshape(M, N, T, d) + params["pos_emb"][:, None]  # (M, N, T, d)
-    streams = [h] if return_streams else None
-    for l in range(L):
-        # token mixing: across positions, shared over channels
-        y = _layer_norm(h, params["ln1_w"][:, l], params["ln1_b"][:, l])
-        y = y.transpose(2, 3).reshape(M, N * d, T)
-        z = F.gelu(torch.baddbmm(params["tok_b1"][:, l, None, :], y, params["tok_w1"][:, l]))
-        z = torch.baddbmm(params["tok_b2"][:, l, None, :], z, params["tok_w2"][:, l])
-        h = h + z.reshape(M, N, d, T).transpose(2, 3)
-        # channel MLP: per position
-        y = _layer_norm(h, params["ln2_w"][:, l], params["ln2_b"][:, l]).reshape(M, N * T, d)
-        z = F.gelu(torch.baddbmm(params["ch_b1"][:, l, None, :], y, params["ch_w1"][:, l]))
-        z = torch.baddbmm(params["ch_b2"][:, l, None, :], z, params["ch_w2"][:, l])
-        h = h + z.reshape(M, N, T, d)
-        if return_streams:
-            streams.append(h)
-    y = _layer_norm(h, params["lnf_w"], params["lnf_b"]).reshape(M, N * T, d)
-    logits = torch.baddbmm(params["out_b"][:, None, :], y, params["out_w"]).reshape(M, N, T, -1)
-    if return_streams:
-        return logits, torch.stack(streams, dim=1)
-    return logits
-
+        tokens = tokens.unsqueeze(0).expand(params["tok_emb"].shape[0], -1, -1)
+    return train_bench.plain_layout_forward(params, tokens, return_streams)
 
 
 def reference_loss(params, inputs, targets, mask):

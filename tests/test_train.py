@@ -277,6 +277,11 @@ def test_cpu_estimate_adds_up_over_families():
         20 * 8000 * train.CPU_MS_PER_MODEL_STEP_DEPTH8 / 1000 / 3600 / 2)
     with pytest.raises(ValueError, match="family"):
         train.cpu_training_estimate_h("reference", families=["nope"])
+    # a measured rate replaces the constant, linearly; it must be positive
+    assert train.cpu_training_estimate_h("reference", families=["potts-nolayernorm"], ms_per_model_step=10.0) == \
+        pytest.approx(20 * 8000 * 10.0 / 1000 / 3600 / 2)
+    with pytest.raises(ValueError, match="ms_per_model_step"):
+        train.cpu_training_estimate_h("reference", ms_per_model_step=0.0)
 
 
 def test_gate_markdown_is_the_gate_summary_as_a_table(tiny_result, shuffled_result):
