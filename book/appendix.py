@@ -30,7 +30,7 @@ run
 # %% tags=["remove-cell"]
 from IPython.display import Markdown
 
-from rgnb import claims, provenance, site
+from rgnb import claims, provenance, site, train_bench
 
 ledgers, ledger_notes = site.load_ledgers()
 stored = sorted(ledgers, key=["smoke", "reference", "full"].index)
@@ -52,6 +52,25 @@ Markdown(provenance.provenance_table())
 
 # %% tags=["remove-input", "nbval-ignore-output"]
 Markdown(provenance.run_report_markdown())
+
+# %% [markdown]
+# ## Training speed
+#
+# The stored runs of the training benchmark (`python -m rgnb bench train --json results/bench/NAME.json`,
+# `rgnb.train_bench`), one row per run, each on the device it names. *Step*: median time of one
+# batched training step of all the models. *Efficiency*: the time the model's MLP matrix products
+# need when timed alone at the same shapes (forward and backward), over the step. *Ceiling*: those
+# products over the step's *kernel floor*, the products plus the model's GELUs and LayerNorms, each
+# also timed alone: the best efficiency any arrangement of the step built on these kernels can
+# reach. *Kernels / step*: the floor's share of the measured step (what is left is bias broadcasts,
+# residual additions, the loss and the optimiser). *× loop*: the batched step against the same
+# models trained one at a time, with its ceiling (the loop over the floor). *× pre-issue-12*: the
+# step against the layout the book used before its training-speed work (stream (M, N, T, d),
+# transpose copies), on the same batches in the same run. CPU rows use the process's CPU time and
+# one torch thread, so a busy shared machine does not inflate them.
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+Markdown(train_bench.records_markdown())
 
 # %% [markdown]
 # ## How to re-run

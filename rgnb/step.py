@@ -22,6 +22,7 @@ fused AdamW on CUDA (CUDA graphs are opt-in). :func:`choose_threads` picks the C
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -96,6 +97,24 @@ def configure_threads() -> int:
     n = choose_threads()
     torch.set_num_threads(n)
     return n
+
+
+@contextlib.contextmanager
+def training_threads(device: torch.device | str):
+    """Run a CPU training with :func:`choose_threads` torch threads, restoring the previous count after.
+
+    Yields the thread count in use (on CUDA the count is left alone and yielded as is). Trained weights
+    do not depend on it (``tests/test_train.py`` trains with 1 and 2 threads and compares bytes).
+    """
+    before = torch.get_num_threads()
+    if torch.device(device).type != "cpu":
+        yield before
+        return
+    torch.set_num_threads(choose_threads())
+    try:
+        yield torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
 
 
 def make_optimizer(params: dict[str, torch.Tensor], config, fused: bool | None = None) -> torch.optim.Optimizer:

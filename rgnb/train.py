@@ -655,7 +655,9 @@ def run_sweep(config: SweepConfig, device: torch.device | str = "auto", cache_di
     entry = _cache.load(key, cache_dir)
     hit = entry is not None
     if not hit:
-        arrays, meta = train_sweep(config, device, progress=progress)
+        with _step.training_threads(device) as threads:
+            arrays, meta = train_sweep(config, device, progress=progress)
+        meta["torch_threads"] = threads
         _cache.store(key, arrays, meta, cache_dir)
         entry = _cache.load(key, cache_dir, remove_bad=False)
         if entry is None:
@@ -929,7 +931,9 @@ def train_main(argv: list[str] | None = None) -> int:
         r = run_sweep(sweeps[check_choice("family", family, tuple(sweeps))], device, progress=True)
         results[family] = r
         print(f"[train] {args.profile}/{family}: {len(r)} models in {time.perf_counter() - t0:.1f} s "
-              f"(train {r.entry.meta.get('train_wall_time_s', float('nan')):.1f} s) on {device}", flush=True)
+              f"(train {r.entry.meta.get('train_wall_time_s', float('nan')):.1f} s) on {device}"
+              + (f", {r.entry.meta['torch_threads']} torch threads" if "torch_threads" in r.entry.meta else ""),
+              flush=True)
     for row in gate_summary(results):
         print("[gate] " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
               flush=True)

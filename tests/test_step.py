@@ -151,6 +151,20 @@ def test_options_defaults_and_validation():
         step.StepOptions(cuda_graphs=True)
 
 
+def test_training_threads_sets_and_restores_the_cpu_count(monkeypatch):
+    monkeypatch.setenv(step.THREADS_ENV, "1")
+    before = torch.get_num_threads()
+    with step.training_threads("cpu") as n:
+        assert n == 1 and torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError, match="inside"):
+        with step.training_threads("cpu"):
+            raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with step.training_threads("cuda") as n:  # a GPU run leaves the CPU threads alone
+        assert n == before and torch.get_num_threads() == before
+
+
 def test_choose_threads_honours_the_override(monkeypatch):
     monkeypatch.setenv(step.THREADS_ENV, "3")
     assert step.choose_threads(cpu_count=2, load=5.0) == 3

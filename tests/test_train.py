@@ -291,3 +291,32 @@ def test_gate_markdown_is_the_gate_summary_as_a_table(tiny_result, shuffled_resu
     assert table[2] == (f"| potts | {s['models']} | {s['pass']} | {s['excess min']:.4f} / {s['excess median']:.4f} / "
                         f"{s['excess max']:.4f} | {s['share min']:.3f} / {s['share median']:.3f} / {s['share max']:.3f} |")
     assert table[3].endswith("| n/a (no context information) |")  # the shuffled chain carries no context
+
+
+def test_trained_bytes_do_not_depend_on_the_thread_count():
+    """run_sweep picks the thread count by load (rgnb.step.training_threads); the weights must not depend on it.
+    Shapes large enough for torch's parallel kernels and reductions to split work (> 32768 elements)."""
+    cfg = dataclasses.replace(TINY, xis=(4.0,), depths=(2,), width=32, seq_len=16, batch_size=64, steps=4, warmup=1,
+                              data_chunk=2, log_every=2)
+    before = torch.get_num_threads()
+    runs = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append(train.train_sweep(cfg, torch.device("cpu"), progress=False)[0])
+    finally:
+        torch.set_num_threads(before)
+    assert runs[0].keys() == runs[1].keys()
+    for k in runs[0]:
+        assert np.array_equal(runs[0][k], runs[1][k]), k
+
+
+def test_run_sweep_trains_with_the_chosen_threads_and_records_them(monkeypatch, tmp_path):
+    monkeypatch.setenv("RGNB_THREADS", "1")
+    before = torch.get_num_threads()
+    seen = []
+    real = train.train_sweep
+    monkeypatch.setattr(train, "train_sweep", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
+    cfg = dataclasses.replace(TINY, xis=(1.0,), depths=(1,), seeds=(0,), steps=5, warmup=1, log_every=5, data_chunk=5)
+    result = train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False)
+    assert seen == [1] and result.entry.meta["torch_threads"] == 1 and torch.get_num_threads() == before
