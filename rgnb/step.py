@@ -92,13 +92,6 @@ def choose_threads(cpu_count: int | None = None, load: float | None = None) -> i
     return int(min(cpu_count, max(1, cpu_count - math.floor(load + 0.5))))
 
 
-def configure_threads() -> int:
-    """Set torch's CPU thread count to :func:`choose_threads` and return it."""
-    n = choose_threads()
-    torch.set_num_threads(n)
-    return n
-
-
 @contextlib.contextmanager
 def training_threads(device: torch.device | str):
     """Run a CPU training with :func:`choose_threads` torch threads, restoring the previous count after.
