@@ -153,16 +153,20 @@ def test_options_defaults_and_validation():
 
 def test_training_threads_sets_and_restores_the_cpu_count(monkeypatch):
     monkeypatch.setenv(step.THREADS_ENV, "1")
-    before = torch.get_num_threads()
-    with step.training_threads("cpu") as n:
-        assert n == 1 and torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
-    with pytest.raises(RuntimeError, match="inside"):
-        with step.training_threads("cpu"):
-            raise RuntimeError("inside")
-    assert torch.get_num_threads() == before
-    with step.training_threads("cuda") as n:  # a GPU run leaves the CPU threads alone
-        assert n == before and torch.get_num_threads() == before
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)  # a count the override differs from, whatever the environment's default
+    try:
+        with step.training_threads("cpu") as n:
+            assert n == 1 and torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError, match="inside"):
+            with step.training_threads("cpu"):
+                raise RuntimeError("inside")
+        assert torch.get_num_threads() == 2
+        with step.training_threads("cuda") as n:  # a GPU run leaves the CPU threads alone
+            assert n == 2 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
 
 
 def test_choose_threads_honours_the_override(monkeypatch):

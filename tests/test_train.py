@@ -313,10 +313,14 @@ def test_trained_bytes_do_not_depend_on_the_thread_count():
 
 def test_run_sweep_trains_with_the_chosen_threads_and_records_them(monkeypatch, tmp_path):
     monkeypatch.setenv("RGNB_THREADS", "1")
-    before = torch.get_num_threads()
+    original = torch.get_num_threads()
+    torch.set_num_threads(2)  # a count the override differs from, whatever the environment's default
     seen = []
     real = train.train_sweep
     monkeypatch.setattr(train, "train_sweep", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
     cfg = dataclasses.replace(TINY, xis=(1.0,), depths=(1,), seeds=(0,), steps=5, warmup=1, log_every=5, data_chunk=5)
-    result = train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False)
-    assert seen == [1] and result.entry.meta["torch_threads"] == 1 and torch.get_num_threads() == before
+    try:
+        result = train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False)
+        assert seen == [1] and result.entry.meta["torch_threads"] == 1 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(original)
