@@ -57,12 +57,13 @@ Markdown(provenance.run_report_markdown())
 # ## Training speed
 #
 # The stored runs of the training benchmark (`python -m rgnb bench train --json results/bench/NAME.json`,
-# `rgnb.train_bench`), one row per run, each on the device it names. *Step*: median time of one
-# batched training step of all the models. *Efficiency*: the time the model's MLP matrix products
-# need when timed alone at the same shapes (forward and backward), over the step. *Ceiling*: those
-# products over the step's *kernel floor*, the products plus the model's GELUs and LayerNorms, each
-# also timed alone: the best efficiency any arrangement of the step built on these kernels can
-# reach. *Kernels / step*: the floor's share of the measured step (what is left is bias broadcasts,
+# `rgnb.train_bench`), one row per run, each on the device it names; M is the number of models
+# trained together. *Step*: median time of one batched training step of all M models.
+# *Efficiency*: the time the model's MLP matrix products need when timed alone at the same shapes
+# (forward and backward), over the step; in parentheses its *ceiling*: those products over the
+# step's *kernel floor*, the products plus the model's GELUs and LayerNorms, each also timed alone,
+# the best efficiency any arrangement of the step built on these kernels can reach.
+# *Kernels / step*: the floor's share of the measured step (what is left is bias broadcasts,
 # residual additions, the loss and the optimiser). *× loop*: the batched step against the same
 # models trained one at a time, with its ceiling (the loop over the floor). *× pre-issue-12*: the
 # step against the layout the book used before its training-speed work (stream (M, N, T, d),

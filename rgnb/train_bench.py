@@ -345,20 +345,23 @@ def records_markdown(directory: Path | str = RECORDS_DIR) -> str:
     def pct(x: float | None) -> str:
         return "–" if x is None else f"{100 * x:.1f} %"
 
-    rows = ["| record | device | clock, threads | models × depth, width, T, batch | options | step | efficiency "
-            "| ceiling | kernels / step | × loop (ceiling) | × pre-issue-12 | of bf16 peak |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| record | device, clock | M × depth, width, T, batch | options | step | efficiency (ceiling) "
+            "| kernels / step | × loop (ceiling) | × pre-issue-12 | of bf16 peak |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for path in paths:
         r = json.loads(path.read_text())
-        device = r["device_name"] + (f", {r['cpu_model']}" if r.get("cpu_model") else "")
+        device = (f"{r['cpu_model']}, {r['device_name'].split(', ')[-1].rstrip(')')}" if r.get("cpu_model")
+                  else r["device_name"])
+        if r["device"] == "cpu":
+            device += f", {r['threads']} thread{'s' if r['threads'] > 1 else ''}"
+        device += f", {r.get('clock', 'wall')} time"
+        efficiency = pct(r["efficiency"]) + (f" ({pct(r['efficiency_ceiling'])})" if "efficiency_ceiling" in r else "")
         loop = "–" if "speedup" not in r else f"{r['speedup']:.2f}×" + (
             f" ({r['speedup_ceiling']:.2f}×)" if "speedup_ceiling" in r else "")
         plain = f"{r['over_plain_layout']:.2f}×" if "over_plain_layout" in r else "–"
-        rows.append(f"| `{path.stem}` | {device} | {r.get('clock', 'wall')}, {r['threads']} "
-                    f"| {r['n_models']} × {r['depth']}, {r['width']}, {r['seq_len']}, {r['batch']} "
-                    f"| {_options_text(r['options'])} | {r['step_seconds']['batched'] * 1e3:.1f} ms "
-                    f"| {pct(r['efficiency'])} | {pct(r.get('efficiency_ceiling'))} | {pct(r.get('of_kernel_floor'))} "
-                    f"| {loop} | {plain} | {pct(r.get('of_bf16_peak'))} |")
+        rows.append(f"| `{path.stem}` | {device} | {r['n_models']} × {r['depth']}, {r['width']}, {r['seq_len']}, "
+                    f"{r['batch']} | {_options_text(r['options'])} | {r['step_seconds']['batched'] * 1e3:.1f} ms "
+                    f"| {efficiency} | {pct(r.get('of_kernel_floor'))} | {loop} | {plain} | {pct(r.get('of_bf16_peak'))} |")
     return "\n".join(rows)
 
 

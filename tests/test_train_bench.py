@@ -136,17 +136,17 @@ def test_cli_runs(capsys, monkeypatch, tmp_path):
 def test_records_table_has_one_row_per_record_and_dashes_for_missing_fields(tmp_path):
     out = train_bench.benchmark(TINY, 2, 2, steps=1, repeats=1, device=torch.device("cpu"), options=StepOptions())
     (tmp_path / "new.json").write_text(json.dumps(out, default=str))
-    old = {k: out[k] for k in ("device_name", "threads", "n_models", "depth", "width", "seq_len", "batch",
+    old = {k: out[k] for k in ("device", "device_name", "threads", "n_models", "depth", "width", "seq_len", "batch",
                                "options", "step_seconds", "efficiency")}
     old["options"] = {"autocast": "bfloat16", "compile": True, "cuda_graphs": False, "fused_adamw": True}
     (tmp_path / "old.json").write_text(json.dumps(old))
     lines = train_bench.records_markdown(tmp_path).splitlines()
     assert len(lines) == 4 and lines[2].startswith("| `new`") and lines[3].startswith("| `old`")
     new_cells = [c.strip() for c in lines[2].split("|")[1:-1]]
-    assert new_cells[4] == "float32, eager"
-    assert new_cells[7] == f"{100 * out['efficiency_ceiling']:.1f} %"
-    assert new_cells[10] == f"{out['over_plain_layout']:.2f}×"
+    assert new_cells[3] == "float32, eager"
+    assert new_cells[5] == f"{100 * out['efficiency']:.1f} % ({100 * out['efficiency_ceiling']:.1f} %)"
+    assert new_cells[8] == f"{out['over_plain_layout']:.2f}×"
     old_cells = [c.strip() for c in lines[3].split("|")[1:-1]]
-    assert old_cells[4] == "bfloat16 autocast, compile, fused AdamW"
-    assert old_cells[7:] == ["–"] * 5
+    assert old_cells[3] == "bfloat16 autocast, compile, fused AdamW"
+    assert old_cells[5] == f"{100 * out['efficiency']:.1f} %" and old_cells[6:] == ["–"] * 4
     assert "No bench records" in train_bench.records_markdown(tmp_path / "empty")
