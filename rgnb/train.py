@@ -244,7 +244,8 @@ TUNING = (
 #: Sweeps per profile: family name -> SweepConfig. "shuffled" is the null control (same seeds,
 #: depths and budget as the chains it controls; its xi is a nominal label).
 #: smoke: the training chapter in well under a minute on a 2-core CPU (not a test of the papers).
-#: reference: the stored book (shipped weights; about two hours from scratch on a 2-core CPU).
+#: reference: the stored book (shipped weights; about three hours from scratch on a 2-core CPU, two of
+#: them for the main reading).
 #: full: paper scale (depths to 16, width 64, T = 32), on a GPU.
 #: Families named ``<kind><NO_LAYERNORM_SUFFIX>`` train the robustness reading (the mixer without
 #: LayerNorm) on the paper's chains xi ~ 1 and ~ 7 and on the shuffled-chain null control.
@@ -253,11 +254,17 @@ NO_LAYERNORM_SUFFIX = "-nolayernorm"
 #: Steps of the reference robustness sweeps. Tuning on the CPU (potts xi = 7, the binding chain, depth 8,
 #: seeds 0 and 1; held-out excess nats per seed), judged on the gate only, before any of these networks
 #: was measured: 5000 steps at lr 1e-2: 0.0086 / 0.0134; 5000 at lr 5e-3: 0.0066 / 0.0118; 7000 at lr
-#: 1e-2: 0.0081 / 0.0065. Without LayerNorm the networks converge more slowly; 8000 steps at lr 1e-2
-#: leave a margin for ten seeds.
-NO_LAYERNORM_STEPS = 8000
+#: 1e-2: 0.0081 / 0.0065. Without LayerNorm the networks converge more slowly. A first run at 8000 steps
+#: left one of 20 networks above the gate (:data:`NO_LAYERNORM_FIRST_RUN`); every robustness sweep (the
+#: null control with it, so that it keeps the chains' budget) was retrained at 10000 steps.
+NO_LAYERNORM_STEPS = 10000
 NO_LAYERNORM_TUNING = (("5000 steps, lr 1e-2", (0.0086, 0.0134)), ("5000 steps, lr 5e-3", (0.0066, 0.0118)),
                        ("7000 steps, lr 1e-2", (0.0081, 0.0065)))
+#: The first reference run of the robustness sweeps (8000 steps, lr 1e-2): networks passing the gate, and
+#: the failing one (chain xi, seed, held-out excess in nats). Its statistics were seen, as descriptive
+#: values, before the budget was raised; the gate threshold did not move.
+NO_LAYERNORM_FIRST_RUN = {"steps": 8000, "passed": "19/20 (potts), 10/10 (shuffled)",
+                          "failed": ((7.0, 3, 0.0101),)}
 
 
 def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
@@ -266,10 +273,10 @@ def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
 
 
 def _full(kind: str, architecture: str = MIXER) -> SweepConfig:
-    # Untuned (no GPU run yet). Without LayerNorm the steps are scaled like the reference's (8000 / 5000).
+    # Untuned (no GPU run yet). Without LayerNorm the steps are scaled like the reference's (10000 / 5000).
     xis = ((1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0) if architecture == MIXER
            else (1.0, 7.0))
-    steps = 6000 if architecture == MIXER else 9600
+    steps = 6000 if architecture == MIXER else 12000
     return SweepConfig(kind=kind, vocab_size=8, seq_len=32, xis=xis, depths=(4, 8, 16), seeds=tuple(range(10)),
                        width=64, steps=steps, batch_size=256, lr=3e-3, warmup=steps // 20, data_chunk=100,
                        log_every=50, n_probe=512, n_eval=8192, architecture=architecture)
@@ -677,7 +684,7 @@ SHIPPED_PROFILES = ("reference",)
 def retrain_command(profile: str) -> str:
     """The command that retrains a shipped profile and rewrites its files."""
     return (f"PYTHONPATH=$PWD python -m rgnb.train --profile {profile} --ship results/{profile}"
-            "   # about 2 h on a 2-core CPU, minutes on a GPU; then commit results/")
+            "   # about 3 h on a 2-core CPU, minutes on a GPU; then commit results/")
 
 
 class StaleShippedResults(RuntimeError):

@@ -272,14 +272,14 @@ def test_cpu_estimate_adds_up_over_families():
     total = train.cpu_training_estimate_h("reference")
     parts = [train.cpu_training_estimate_h("reference", families=[f]) for f in fams]
     assert sum(parts) == pytest.approx(total) and all(p > 0 for p in parts)
-    # 20 networks x 8000 steps of depth 8 at the measured rate, on 2 cores
+    # 20 networks x NO_LAYERNORM_STEPS steps of depth 8 at the measured rate, on 2 cores
     assert parts[fams.index("potts-nolayernorm")] == pytest.approx(
-        20 * 8000 * train.CPU_MS_PER_MODEL_STEP_DEPTH8 / 1000 / 3600 / 2)
+        20 * train.NO_LAYERNORM_STEPS * train.CPU_MS_PER_MODEL_STEP_DEPTH8 / 1000 / 3600 / 2)
     with pytest.raises(ValueError, match="family"):
         train.cpu_training_estimate_h("reference", families=["nope"])
     # a measured rate replaces the constant, linearly; it must be positive
     assert train.cpu_training_estimate_h("reference", families=["potts-nolayernorm"], ms_per_model_step=10.0) == \
-        pytest.approx(20 * 8000 * 10.0 / 1000 / 3600 / 2)
+        pytest.approx(20 * train.NO_LAYERNORM_STEPS * 10.0 / 1000 / 3600 / 2)
     with pytest.raises(ValueError, match="ms_per_model_step"):
         train.cpu_training_estimate_h("reference", ms_per_model_step=0.0)
 
