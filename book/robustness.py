@@ -44,8 +44,11 @@ from rgnb import claims, findings, metrics, plots, train
 # The initialisation is unchanged: the LayerNorm parameters draw no random numbers, so network $s$
 # of this reading starts from the same weights as network $s$ of the main reading. So are the
 # optimiser, learning-rate schedule, batch and data streams. Only the number of steps differs:
-# without LayerNorm the networks converge more slowly, and the step count was tuned on the
-# convergence gate alone (the table below), before any of these networks was measured. We chose this
+# without LayerNorm the networks converge more slowly. The step count was first tuned on the
+# convergence gate alone (the table below), before any of these networks was measured; a first run at
+# that budget left one network above the gate, so every sweep of this reading was retrained with more
+# steps (the history is under the table: that second choice is ours, and it was made after the first
+# run's statistics had been seen, with the gate unchanged). We chose this
 # reading over a residual MLP on the flattened sequence because it keeps the per-position
 # representation that protocol v2 measures, so every statistic is defined identically for both
 # readings.
@@ -80,7 +83,16 @@ Markdown("**Networks** of the two readings at this profile (the ring chains and 
          "seeds 0 and 1; judged on the gate only, held-out excess loss in nats per seed, gate 0.01):\n\n"
          "| budget | seed 0 | seed 1 |\n|---|---|---|\n"
          + "\n".join(f"| {name} | {a:.4f} | {b:.4f} |" for name, (a, b) in train.NO_LAYERNORM_TUNING)
-         + f"\n\nThe reference profile trains this reading for {train.NO_LAYERNORM_STEPS} steps.")
+         + "\n\n**First run and retraining.** The first reference run of this reading trained "
+         f"{train.NO_LAYERNORM_FIRST_RUN['steps']} steps; {train.NO_LAYERNORM_FIRST_RUN['passed']} networks passed "
+         "the gate, and "
+         + "; ".join(f"potts $\\xi = {x:g}$, seed {s} (excess {e:.4f} nats)"
+                     for x, s, e in train.NO_LAYERNORM_FIRST_RUN["failed"])
+         + " did not, so by the book's rule every row of this reading said *premise not met*. Its statistics "
+         "were computed and shown as descriptive values. Every sweep of this reading, the shuffled-chain null "
+         "control included (it keeps the chains' budget), was then retrained from the same initial weights "
+         f"and data streams for {train.NO_LAYERNORM_STEPS} steps, the gate threshold unchanged. The networks "
+         "measured below are those of the second run.")
 
 # %% [markdown]
 # ## The premise: do networks without LayerNorm reach the Bayes floor?
@@ -98,7 +110,8 @@ Markdown("Every network of this reading passes the gate: its rows below are verd
          + f". By the book's rule (fixed before any run, the same for every chapter) every row of this reading "
          "then says *premise not met*; the threshold is not moved after the fact. Their statistics are still "
          "computed and shown below, to be read as descriptive. More training steps would be the remedy "
-         "(the step count was tuned on two seeds; see the table above).")
+         f"(the step count was raised once already, from {train.NO_LAYERNORM_FIRST_RUN['steps']} to "
+         f"{train.NO_LAYERNORM_STEPS}; see the history above).")
 
 # %% [markdown]
 # ## Finding (i): the rank profile under both readings
