@@ -273,10 +273,11 @@ def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
 
 
 def _full(kind: str, architecture: str = MIXER) -> SweepConfig:
-    # Untuned (no GPU run yet). Without LayerNorm the steps are scaled like the reference's (10000 / 5000).
+    # Untuned (no GPU run yet). Without LayerNorm the steps are scaled like the reference's
+    # (NO_LAYERNORM_STEPS / REFERENCE_STEPS).
     xis = ((1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0) if architecture == MIXER
            else (1.0, 7.0))
-    steps = 6000 if architecture == MIXER else 12000
+    steps = 6000 if architecture == MIXER else 6000 * NO_LAYERNORM_STEPS // REFERENCE_STEPS
     return SweepConfig(kind=kind, vocab_size=8, seq_len=32, xis=xis, depths=(4, 8, 16), seeds=tuple(range(10)),
                        width=64, steps=steps, batch_size=256, lr=3e-3, warmup=steps // 20, data_chunk=100,
                        log_every=50, n_probe=512, n_eval=8192, architecture=architecture)
