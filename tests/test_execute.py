@@ -23,7 +23,10 @@ CHAPTERS = {
     "ok": RECORD,
     "boom": RECORD + '# %%\nraise RuntimeError("chapter blew up on purpose")\n',
     "sleepy": RECORD + ('# %%\nimport time\nmarkers = pathlib.Path(os.environ["RGNB_TEST_MARKERS"])\n'
-                        '(markers / "sleepy.kernel-pid").write_text(str(os.getpid()))\ntime.sleep(120)\n'),
+                        # written then renamed, so a reader never sees the file empty
+                        '(markers / "sleepy.kernel-pid.tmp").write_text(str(os.getpid()))\n'
+                        'os.replace(markers / "sleepy.kernel-pid.tmp", markers / "sleepy.kernel-pid")\n'
+                        'time.sleep(120)\n'),
 }
 
 
