@@ -103,9 +103,12 @@ Markdown("| budget | chain | " + " | ".join(f"$\\xi={x:g}$" for x in (0.5, 1.0, 
 #
 # **Where the weights come from.** At the `reference` profile the networks are not trained when
 # the book is executed: their weights are **shipped** in `results/reference/` (float16, with their
-# configuration, the hash of the training code and a SHA-256 per file), read through the cache
-# layer and verified. If the training code changes, execution stops with the command that
-# retrains them. The held-out losses below are recomputed on the CPU from the shipped weights.
+# configuration, a SHA-256 per file and the numerics version of the code that trained them), read
+# through the cache layer and checked by a numerics contract: a unit test retrains a shrunk copy of
+# every sweep and compares it bit for bit with stored golden arrays, and the held-out losses below,
+# recomputed on the CPU from the shipped weights, must equal the ones recorded when the weights were
+# shipped. If a change of the code alters the numbers, execution stops with the command that
+# retrains them; a change that leaves them alone (a refactor, a docstring) needs no retraining.
 
 # %% tags=["nbval-ignore-output"]
 results = train.load_profile(run.profile, run.device)

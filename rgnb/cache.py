@@ -13,15 +13,17 @@ copy and returns the existing one (it cleanly loses the race). Temporary directo
 ``.<key>.tmp-<pid>-*``; ``store`` sweeps those whose writer is dead or that are older than
 ``STALE_TEMP_S``, and removes its own on any exception or SIGTERM.
 
-Keys: :func:`config_key` hashes a configuration; :func:`source_hash` hashes the source code of
-the functions that compute an entry, so editing them changes the key (pass it as an ``extra``
-field: ``config_key(config, code=source_hash(measure, helper))``).
+Keys: :func:`config_key` hashes a configuration; :func:`source_hash` hashes the normalised source
+of the functions that compute an entry and of the ``rgnb`` code they call, so editing what they
+compute changes the key while a docstring or comment edit does not (pass it as an ``extra`` field:
+``config_key(config, code=source_hash(measure))``).
 
 Cache directory: ``RGNB_CACHE`` if set, else ``<repo>/.rgnb-cache``.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import fcntl
@@ -32,6 +34,7 @@ import os
 import shutil
 import signal
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -83,26 +86,127 @@ def config_key(config: Any, **extra: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:24]
 
 
-def source_hash(*objects: Any) -> str:
-    """SHA-256 (hex) of the source code of functions, classes or modules, in the order given.
+#: The package whose functions, classes and constants :func:`source_hash` follows.
+_FOLLOWED_PACKAGE = "rgnb"
+#: Constant types whose value :func:`source_hash` includes (their canonical JSON).
+_CONSTANT_TYPES = (bool, int, float, str, type(None), tuple, frozenset)
 
-    Key a cache by the source of every function that produces its content, so that editing any
-    of them is a miss: ``config_key(config, code=source_hash(measure_stream, fit))``. Raises
-    ``ValueError`` for an object without Python source (a builtin, a lambda typed at a prompt).
+
+def normalized_source(obj: Any) -> str:
+    """Source of a function, class or module with docstrings and comments removed (``ast.unparse``).
+
+    Two texts that differ only in docstrings, comments or layout normalise to the same string.
+    Raises ``ValueError`` for an object without Python source.
+    """
+    target = inspect.unwrap(obj) if callable(obj) and not inspect.isclass(obj) else obj
+    try:
+        source = textwrap.dedent(inspect.getsource(target))
+    except (OSError, TypeError) as exc:
+        raise ValueError(f"objects must be functions, classes or modules with Python source, got {obj!r}") from exc
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def _namespace(obj: Any) -> dict:
+    """The global names a function, class or module's source refers to."""
+    if inspect.ismodule(obj):
+        return vars(obj)
+    target = inspect.unwrap(obj) if not inspect.isclass(obj) else obj
+    names = dict(getattr(target, "__globals__", None) or vars(inspect.getmodule(target) or object))
+    if getattr(target, "__closure__", None):
+        names.update({n: c.cell_contents for n, c in zip(target.__code__.co_freevars, target.__closure__)
+                      if c.cell_contents is not None})
+    return names
+
+
+def _followed(value: Any) -> bool:
+    module = value.__name__ if inspect.ismodule(value) else getattr(value, "__module__", None)
+    return isinstance(module, str) and (module == _FOLLOWED_PACKAGE or module.startswith(_FOLLOWED_PACKAGE + "."))
+
+
+def _qualname(obj: Any) -> str:
+    if inspect.ismodule(obj):
+        return obj.__name__
+    return f"{obj.__module__}.{getattr(obj, '__qualname__', getattr(obj, '__name__', '?'))}"
+
+
+def _references(obj: Any) -> tuple[list[Any], dict[str, str]]:
+    """What ``obj``'s source names: rgnb functions, classes and modules reached through names and
+    attribute chains (``chains.sample_mask``), and module-level constants (name -> canonical JSON)."""
+    namespace = _namespace(obj)
+    found: list[Any] = []
+    constants: dict[str, str] = {}
+
+    def resolve(node: ast.AST) -> tuple[str, Any] | None:
+        if isinstance(node, ast.Name):
+            return (node.id, namespace[node.id]) if node.id in namespace else None
+        if isinstance(node, ast.Attribute):
+            base = resolve(node.value)
+            if base is not None and (inspect.ismodule(base[1]) or inspect.isclass(base[1])) \
+                    and hasattr(base[1], node.attr):
+                return f"{base[0]}.{node.attr}", getattr(base[1], node.attr)
+        return None
+
+    for node in ast.walk(ast.parse(normalized_source(obj))):
+        if not isinstance(node, (ast.Name, ast.Attribute)):
+            continue
+        hit = resolve(node)
+        if hit is None:
+            continue
+        name, value = hit
+        if inspect.isfunction(value) or inspect.isclass(value) or inspect.ismethod(value):
+            if _followed(value):
+                found.append(value)
+        elif isinstance(value, _CONSTANT_TYPES) or dataclasses.is_dataclass(value):
+            if isinstance(node, ast.Attribute) and not _followed(resolve(node.value)[1]):
+                continue  # a constant of another package (math.pi, torch.float32): not ours to follow
+            try:
+                constants[f"{_qualname(obj)}:{name}"] = canonical_json(value)
+            except TypeError:
+                pass  # a tuple of objects JSON cannot state: its members are followed where they are ours
+    return found, constants
+
+
+def source_hash(*objects: Any) -> str:
+    """SHA-256 (hex) of the normalised source of functions, classes or modules and of everything of
+    ``rgnb`` they use.
+
+    Starting from ``objects``, it follows every name and attribute chain in their source that
+    resolves to a function, class or module of ``rgnb`` (transitively), and includes the values of the
+    module-level constants they name. Docstrings, comments and layout do not count
+    (:func:`normalized_source`), and neither does the order of ``objects``. What the source reaches only
+    at run time (a method called on an argument whose class is never named) is not followed: pass
+    it as one of ``objects``. For the local cache only: shipped results are checked by the numerics
+    contract (``rgnb.train.NUMERICS_VERSION``), not by source text. Raises ``ValueError`` for an object
+    without Python source (a builtin, a lambda typed at a prompt).
     """
     if not objects:
         raise ValueError("source_hash needs at least one function, class or module")
-    h = hashlib.sha256()
     for obj in objects:
-        try:
-            source = inspect.getsource(obj)
-        except (OSError, TypeError) as exc:
-            raise ValueError(f"objects must be functions, classes or modules with Python source, "
-                             f"got {obj!r}") from exc
-        name = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', getattr(obj, '__name__', ''))}"
-        for part in (name, source):
-            data = part.encode()
-            h.update(len(data).to_bytes(8, "little") + data)
+        if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj) or inspect.ismodule(obj)):
+            raise ValueError(f"objects must be functions, classes or modules with Python source, got {obj!r}")
+    parts: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    todo = list(objects)
+    while todo:
+        obj = todo.pop()
+        name = _qualname(obj)
+        if name in parts:
+            continue
+        parts[name] = normalized_source(obj)
+        found, named = _references(obj)
+        constants.update(named)
+        todo.extend(f for f in found if _qualname(f) not in parts)
+    h = hashlib.sha256()
+    for text in [f"{k}\n{v}" for k, v in sorted(parts.items())] + [f"{k}={v}" for k, v in sorted(constants.items())]:
+        data = text.encode()
+        h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
 
 

@@ -26,8 +26,6 @@ the same tests under ``robust-`` ids and :func:`reading_agreement` says which re
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import inspect
 import math
 from typing import Any
 
@@ -251,12 +249,10 @@ def measure_member(result, i: int, stage: str, probe: tuple[np.ndarray, np.ndarr
 
 
 def measurement_source_hash() -> str:
-    """Hash of the source of every function that produces the measurements (the cache key's code part)."""
-    h = hashlib.sha256()
-    for obj in (metrics, task_scale, task_dimension_of_stream, measure_member, _plan, _probe_task_dim,
-                measure_profile):
-        h.update(inspect.getsource(obj).encode())
-    return h.hexdigest()[:16]
+    """Hash of the normalised source of the code that produces the measurements and of everything of
+    ``rgnb`` it calls (``rgnb.cache.source_hash``): the cache key's code part."""
+    return _cache.source_hash(measure_profile, measure_member, task_scale, task_dimension_of_stream, _plan,
+                              _probe_task_dim)[:16]
 
 
 def _plan(results) -> list[tuple[str, str, str]]:

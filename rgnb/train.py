@@ -16,11 +16,14 @@ the one trained alone with the same seed (tested).
 
 A profile trains several sweeps (:data:`SWEEPS`: one per chain family and masking, e.g. potts,
 ring, shuffled). Results (per-step losses, held-out loss against the exact Bayes floor on the same
-held-out sequences, trained weights) are stored by ``rgnb.cache`` under a hash of the full config
-and of the training code; residual streams are recomputed from the weights on a fixed probe set
-(:meth:`SweepResult.streams`). The ``reference`` profile is *shipped*: its trained weights live in
-``results/reference/`` (:func:`export_shipped`, :func:`load_shipped`), verified by SHA-256 and by
-the code hash, so the stored book is re-executed without training.
+held-out sequences, trained weights) are stored by ``rgnb.cache`` under a hash of the full config,
+:data:`NUMERICS_VERSION` and the normalised source of the training code; residual streams are
+recomputed from the weights on a fixed probe set (:meth:`SweepResult.streams`). The ``reference``
+profile is *shipped*: its trained weights live in ``results/reference/`` (:func:`export_shipped`,
+:func:`load_shipped`), checked by SHA-256 and by the numerics contract (the version, the golden
+arrays of ``rgnb.golden``, and a re-evaluation at load against the recorded losses), so the
+stored book is re-executed without training and a refactor that leaves the numbers alone needs
+no retraining.
 
 Premise of every finding (:func:`gate`): a model passes the convergence gate when its held-out
 excess loss over the exact Bayes floor is at most :data:`GATE_EXCESS_NATS` and it recovers at least
@@ -32,7 +35,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import inspect
 import json
 import math
 import sys
@@ -56,8 +58,10 @@ from rgnb.step import StepOptions, train_step
 from rgnb.step import make_optimizer as _optimizer
 from rgnb.validate import check_choice, check_float, check_int, check_seed
 
-#: Bumped by hand when the meaning of stored results changes without a source change.
-CODE_VERSION = "2"
+#: The numerics contract: the version of the numbers that training and evaluation compute. Bump it
+#: when a change alters any golden array (``rgnb.golden``; the unit test says when), then run
+#: ``tools/regenerate_golden.py``; shipped weights of another version are refused at load.
+NUMERICS_VERSION = 1
 STAGES = ("init", "trained")
 #: Chain kinds a sweep can train on: the chain families and the shuffled-chain null control.
 SHUFFLED = "shuffled"
@@ -458,7 +462,7 @@ def train_sweep(config: SweepConfig, device: torch.device, progress: bool = True
     arrays["loss_curves"] = curves.reshape(-1, config.log_every, len(members)).mean(1).T.copy()
     meta = {"config": config, "members": members, "device": str(device), "train_wall_time_s": train_time,
             "wall_time_s": time.perf_counter() - started, "env": environment(device),
-            "rgnb_version": rgnb.__version__, "code_version": CODE_VERSION, "code_hash": code_hash()}
+            "rgnb_version": rgnb.__version__, "numerics_version": NUMERICS_VERSION}
     return arrays, meta
 
 
@@ -504,28 +508,10 @@ def _evaluate_chain(config, xi, device, groups, members, final, floor, low, high
             floor[i], low[i], high[i] = ci.estimate, ci.low, ci.high
 
 
-def code_hash() -> str:
-    """Hash of the source of the code that determines trained weights (not of reporting helpers or docs).
-
-    Covers the whole of ``rgnb.models``, the float32 path of ``rgnb.step`` (``StepOptions``,
-    ``per_model_loss``, ``train_step``, ``make_optimizer``) and the functions of ``rgnb.train`` and ``rgnb.chains`` that
-    draw data and train, so editing a chapter helper does not invalidate cached or shipped sweeps.
-    """
-    objects = (models, _step.StepOptions, _step.per_model_loss, _step.train_step, _step.make_optimizer,
-               SweepConfig, chain_matrix, _stable_seed, data_seed, lr_factor, fixed_set, _DataStream,
-               _optimizer, train_step, train_sweep,
-               chains.spectrum, chains.make_chain, chains._ring_tau, chains.stationary, chains.sample_chain,
-               chains.MaskSpec, chains.sample_mask, chains.apply_mask)
-    h = hashlib.sha256()
-    for obj in objects:
-        h.update(inspect.getsource(obj).encode())
-    return h.hexdigest()[:16]
-
-
 def sweep_key(config: SweepConfig, device: torch.device) -> str:
-    """Cache key of a sweep: config, code version and source, device type."""
-    return _cache.config_key(config, code_version=CODE_VERSION, rgnb_version=rgnb.__version__,
-                             code_hash=code_hash(), device_type=torch.device(device).type)
+    """Local cache key of a sweep: config, numerics version, normalised source of the training code, device type."""
+    return _cache.config_key(config, numerics_version=NUMERICS_VERSION, code=_cache.source_hash(train_sweep),
+                             device_type=torch.device(device).type)
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -689,17 +675,71 @@ def retrain_command(profile: str) -> str:
 
 
 class StaleShippedResults(RuntimeError):
-    """The shipped weights do not match the current training code or configuration."""
+    """The shipped weights do not match the numerics contract, the configuration or their checksums."""
+
+
+#: Largest difference (nats per masked token) allowed between a shipped network's held-out loss
+#: re-evaluated here and the one recorded when it was shipped (both from the same float16 weights on
+#: the CPU): float32 rounding of a reduction order, far below every printed digit and 1e-4 of the gate.
+EVALUATION_TOLERANCE_NATS = 1e-6
+#: Largest difference (nats) allowed between the loss of the float16 weights and the loss the float32
+#: weights had where they were trained, when that was a CPU (the same held-out sequences): a tenth of
+#: the convergence gate, so storing in float16 cannot move a gate decision by more than that.
+FLOAT16_TOLERANCE_NATS = GATE_EXCESS_NATS / 10
+
+
+def _widened_weights(config: SweepConfig, arrays: dict[str, np.ndarray]) -> dict[int, dict[str, torch.Tensor]]:
+    """Depth -> parameter dict of the float16 ``weights/depth<L>/<name>`` arrays, widened to float32."""
+    return {L: {k: torch.from_numpy(np.asarray(arrays[f"weights/depth{L}/{k}"], dtype=np.float32))
+                for k in config.model_config(L).param_names()} for L in config.depths}
+
+
+def cpu_evaluation(config: SweepConfig, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`evaluate` of the float16 weights in ``arrays``, widened to float32, on the CPU (what the book measures)."""
+    return evaluate(config, _widened_weights(config, arrays), torch.device("cpu"))
+
+
+def _evaluation_record(evaluation: dict[str, np.ndarray]) -> dict[str, list[float]]:
+    return {name: [float(x) for x in evaluation[name]] for name in ("final_loss", "bayes_floor")}
+
+
+def check_shipped_evaluation(family: str, info: dict, evaluation: dict[str, np.ndarray],
+                             stored: dict[str, np.ndarray]) -> None:
+    """Refuse (:class:`StaleShippedResults`) a shipped sweep whose re-evaluation disagrees with its record.
+
+    ``info`` is the sweep's manifest entry, ``evaluation`` this machine's :func:`cpu_evaluation` of its
+    file and ``stored`` the file's arrays. Checks the held-out loss and Bayes floor against the
+    manifest's ``cpu_evaluation`` record (:data:`EVALUATION_TOLERANCE_NATS`) and, for a sweep trained on
+    a CPU (same held-out sequences), the loss against the float32 loss measured at training
+    (:data:`FLOAT16_TOLERANCE_NATS`) and the Bayes floor against the one computed then (exact to 1e-9).
+    """
+    checks = [(name, np.asarray(info["cpu_evaluation"][name]), EVALUATION_TOLERANCE_NATS,
+               "recorded when it was shipped") for name in ("final_loss", "bayes_floor")]
+    if str(info["device"]).split(":")[0] == "cpu":
+        checks += [("final_loss", stored["trained_final_loss"], FLOAT16_TOLERANCE_NATS, "of its float32 weights"),
+                   ("bayes_floor", stored["trained_bayes_floor"], 1e-9, "computed at training")]
+    for name, expected, tolerance, what in checks:
+        got = np.asarray(evaluation[name], dtype=np.float64)
+        if got.shape != expected.shape:
+            raise StaleShippedResults(f"shipped sweep {family!r}: {name} has {got.size} values, its record {expected.size}")
+        worst = float(np.max(np.abs(got - expected)))
+        if not worst <= tolerance:
+            raise StaleShippedResults(
+                f"shipped sweep {family!r}: the re-evaluated {name} differs from the one {what} by up to "
+                f"{worst:.3g} nats (tolerance {tolerance:g}). The evaluation or model code changed the numbers: "
+                f"if the golden arrays changed too, bump NUMERICS_VERSION and retrain:\n  "
+                f"{retrain_command('reference')}")
 
 
 def export_shipped(results: dict[str, SweepResult], directory: str | Path, profile: str) -> Path:
     """Write a profile's trained sweeps as shipped results: one ``<family>.npz`` each and a manifest.
 
     Each file holds the weights as float16 (``weights/depth<L>/<name>``), the logged loss curves
-    and the held-out losses measured where it was trained; the manifest records every sweep's
-    config, the code hash and version, the device and wall time, and each file's SHA-256 and size.
-    Sweeps already shipped in ``directory`` by the same training code (same :func:`code_hash`) and not
-    in ``results`` are kept, so one family can be added without retraining the others.
+    and the held-out losses measured where it was trained; the manifest records
+    :data:`NUMERICS_VERSION`, every sweep's config, device and wall time, each file's SHA-256 and size,
+    and the file's :func:`cpu_evaluation` (held-out loss and Bayes floor per network), which loading
+    checks. Sweeps already shipped in ``directory`` under the same numerics version and not in
+    ``results`` are kept, so one family can be added without retraining the others.
     """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -709,13 +749,13 @@ def export_shipped(results: dict[str, SweepResult], directory: str | Path, profi
     if previous.is_file():
         old = json.loads(previous.read_text())
         others = sorted(set(old.get("sweeps", {})) - set(results))
-        if old.get("profile") == profile and old.get("code_hash") == code_hash():
+        if old.get("profile") == profile and old.get("numerics_version") == NUMERICS_VERSION:
             for f in others:
                 files[f] = dict(old["sweeps"][f])
                 files[f].setdefault("torch", old.get("torch"))
         elif others:
-            warnings.warn(f"{previous} holds sweeps {others} trained by other code (hash {old.get('code_hash')}); "
-                          "they are dropped from the manifest", RuntimeWarning, stacklevel=2)
+            warnings.warn(f"{previous} holds sweeps {others} of numerics version {old.get('numerics_version')}, "
+                          f"not {NUMERICS_VERSION}; they are dropped from the manifest", RuntimeWarning, stacklevel=2)
     for family, r in results.items():
         arrays = {name: np.asarray(r.entry.array(name), dtype=np.float16) for name in r.entry.names()
                   if name.startswith("weights/")}
@@ -728,11 +768,12 @@ def export_shipped(results: dict[str, SweepResult], directory: str | Path, profi
                          "config": json.loads(_cache.canonical_json(r.config)), "members": r.members,
                          "device": r.device, "device_name": r.env.get("device_name", r.device),
                          "wall_time_s": r.wall_time, "train_wall_time_s": r.entry.meta.get("train_wall_time_s"),
-                         "torch": r.env.get("torch", torch.__version__)}
-    manifest = {"profile": profile, "code_hash": code_hash(), "code_version": CODE_VERSION,
+                         "torch": r.env.get("torch", torch.__version__),
+                         "cpu_evaluation": _evaluation_record(cpu_evaluation(r.config, arrays))}
+    manifest = {"profile": profile, "numerics_version": NUMERICS_VERSION,
                 "rgnb_version": rgnb.__version__, "torch": torch.__version__, "weights_dtype": "float16",
                 "sweeps": files}
-    if len(files) > len(results):  # sweeps were kept: so is the manifest's history (e.g. rehash_history)
+    if len(files) > len(results):  # sweeps were kept: so is the manifest's history (e.g. contract_history)
         manifest.update({k: v for k, v in old.items() if k not in manifest})
     tmp = previous.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
@@ -750,29 +791,31 @@ def shipped_manifest(profile: str = "reference", results_dir: str | Path | None 
     return json.loads(path.read_text())
 
 
-def load_shipped(profile: str = "reference", results_dir: str | Path | None = None, cache_dir=None,
-                 check_code: bool = True) -> dict[str, SweepResult]:
+def load_shipped(profile: str = "reference", results_dir: str | Path | None = None,
+                 cache_dir=None) -> dict[str, SweepResult]:
     """The shipped sweeps of ``profile``, family -> :class:`SweepResult`, without training.
 
-    Refuses loudly (:class:`StaleShippedResults`, with the retraining command) when the training
-    code (:func:`code_hash`) or a sweep's config differs from the one that produced the files, and
-    when a file fails its SHA-256. The float16 weights are widened to float32 and re-evaluated on
-    the CPU against the exact Bayes floor (so the gate judges the weights the book measures); the
-    result is stored in ``rgnb.cache`` under a key of the file's hash, so later chapters reuse it.
+    Refuses loudly (:class:`StaleShippedResults`, with the retraining command) when the files were
+    made under another :data:`NUMERICS_VERSION`, when a sweep's config differs from the one that
+    produced its file, when a file fails its SHA-256, and when the float16 weights, widened to
+    float32 and re-evaluated on the CPU against the exact Bayes floor, disagree with the evaluation
+    recorded in the manifest (:func:`check_shipped_evaluation`). The re-evaluation is stored in
+    ``rgnb.cache`` under a key of the file's hash and the evaluation code's source, so later
+    chapters reuse it and an edit of the evaluation code re-checks it.
     """
     directory = Path(results_dir if results_dir is not None else SHIPPED_DIR / profile)
     manifest = shipped_manifest(profile, directory)
     expected = sweeps_for(profile)
-    if check_code and manifest["code_hash"] != code_hash():
+    if manifest.get("numerics_version") != NUMERICS_VERSION:
         raise StaleShippedResults(
-            f"The shipped {profile} weights in {directory} were trained by code with hash {manifest['code_hash']}, "
-            f"but the training code (rgnb.models, rgnb.train, rgnb.chains) now hashes to {code_hash()}: they no "
-            f"longer match. Retrain them with:\n  {retrain_command(profile)}")
+            f"The shipped {profile} weights in {directory} were made under numerics version "
+            f"{manifest.get('numerics_version')}, but the code computes version {NUMERICS_VERSION} "
+            f"(rgnb.train.NUMERICS_VERSION): they no longer match. Retrain them with:\n  {retrain_command(profile)}")
     if set(manifest["sweeps"]) != set(expected):
         raise StaleShippedResults(f"The shipped {profile} sweeps {sorted(manifest['sweeps'])} differ from the "
                                   f"profile's {sorted(expected)}. Retrain them with:\n  {retrain_command(profile)}")
     out = {}
-    cpu = torch.device("cpu")
+    evaluation_code = _cache.source_hash(cpu_evaluation)
     for family, info in sorted(manifest["sweeps"].items()):
         config = expected[family]
         if info["config"] != json.loads(_cache.canonical_json(config)):
@@ -783,20 +826,21 @@ def load_shipped(profile: str = "reference", results_dir: str | Path | None = No
             raise StaleShippedResults(f"{path} is missing or fails its SHA-256 {info['sha256'][:16]}...; restore it "
                                       f"from git or retrain with:\n  {retrain_command(profile)}")
         key = _cache.config_key({"shipped": info["sha256"], "family": family}, kind="shipped-sweep",
-                                code_hash=manifest["code_hash"], code_version=CODE_VERSION)
+                                numerics_version=NUMERICS_VERSION, code=evaluation_code,
+                                record=info["cpu_evaluation"])
         entry = _cache.load(key, cache_dir)
         hit = entry is not None
         if not hit:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: np.asarray(z[k], dtype=np.float32) if k.startswith("weights/") else z[k] for k in z.files}
-            weights = {L: {k: torch.from_numpy(arrays[f"weights/depth{L}/{k}"])
-                           for k in config.model_config(L).param_names()} for L in config.depths}
             started = time.perf_counter()
-            arrays.update(evaluate(config, weights, cpu))
+            evaluation = cpu_evaluation(config, arrays)
+            check_shipped_evaluation(family, info, evaluation, arrays)
+            arrays.update(evaluation)
             meta = {"config": config, "members": info["members"], "device": info["device"],
                     "wall_time_s": info["wall_time_s"], "train_wall_time_s": info["train_wall_time_s"],
                     "env": {"device_name": info["device_name"]}, "shipped": True, "sha256": info["sha256"],
-                    "code_hash": manifest["code_hash"], "evaluate_wall_time_s": time.perf_counter() - started}
+                    "numerics_version": NUMERICS_VERSION, "evaluate_wall_time_s": time.perf_counter() - started}
             _cache.store(key, arrays, meta, cache_dir)
             entry = _cache.load(key, cache_dir, remove_bad=False)
         out[family] = SweepResult.from_entry(config, key, entry, from_cache=hit)

@@ -181,7 +181,7 @@ class _C:
 def test_source_hash_follows_the_source():
     assert cache.source_hash(_f) == cache.source_hash(_f) and len(cache.source_hash(_f)) == 64
     assert cache.source_hash(_f) != cache.source_hash(_g)
-    assert cache.source_hash(_f, _g) != cache.source_hash(_g, _f)  # order is part of the key
+    assert cache.source_hash(_f, _g) == cache.source_hash(_g, _f)  # a set of code, not a sequence
     assert cache.source_hash(_C) != cache.source_hash(_f)
     assert cache.source_hash(cache) == cache.source_hash(cache)  # modules work
 
@@ -199,6 +199,70 @@ def test_source_hash_changes_when_a_function_is_edited(tmp_path, monkeypatch):
     linecache.clearcache()
     mod = importlib.reload(mod)
     assert cache.source_hash(mod.measure) != before
+
+
+def _module(tmp_path, monkeypatch, name, text):
+    import importlib
+    import linecache
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / f"{name}.py").write_text(text)
+    linecache.clearcache()
+    if name in sys.modules:
+        return importlib.reload(sys.modules[name])
+    return importlib.import_module(name)
+
+
+_MEASURE = """
+from rgnb import cache as _cache
+SCALE = {scale}
+
+def helper(x):
+    {doc}return x * SCALE  # {comment}
+
+def measure(x):
+    return helper(x) + {offset}
+
+def unrelated():
+    return {unrelated}
+"""
+
+
+def _measure_hash(tmp_path, monkeypatch, name, **fields):
+    values = dict(scale=2, doc="", comment="c", offset=1, unrelated=0) | fields
+    mod = _module(tmp_path, monkeypatch, name, _MEASURE.format(**values))
+    monkeypatch.setattr(cache, "_FOLLOWED_PACKAGE", name)  # follow the test module as if it were rgnb
+    return cache.source_hash(mod.measure)
+
+
+@pytest.mark.parametrize("field, value, changes", [
+    ("doc", '"""A docstring."""\n    ', False),   # docstrings do not count
+    ("comment", "another comment", False),          # nor comments
+    ("unrelated", 5, False),                        # nor code that measure never reaches
+    ("offset", 2, True),                            # the function itself
+    ("scale", 3, True),                             # a module constant its callee names
+])
+def test_source_hash_follows_what_the_code_computes(tmp_path, monkeypatch, field, value, changes):
+    before = _measure_hash(tmp_path, monkeypatch, f"mod_{field}")
+    after = _measure_hash(tmp_path, monkeypatch, f"mod_{field}", **{field: value})
+    assert (after != before) is changes
+
+
+def test_source_hash_follows_the_callees_of_the_training_code():
+    """Not a hand-kept list: the functions the training loop calls are found from its calls."""
+    from rgnb import chains, train, validate
+
+    reached = set()
+    todo = [train.train_sweep]
+    while todo:
+        obj = todo.pop()
+        if cache._qualname(obj) not in reached:
+            reached.add(cache._qualname(obj))
+            todo.extend(cache._references(obj)[0])
+    for callee in (chains.sample_mask, chains._check_transition, chains.bayes_posteriors, train.evaluate,
+                   validate.check_int, train.SweepConfig, train.lr_factor):
+        assert cache._qualname(callee) in reached
 
 
 @pytest.mark.parametrize("bad", [len, 3, "text"])

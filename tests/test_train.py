@@ -176,21 +176,24 @@ def test_shipped_results_load_without_training(shipped, tmp_path, monkeypatch, t
     again = train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
     assert again["potts"].from_cache
     manifest = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
-    assert manifest["code_hash"] == train.code_hash() and manifest["weights_dtype"] == "float16"
+    assert manifest["numerics_version"] == train.NUMERICS_VERSION and manifest["weights_dtype"] == "float16"
+    record = manifest["sweeps"]["potts"]["cpu_evaluation"]
+    np.testing.assert_array_equal(record["final_loss"], r.final_loss)  # the record is this evaluation
+    np.testing.assert_array_equal(record["bayes_floor"], r.bayes_floor)
     assert manifest["sweeps"]["potts"]["sha256"] == cache._sha256(shipped / "potts.npz")
 
 
 def test_shipping_one_family_keeps_the_others(shipped, tiny_result, tmp_path, monkeypatch):
     """Adding a family (e.g. the robustness reading) rewrites neither the other files nor their entries."""
     before = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
-    before["rehash_history"] = [{"previous_code_hash": "x"}]
+    before["contract_history"] = [{"replaces_code_hash": "x"}]
     (shipped / train.SHIPPED_MANIFEST).write_text(json.dumps(before))
     monkeypatch.setitem(train.SWEEPS, "reference", {"potts": TINY, "shuffled": SHUFFLED, "extra": TINY})
     train.export_shipped({"extra": tiny_result}, shipped, "reference")
     after = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
     assert set(after["sweeps"]) == {"potts", "shuffled", "extra"}
     assert after["sweeps"]["potts"] == before["sweeps"]["potts"]
-    assert after["rehash_history"] == before["rehash_history"]
+    assert after["contract_history"] == before["contract_history"]
     assert after["torch"] == torch.__version__ and after["sweeps"]["extra"]["torch"] == torch.__version__
     del before["sweeps"]["potts"]["torch"]  # a manifest from before per-sweep versions: the top-level one is kept
     (shipped / train.SHIPPED_MANIFEST).write_text(json.dumps(before))
@@ -198,7 +201,7 @@ def test_shipping_one_family_keeps_the_others(shipped, tiny_result, tmp_path, mo
     again = json.loads((shipped / train.SHIPPED_MANIFEST).read_text())
     assert again["sweeps"]["potts"]["torch"] == before["torch"]
     assert set(train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")) == {"potts", "shuffled", "extra"}
-    monkeypatch.setattr(train, "code_hash", lambda: "0123456789abcdef")  # other code: nothing is kept
+    monkeypatch.setattr(train, "NUMERICS_VERSION", train.NUMERICS_VERSION + 1)  # other numerics: nothing is kept
     with pytest.warns(RuntimeWarning, match="dropped"):
         train.export_shipped({"extra": tiny_result}, shipped, "reference")
     assert set(json.loads((shipped / train.SHIPPED_MANIFEST).read_text())["sweeps"]) == {"extra"}
@@ -213,10 +216,69 @@ def test_shipped_results_refuse_a_changed_file(shipped, tmp_path):
         train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
 
 
-def test_shipped_results_refuse_stale_code_with_the_retrain_command(shipped, tmp_path, monkeypatch):
-    monkeypatch.setattr(train, "code_hash", lambda: "0123456789abcdef")
-    with pytest.raises(train.StaleShippedResults, match=r"python -m rgnb\.train --profile reference --ship"):
+def test_shipped_results_refuse_another_numerics_version_with_the_retrain_command(shipped, tmp_path, monkeypatch):
+    monkeypatch.setattr(train, "NUMERICS_VERSION", train.NUMERICS_VERSION + 1)
+    with pytest.raises(train.StaleShippedResults, match=r"numerics version 1, but the code computes version 2(.|\n)*"
+                                                        r"python -m rgnb\.train --profile reference --ship"):
         train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+
+
+def test_an_edit_of_the_code_that_keeps_its_numbers_costs_a_re_evaluation_not_a_retraining(shipped, tmp_path,
+                                                                                             monkeypatch):
+    """Loading checks numbers, not source text: after an edit of the evaluation code (another source
+    hash) the shipped files are re-evaluated, checked against their record, and load."""
+    assert not train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")["potts"].from_cache
+    assert train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")["potts"].from_cache
+    monkeypatch.setattr(cache, "source_hash", lambda *objects: "edited")
+    again = train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+    assert not again["potts"].from_cache and again["potts"].shipped
+
+
+def _rewrite_manifest(directory, change):
+    path = directory / train.SHIPPED_MANIFEST
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("name", ["final_loss", "bayes_floor"])
+def test_shipped_results_refuse_a_re_evaluation_that_disagrees_with_the_record(shipped, tmp_path, name):
+    """As after an edit of the evaluation (model forward, Bayes floor) that changes its numbers."""
+    def shift(m):
+        record = m["sweeps"]["shuffled"]["cpu_evaluation"][name]
+        record[1] += 2 * train.EVALUATION_TOLERANCE_NATS
+    _rewrite_manifest(shipped, shift)
+    with pytest.raises(train.StaleShippedResults, match=f"shipped sweep 'shuffled': the re-evaluated {name} differs "
+                                                        "from the one recorded when it was shipped by up to 2e-06"):
+        train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+    def within(m):
+        m["sweeps"]["shuffled"]["cpu_evaluation"][name][1] -= 1.5 * train.EVALUATION_TOLERANCE_NATS
+    _rewrite_manifest(shipped, within)  # now 0.5 tolerance away: accepted
+    assert set(train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")) == {"potts", "shuffled"}
+
+
+def test_shipped_results_refuse_weights_that_do_not_give_their_training_losses(shipped, tmp_path):
+    """A CPU-trained file whose float16 weights are far from the losses measured at training is refused,
+    even when its manifest record was made from the same file."""
+    path = shipped / "potts.npz"
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["trained_final_loss"] = arrays["trained_final_loss"] + 2 * train.FLOAT16_TOLERANCE_NATS
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+    def resign(m):
+        m["sweeps"]["potts"]["sha256"] = cache._sha256(path)
+    _rewrite_manifest(shipped, resign)
+    with pytest.raises(train.StaleShippedResults, match="differs from the one of its float32 weights"):
+        train.load_shipped("reference", shipped, cache_dir=tmp_path / "c")
+
+
+def test_float16_storage_stays_within_its_tolerance(tiny_result):
+    """The float16 tolerance is not vacuous: widening float16 weights moves the loss, and by less than it."""
+    arrays = {n: np.asarray(tiny_result.entry.array(n), dtype=np.float16) for n in tiny_result.entry.names()
+              if n.startswith("weights/")}
+    moved = np.abs(train.cpu_evaluation(TINY, arrays)["final_loss"] - tiny_result.final_loss)
+    assert 0 < moved.max() < train.FLOAT16_TOLERANCE_NATS
 
 
 def test_shipped_results_refuse_a_changed_config(shipped, tmp_path, monkeypatch):
