@@ -30,7 +30,8 @@ run
 # %% tags=["remove-cell"]
 from IPython.display import Markdown
 
-from rgnb import claims, provenance, site, train_bench
+from rgnb import claims, provenance, site
+from rgnb.mlp import bench
 
 ledgers, ledger_notes = site.load_ledgers()
 stored = sorted(ledgers, key=["smoke", "reference", "full"].index)
@@ -57,7 +58,7 @@ Markdown(provenance.run_report_markdown())
 # ## Training speed
 #
 # The stored runs of the training benchmark (`python -m rgnb bench train --json results/bench/NAME.json`,
-# `rgnb.train_bench`), one row per run, each on the device it names; M is the number of models
+# `rgnb.mlp.bench`), one row per run, each on the device it names; M is the number of models
 # trained together. *Step*: median time of one batched training step of all M models.
 # *Efficiency*: the time the model's MLP matrix products need when timed alone at the same shapes
 # (forward and backward), over the step; in parentheses its *ceiling*: those products over the
@@ -71,7 +72,7 @@ Markdown(provenance.run_report_markdown())
 # one torch thread, so a busy shared machine does not inflate them.
 
 # %% tags=["remove-input", "nbval-ignore-output"]
-Markdown(train_bench.records_markdown())
+Markdown(bench.records_markdown())
 
 # %% [markdown]
 # ## How to re-run

@@ -32,7 +32,8 @@ import numpy as np
 from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
-from rgnb import claims, findings, metrics, plots, train
+from rgnb import claims, metrics, plots
+from rgnb.mlp import findings, measure, shipped, sweeps
 
 # %% [markdown]
 # ## Method (protocol v2)
@@ -43,7 +44,7 @@ from rgnb import claims, findings, metrics, plots, train
 # on masked rows $h^0$ is one vector, so every network's first block "drifts" maximally; the tests
 # therefore run over $l\ge 1$, and the with-embedding variant is reported beside them.
 #
-# Tests (`rgnb.findings.specs`, Student-t 95 % intervals over seeds, potts $\xi\approx 1$, depth
+# Tests (`rgnb.mlp.findings.specs`, Student-t 95 % intervals over seeds, potts $\xi\approx 1$, depth
 # $L$):
 # - *concentration*: the share of the total drift in the two largest transitions, above the share
 #   a uniform profile gives ($2/(L-1)$ over $l\ge 1$, $2/L$ with the embedding) by a margin of 0.15;
@@ -52,9 +53,9 @@ from rgnb import claims, findings, metrics, plots, train
 #   shuffled-chain networks are the informative null).
 
 # %% tags=["nbval-ignore-output"]
-results = findings.reading(train.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
-meas = findings.measure_profile(results)
-xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
+results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
+meas = measure.measure_profile(results)
+xi1, xi7 = measure.paper_xis(results["potts"].config.xis)
 L = max(results["potts"].config.depths)
 
 # %% [markdown]
@@ -100,7 +101,7 @@ Markdown(f"| networks (potts, $\\xi={xi1:g}$) | top-two share, $l\\ge 1$ (unifor
 # %% [markdown]
 # ## Verdict
 #
-# Rows computed by `rgnb.findings.kernel_drift_rows` from the declared claims.
+# Rows computed by `rgnb.mlp.findings.kernel_drift_rows` from the declared claims.
 
 # %% tags=["remove-input"]
 claims.record(run, findings.kernel_drift_rows(meas, run.profile))

@@ -32,7 +32,8 @@ import numpy as np
 from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
-from rgnb import claims, findings, metrics, plots, train
+from rgnb import claims, metrics, plots
+from rgnb.mlp import findings, measure, shipped, sweeps
 
 # %% [markdown]
 # ## Method (protocol v2)
@@ -54,14 +55,14 @@ from rgnb import claims, findings, metrics, plots, train
 # principal components that hold 90 % of the variance (scale-aware: it ignores a long tail of small
 # directions). The paper defines the effective rank on the matrix as given; centring is our choice.
 #
-# **The test** (stated before the reference networks were measured, `rgnb.findings.specs`): per
+# **The test** (stated before the reference networks were measured, `rgnb.mlp.findings.specs`): per
 # seed, Spearman's $\rho(l, \dim(l))$ over $l = 1..L$; the claim holds when the whole Student-t 95 %
 # interval over the seeds lies below $-0.8$, and the same test fails on both null controls.
 
 # %% tags=["nbval-ignore-output"]
-results = findings.reading(train.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
-meas = findings.measure_profile(results)
-xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
+results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
+meas = measure.measure_profile(results)
+xi1, xi7 = measure.paper_xis(results["potts"].config.xis)
 L = max(results["potts"].config.depths)
 print({f: len(r) for f, r in results.items()}, "networks; chains xi =", results["potts"].config.xis, "; depth", L)
 
@@ -134,7 +135,7 @@ plt.show()
 # %% [markdown]
 # ## Verdict
 #
-# Rows computed by `rgnb.findings.rank_collapse_rows` from the declared claims; the premise is that
+# Rows computed by `rgnb.mlp.findings.rank_collapse_rows` from the declared claims; the premise is that
 # every network measured (and every shuffled-chain network) passed the convergence gate.
 
 # %% tags=["remove-input"]

@@ -33,14 +33,15 @@ import numpy as np
 from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
-from rgnb import claims, findings, metrics, plots, train
+from rgnb import claims, metrics, plots
+from rgnb.mlp import findings, gate, measure, shipped, sweeps
 
 # %% [markdown]
 # ## Method
 #
 # **The second reading (our choice).** The mixer of the previous chapters with every LayerNorm
 # removed: $u^l = h^{l-1} + \mathrm{TokenMLP}(h^{l-1})$, $h^l = u^l + \mathrm{ChannelMLP}(u^l)$,
-# logits $= h^L W_\text{out} + b_\text{out}$ (`rgnb.models.ModelConfig(layer_norm=False)`).
+# logits $= h^L W_\text{out} + b_\text{out}$ (`rgnb.mlp.model.ModelConfig(layer_norm=False)`).
 # The initialisation is unchanged: the LayerNorm parameters draw no random numbers, so network $s$
 # of this reading starts from the same weights as network $s$ of the main reading. So are the
 # optimiser, learning-rate schedule, batch and data streams. Only the number of steps differs:
@@ -60,12 +61,12 @@ from rgnb import claims, findings, metrics, plots, train
 # finding (iii) is measured on $h^l$ itself (CKA is invariant to the stream's overall scale).
 
 # %% tags=["nbval-ignore-output"]
-results = train.load_profile(run.profile, run.device)
-main = findings.reading(results, findings.MAIN_READING)
-robust = findings.reading(results, findings.ROBUSTNESS_READING)
-meas_main = findings.measure_profile(main)
-meas_robust = findings.measure_profile(robust)
-xi1, xi7 = findings.paper_xis(robust["potts"].config.xis)
+results = shipped.load_profile(run.profile, run.device)
+main = sweeps.reading(results, sweeps.MAIN_READING)
+robust = sweeps.reading(results, sweeps.ROBUSTNESS_READING)
+meas_main = measure.measure_profile(main)
+meas_robust = measure.measure_profile(robust)
+xi1, xi7 = measure.paper_xis(robust["potts"].config.xis)
 L = max(robust["potts"].config.depths)
 print({f: len(r) for f, r in robust.items()}, "networks without LayerNorm; chains xi =", robust["potts"].config.xis,
       "; depth", L)
@@ -82,23 +83,23 @@ Markdown("**Networks** of the two readings at this profile (the ring chains and 
          + "\n\n**Tuning of the step count without LayerNorm** (CPU, potts $\\xi = 7$, the binding chain, depth 8, "
          "seeds 0 and 1; judged on the gate only, held-out excess loss in nats per seed, gate 0.01):\n\n"
          "| budget | seed 0 | seed 1 |\n|---|---|---|\n"
-         + "\n".join(f"| {name} | {a:.4f} | {b:.4f} |" for name, (a, b) in train.NO_LAYERNORM_TUNING)
+         + "\n".join(f"| {name} | {a:.4f} | {b:.4f} |" for name, (a, b) in sweeps.NO_LAYERNORM_TUNING)
          + "\n\n**First run and retraining.** The first reference run of this reading trained "
-         f"{train.NO_LAYERNORM_FIRST_RUN['steps']} steps; {train.NO_LAYERNORM_FIRST_RUN['passed']} networks passed "
+         f"{sweeps.NO_LAYERNORM_FIRST_RUN['steps']} steps; {sweeps.NO_LAYERNORM_FIRST_RUN['passed']} networks passed "
          "the gate, and "
          + "; ".join(f"potts $\\xi = {x:g}$, seed {s} (excess {e:.4f} nats)"
-                     for x, s, e in train.NO_LAYERNORM_FIRST_RUN["failed"])
+                     for x, s, e in sweeps.NO_LAYERNORM_FIRST_RUN["failed"])
          + " did not, so by the book's rule every row of this reading said *premise not met*. Its statistics "
          "were computed and shown as descriptive values. Every sweep of this reading, the shuffled-chain null "
          "control included (it keeps the chains' budget), was then retrained from the same initial weights "
-         f"and data streams for {train.NO_LAYERNORM_STEPS} steps, the gate threshold unchanged. The networks "
+         f"and data streams for {sweeps.NO_LAYERNORM_STEPS} steps, the gate threshold unchanged. The networks "
          "measured below are those of the second run.")
 
 # %% [markdown]
 # ## The premise: do networks without LayerNorm reach the Bayes floor?
 
 # %% tags=["remove-input"]
-Markdown(train.gate_markdown({f"{f} (no LayerNorm)": r for f, r in robust.items()}
+Markdown(gate.gate_markdown({f"{f} (no LayerNorm)": r for f, r in robust.items()}
                              | {f"{f} (mixer)": main[f] for f in robust if f in main}))
 
 # %% tags=["remove-input"]
@@ -110,8 +111,8 @@ Markdown("Every network of this reading passes the gate: its rows below are verd
          + f". By the book's rule (fixed before any run, the same for every chapter) every row of this reading "
          "then says *premise not met*; the threshold is not moved after the fact. Their statistics are still "
          "computed and shown below, to be read as descriptive. More training steps would be the remedy "
-         f"(the step count was raised once already, from {train.NO_LAYERNORM_FIRST_RUN['steps']} to "
-         f"{train.NO_LAYERNORM_STEPS}; see the history above).")
+         f"(the step count was raised once already, from {sweeps.NO_LAYERNORM_FIRST_RUN['steps']} to "
+         f"{sweeps.NO_LAYERNORM_STEPS}; see the history above).")
 
 # %% [markdown]
 # ## Finding (i): the rank profile under both readings
@@ -207,7 +208,7 @@ Markdown("| claim | mixer with LayerNorm: measured (95 % CI) | verdict | mixer w
 # %% [markdown]
 # ## Verdict
 #
-# Rows computed by `rgnb.findings.robustness_rows`: the claims of the three findings for the mixer
+# Rows computed by `rgnb.mlp.findings.robustness_rows`: the claims of the three findings for the mixer
 # without LayerNorm, with the thresholds, premise and null controls of the main reading (our
 # claims: the robustness check is ours, not the paper's).
 

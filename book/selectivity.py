@@ -33,7 +33,8 @@ import numpy as np
 from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
-from rgnb import claims, findings, metrics, plots, train
+from rgnb import claims, metrics, plots
+from rgnb.mlp import findings, measure, shipped, sweeps
 
 # %% [markdown]
 # ## Method (protocol v2)
@@ -41,7 +42,7 @@ from rgnb import claims, findings, metrics, plots, train
 # Representations as in the previous chapter: per position, masked rows only, $\mathrm{LN}(h^l)$.
 # The **normalised collapse** of a network is $c = \operatorname{erank}(L)/\operatorname{erank}(1)$,
 # normalised by layer 1 of the same network ($h^0$ is constant on masked rows and never a baseline).
-# Tests, stated before the reference networks were measured (`rgnb.findings.specs`), each a
+# Tests, stated before the reference networks were measured (`rgnb.mlp.findings.specs`), each a
 # Student-t 95 % interval over seeds:
 #
 # - *present at $\xi\approx 1$*: $c_\text{trained} - c_\text{init}$ of the same network, below $-0.05$;
@@ -54,9 +55,9 @@ from rgnb import claims, findings, metrics, plots, train
 # difference is 0 by construction; the shuffled-chain networks are the informative null there.
 
 # %% tags=["nbval-ignore-output"]
-results = findings.reading(train.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
-meas = findings.measure_profile(results)
-xi1, xi7 = findings.paper_xis(results["potts"].config.xis)
+results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
+meas = measure.measure_profile(results)
+xi1, xi7 = measure.paper_xis(results["potts"].config.xis)
 L = max(results["potts"].config.depths)
 
 # %% [markdown]
@@ -177,7 +178,7 @@ if gain["slope"] is not None and gain_null["slope"] is not None:
 # %% [markdown]
 # ## Verdict
 #
-# Rows computed by `rgnb.findings.selectivity_rows` from the declared claims.
+# Rows computed by `rgnb.mlp.findings.selectivity_rows` from the declared claims.
 
 # %% tags=["remove-input"]
 claims.record(run, findings.selectivity_rows(meas, run.profile))

@@ -35,14 +35,15 @@ import numpy as np
 from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
-from rgnb import claims, plots, train
+from rgnb import claims, plots
+from rgnb.mlp import chapter, gate, shipped, sweeps
 
-sweeps = train.sweeps_for(run.profile)
+profile_sweeps = sweeps.sweeps_for(run.profile)
 
 # %% [markdown]
 # ## The networks and how they are trained
 #
-# **Model** (`rgnb.models`). A pure MLP residual stack with no attention, in the style of
+# **Model** (`rgnb.mlp.model`). A pure MLP residual stack with no attention, in the style of
 # MLP-Mixer {cite}`tolstikhin2021mixer`: token and learned position embeddings give
 # $h^0 \in \mathbb R^{T\times d}$; each of the $L$ residual blocks applies a pre-LayerNorm
 # token-mixing MLP (across positions, shared over channels) and then a pre-LayerNorm channel MLP
@@ -70,17 +71,17 @@ Markdown("| sweep | architecture | chains $\\xi$ | depths | width | seeds | mask
          + "\n".join(f"| {fam} | {c.architecture} | {', '.join(f'{x:g}' for x in c.xis) if c.kind != 'shuffled' else 'i.i.d.'} | "
                      f"{', '.join(map(str, c.depths))} | {c.width} | {len(c.seeds)} | rate {c.mask.rate:g}, span {c.mask.span} | "
                      f"{c.steps} x {c.batch_size} | lr {c.lr:g}, warm-up {c.warmup}, cosine to {c.min_lr_frac:g} lr |"
-                     for fam, c in sweeps.items()))
+                     for fam, c in profile_sweeps.items()))
 
 # %% tags=["remove-input"]
-main_families = [f for f, c in sweeps.items() if c.architecture == train.MIXER]
-robust_families = [f for f in sweeps if f not in main_families]
-Markdown(f"{sum(len(c.members()) for c in sweeps.values())} networks in all. Trained from scratch on a 2-core CPU "
+main_families = [f for f, c in profile_sweeps.items() if c.architecture == sweeps.MIXER]
+robust_families = [f for f in profile_sweeps if f not in main_families]
+Markdown(f"{sum(len(c.members()) for c in profile_sweeps.values())} networks in all. Trained from scratch on a 2-core CPU "
          f"(one single-threaded process per core) the main reading's sweeps would take about "
-         f"**{train.cpu_training_estimate_h(run.profile, families=main_families):.1f} h** and the robustness sweeps "
-         f"({', '.join(robust_families)}) another {train.cpu_training_estimate_h(run.profile, families=robust_families):.1f} h, "
-         f"estimated from the measured {train.CPU_MS_PER_MODEL_STEP_DEPTH8:g} ms of CPU time per step of one depth-8 "
-         "network (`rgnb.train.cpu_training_estimate_h`); `python -m rgnb.train --family NAME` trains one sweep.")
+         f"**{sweeps.cpu_training_estimate_h(run.profile, families=main_families):.1f} h** and the robustness sweeps "
+         f"({', '.join(robust_families)}) another {sweeps.cpu_training_estimate_h(run.profile, families=robust_families):.1f} h, "
+         f"estimated from the measured {sweeps.CPU_MS_PER_MODEL_STEP_DEPTH8:g} ms of CPU time per step of one depth-8 "
+         "network (`rgnb.mlp.sweeps.cpu_training_estimate_h`); `python -m rgnb.mlp --family NAME` trains one sweep.")
 
 # %% [markdown]
 # **How the optimiser was tuned** (judged on the gate only, never on a finding). Depth 8, width 32,
@@ -90,7 +91,7 @@ Markdown(f"{sum(len(c.members()) for c in sweeps.values())} networks in all. Tra
 # %% tags=["remove-input"]
 Markdown("| budget | chain | " + " | ".join(f"$\\xi={x:g}$" for x in (0.5, 1.0, 3.0, 7.0)) + " |\n|---|---|---|---|---|---|\n"
          + "\n".join(f"| {b} | {k} | " + " | ".join(f"{v[0]:.4f} / {v[1]:.3f} / {v[2]}" for v in cells.values()) + " |"
-                     for b, k, cells in train.TUNING))
+                     for b, k, cells in sweeps.TUNING))
 
 # %% [markdown]
 # The longest chains bind: at $\xi=7$ the excess was still falling at 3000 steps. The reference
@@ -111,7 +112,7 @@ Markdown("| budget | chain | " + " | ".join(f"$\\xi={x:g}$" for x in (0.5, 1.0, 
 # retrains them; a change that leaves them alone (a refactor, a docstring) needs no retraining.
 
 # %% tags=["nbval-ignore-output"]
-results = train.load_profile(run.profile, run.device)
+results = shipped.load_profile(run.profile, run.device)
 for fam, r in results.items():
     where = "shipped weights" if r.shipped else ("cache" if r.from_cache else "trained now")
     print(f"{fam}: {len(r)} networks ({where}); training wall time {r.wall_time:.0f} s on {r.env.get('device_name', r.device)}")
@@ -132,7 +133,7 @@ for ax, (fam, r) in zip(axes, results.items()):
         gap = np.clip(r.loss_curves[idx] - r.bayes_floor[idx, None], 1e-4, None)
         plots.band(ax, r.loss_steps, gap.mean(0), gap.min(0), gap.max(0),
                    label=f"$\\xi={xi:g}$" if r.config.kind != "shuffled" else "i.i.d.", color=f"C{k}")
-    ax.axhline(train.GATE_EXCESS_NATS, color="k", ls="--", lw=1)
+    ax.axhline(gate.GATE_EXCESS_NATS, color="k", ls="--", lw=1)
     ax.set(yscale="log", title=f"{fam}, depth {L}", xlabel="step")
     ax.legend()
 axes[0].set_ylabel("training loss - Bayes floor (nats)")
@@ -154,9 +155,9 @@ for k, (fam, r) in enumerate(results.items()):
     share = r.recovered_share()
     if np.isfinite(share).any():
         axes[0, 1].scatter(x, share, s=10, color=f"C{k}", label=fam)
-axes[0, 0].axhline(train.GATE_EXCESS_NATS, color="k", ls="--", lw=1)
+axes[0, 0].axhline(gate.GATE_EXCESS_NATS, color="k", ls="--", lw=1)
 axes[0, 0].axhline(0, color="k", lw=0.5)
-axes[0, 1].axhline(train.GATE_SHARE, color="k", ls="--", lw=1)
+axes[0, 1].axhline(gate.GATE_SHARE, color="k", ls="--", lw=1)
 for ax, label in zip(axes[0], ("held-out excess loss (nats)", "recovered share")):
     ax.set(xscale="log", xlabel="correlation length $\\xi$", ylabel=label)
     ax.minorticks_off()
@@ -164,16 +165,16 @@ axes[0, 0].legend()
 plt.show()
 
 # %% tags=["remove-input"]
-Markdown(train.gate_markdown(results))
+Markdown(gate.gate_markdown(results))
 
 # %% [markdown]
 # ## Runs
 #
 # One row per network of the paper's chain family (the other sweeps' tables have the same
-# columns; `rgnb.train.runs_markdown`). The wall time is that of the whole batched sweep.
+# columns; `rgnb.mlp.chapter.runs_markdown`). The wall time is that of the whole batched sweep.
 
 # %% tags=["remove-input"]
-Markdown(train.runs_markdown(results[train.PAPER_FAMILY]))
+Markdown(chapter.runs_markdown(results[sweeps.PAPER_FAMILY]))
 
 # %% [markdown]
 # ## Claims
@@ -183,4 +184,4 @@ Markdown(train.runs_markdown(results[train.PAPER_FAMILY]))
 # per network, so the worst one decides). Thresholds fixed in `rgnb.train` before any run.
 
 # %% tags=["remove-input"]
-claims.record(run, train.training_claims(results, run.profile))
+claims.record(run, chapter.training_claims(results, run.profile))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 #: Benchmarks: module holding ``benchmark_main(argv)``, and whether it takes options (one that takes
 #: none refuses any argument here, since it would silently ignore it).
-BENCHMARKS = {"train": ("rgnb.train_bench", True), "eft": ("rgnb.eft", True), "rg": ("rgnb.rg", False)}
+BENCHMARKS = {"train": ("rgnb.mlp.bench", True), "eft": ("rgnb.eft", True), "rg": ("rgnb.rg", False)}
 
 
 def _timeout(text: str) -> float:

@@ -183,7 +183,7 @@ def source_hash(*objects: Any) -> str:
     (:func:`normalized_source`), and neither does the order of ``objects``. What the source reaches only
     at run time (a method called on an argument whose class is never named) is not followed: pass
     it as one of ``objects``. For the local cache only: shipped results are checked by the numerics
-    contract (``rgnb.train.NUMERICS_VERSION``), not by source text. Raises ``ValueError`` for an object
+    contract (``rgnb.mlp.train.NUMERICS_VERSION``), not by source text. Raises ``ValueError`` for an object
     without Python source (a builtin, a lambda typed at a prompt).
     """
     if not objects:

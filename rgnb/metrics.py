@@ -2,7 +2,7 @@
 
 Conventions. A *representation* is an array ``X`` of shape (..., N, d): N samples (rows) of d
 features, batched over any leading axes. A *stream* is a residual stream ``h`` of shape
-(..., N, T, d): N sequences, T positions, d channels (``rgnb.train.SweepResult.streams`` gives
+(..., N, T, d): N sequences, T positions, d channels (``rgnb.mlp.train.SweepResult.streams`` gives
 (L+1, N, T, d), one stream per layer). Inputs may be numpy arrays or torch tensors; everything is
 computed in float64 numpy and returned as numpy.
 

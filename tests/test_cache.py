@@ -251,7 +251,8 @@ def test_source_hash_follows_what_the_code_computes(tmp_path, monkeypatch, field
 
 def test_source_hash_follows_the_callees_of_the_training_code():
     """Not a hand-kept list: the functions the training loop calls are found from its calls."""
-    from rgnb import chains, train, validate
+    from rgnb import chains, validate
+    from rgnb.mlp import sweeps, train
 
     reached = set()
     todo = [train.train_sweep]
@@ -261,7 +262,7 @@ def test_source_hash_follows_the_callees_of_the_training_code():
             reached.add(cache._qualname(obj))
             todo.extend(cache._references(obj)[0])
     for callee in (chains.sample_mask, chains._check_transition, chains.bayes_posteriors, train.evaluate,
-                   validate.check_int, train.SweepConfig, train.lr_factor):
+                   validate.check_int, sweeps.SweepConfig, train.lr_factor):
         assert cache._qualname(callee) in reached
 
 

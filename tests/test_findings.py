@@ -1,4 +1,4 @@
-"""Tests of rgnb.findings (protocol v2): per-seed statistics, nulls, specs, and the pipeline on tiny sweeps."""
+"""Tests of rgnb.mlp.findings (protocol v2): per-seed statistics, nulls, specs, and the pipeline on tiny sweeps."""
 
 import dataclasses
 import math
@@ -6,9 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from rgnb import chains, claims, findings, train
+from rgnb import chains, claims
+from rgnb.mlp import findings, measure, sweeps, train
 
-BASE = train.SweepConfig(vocab_size=8, seq_len=8, xis=(1.0, 7.0), depths=(4,), seeds=(0, 1, 2), width=8,
+BASE = sweeps.SweepConfig(vocab_size=8, seq_len=8, xis=(1.0, 7.0), depths=(4,), seeds=(0, 1, 2), width=8,
                          channel_mult=2, steps=30, warmup=3, batch_size=16, data_chunk=10, log_every=5, n_probe=48,
                          n_eval=64)
 
@@ -20,7 +21,7 @@ def tiny(tmp_path_factory):
                "ring": train.run_sweep(dataclasses.replace(BASE, kind="ring"), "cpu", cache_dir=d, progress=False),
                "shuffled": train.run_sweep(dataclasses.replace(BASE, kind="shuffled", xis=(1.0,)), "cpu",
                                            cache_dir=d, progress=False)}
-    return results, findings.measure_profile(results, cache_dir=d), d
+    return results, measure.measure_profile(results, cache_dir=d), d
 
 
 def test_rho_collapse_top2_plateau_per_seed():
@@ -39,17 +40,17 @@ def test_rho_collapse_top2_plateau_per_seed():
 
 def test_relevant_modes_potts_switch_and_ring_count():
     s = 2.0
-    assert findings.relevant_modes("potts", 8, 1.0, s) == 0          # e^{-2} < e^{-1}
-    assert findings.relevant_modes("potts", 8, 3.0, s) == 7          # e^{-2/3} > e^{-1}
-    counts = [findings.relevant_modes("ring", 8, xi, s) for xi in (1.0, 3.0, 7.0, 20.0)]
+    assert measure.relevant_modes("potts", 8, 1.0, s) == 0          # e^{-2} < e^{-1}
+    assert measure.relevant_modes("potts", 8, 3.0, s) == 7          # e^{-2/3} > e^{-1}
+    counts = [measure.relevant_modes("ring", 8, xi, s) for xi in (1.0, 3.0, 7.0, 20.0)]
     assert counts == sorted(counts) and counts[0] < counts[-1] <= 7
     with pytest.raises(ValueError, match="scale"):
-        findings.relevant_modes("potts", 8, 1.0, 0.0)
+        measure.relevant_modes("potts", 8, 1.0, 0.0)
 
 
 def test_task_scale_is_the_mean_distance_to_a_visible_token():
     mask = np.array([[False, True, True, True, False], [True, False, False, False, False]])
-    assert findings.task_scale(mask) == pytest.approx((1 + 2 + 1 + 1) / 4)
+    assert measure.task_scale(mask) == pytest.approx((1 + 2 + 1 + 1) / 4)
 
 
 def test_specs_are_declared_with_nulls_and_the_pre_stated_thresholds():
@@ -83,12 +84,12 @@ def test_measurements_shapes_and_nulls(tiny):
 
 def test_measurements_are_cached_by_source(tiny):
     results, meas, d = tiny
-    again = findings.measure_profile(results, cache_dir=d)
+    again = measure.measure_profile(results, cache_dir=d)
     for key, vals in meas.values.items():
         for q, v in vals.items():
             np.testing.assert_array_equal(v, again.values[key][q])
-    assert findings.measure_key(results) == findings.measure_key(results)
-    assert len(findings.measurement_source_hash()) == 16
+    assert measure.measure_key(results) == measure.measure_key(results)
+    assert len(measure.measurement_source_hash()) == 16
 
 
 def test_claim_rows_say_premise_not_met_when_the_gate_fails(tiny):
@@ -128,7 +129,7 @@ def _with_taskdim(meas, chain_gain: float, null_gain: float, xi_gain: float = 0.
     values = {k: dict(v) for k, v in meas.values.items()}
     for fam in ("potts", "ring"):
         r = meas.results[fam]
-        x = np.array([findings.relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale)
+        x = np.array([measure.relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale)
                       for m in r.members], dtype=float)
         seed = np.array([m["seed"] for m in r.members], dtype=float)
         log_xi = np.log([m["xi"] for m in r.members])
@@ -136,9 +137,9 @@ def _with_taskdim(meas, chain_gain: float, null_gain: float, xi_gain: float = 0.
         values[(fam, "trained", "own")]["taskdim"] = 5 + x + seed + chain_gain * x + xi_gain * log_xi
         sh = np.array([m["seed"] for m in meas.results["shuffled"].members], dtype=float)
         for xi in r.config.xis:
-            xk = findings.relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
+            xk = measure.relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
             values[("shuffled", "trained", f"{fam}:{xi:g}")]["taskdim"] = 5.0 + xk + sh + null_gain * xk
-    return findings.Measurements(meas.results, values, meas.scale)
+    return measure.Measurements(meas.results, values, meas.scale)
 
 
 def test_relevance_gain_subtracts_the_initialised_network_per_seed(tiny):
@@ -206,17 +207,17 @@ def test_reading_selects_an_architecture_and_drops_its_suffix():
 
     results = {"potts": fake("mixer"), "shuffled": fake("mixer"), "potts-nolayernorm": fake("mixer-no-layernorm"),
                "shuffled-nolayernorm": fake("mixer-no-layernorm")}
-    assert list(findings.reading(results)) == ["potts", "shuffled"]
-    robust = findings.reading(results, findings.ROBUSTNESS_READING)
+    assert list(sweeps.reading(results)) == ["potts", "shuffled"]
+    robust = sweeps.reading(results, sweeps.ROBUSTNESS_READING)
     assert list(robust) == ["potts", "shuffled"] and robust["potts"] is results["potts-nolayernorm"]
     with pytest.raises(ValueError, match="does not end in"):
-        findings.reading({"potts": fake("mixer-no-layernorm")}, findings.ROBUSTNESS_READING)
+        sweeps.reading({"potts": fake("mixer-no-layernorm")}, sweeps.ROBUSTNESS_READING)
     with pytest.raises(ValueError, match="architecture"):
-        findings.reading(results, "transformer")
+        sweeps.reading(results, "transformer")
 
 
 def test_robustness_specs_are_the_same_tests_as_our_claims():
-    main, robust = findings.specs(8), findings.specs(8, findings.ROBUSTNESS_READING)
+    main, robust = findings.specs(8), findings.specs(8, sweeps.ROBUSTNESS_READING)
     assert set(robust) == set(main) - {"ours-spectral-relevance", "ours-spectral-relevance-gain"}
     for k, spec in robust.items():
         assert spec.id == f"robust-{k}" and spec.source == "ours" and spec.chapter == "robustness"
@@ -249,7 +250,7 @@ def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path, monkeypatch):
     results = {"potts-nolayernorm": train.run_sweep(cfg, "cpu", cache_dir=tmp_path, progress=False),
                "shuffled-nolayernorm": train.run_sweep(dataclasses.replace(cfg, kind="shuffled", xis=(1.0,)), "cpu",
                                                        cache_dir=tmp_path, progress=False)}
-    meas = findings.measure_profile(findings.reading(results, findings.ROBUSTNESS_READING), cache=False)
+    meas = measure.measure_profile(sweeps.reading(results, sweeps.ROBUSTNESS_READING), cache=False)
     rows = findings.robustness_rows(meas, "smoke")
     assert {r.id for r in rows} == {"robust-P1-i-monotone", "robust-P1-i-monotone-raw", "robust-P1-i-monotone-pc90",
                                     "robust-P1-ii-present", "robust-P1-ii-absent", "robust-P1-ii-selective",

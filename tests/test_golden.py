@@ -1,11 +1,11 @@
-"""Tests of the numerics contract's golden arrays (rgnb.golden): the stored arrays are what the
+"""Tests of the numerics contract's golden arrays (rgnb.mlp.golden): the stored arrays are what the
 training code computes now, bit for bit, and the comparison sees a one-ulp change."""
 
 import numpy as np
 import pytest
 import torch
 
-from rgnb import golden, train
+from rgnb.mlp import golden, sweeps, train
 
 MANIFEST = golden.manifest()
 pinned = pytest.mark.skipif(torch.__version__ != MANIFEST["torch"],
@@ -15,7 +15,7 @@ pinned = pytest.mark.skipif(torch.__version__ != MANIFEST["torch"],
 def test_the_golden_arrays_belong_to_this_numerics_version():
     assert MANIFEST["numerics_version"] == train.NUMERICS_VERSION, (
         "NUMERICS_VERSION was bumped: regenerate the golden arrays with tools/regenerate_golden.py")
-    assert MANIFEST["families"] == list(golden.families()) == sorted(train.sweeps_for("reference"))
+    assert MANIFEST["families"] == list(golden.families()) == sorted(sweeps.sweeps_for("reference"))
 
 
 @pinned
@@ -23,13 +23,13 @@ def test_the_golden_arrays_belong_to_this_numerics_version():
 def test_training_computes_the_golden_arrays_bit_for_bit(family):
     differences = golden.compare(golden.stored(family), golden.train_golden(family))
     assert not differences, (f"the training of {family} no longer computes its golden arrays: {differences}. "
-                             "If the change is meant to alter the numbers, bump rgnb.train.NUMERICS_VERSION and run "
+                             "If the change is meant to alter the numbers, bump rgnb.mlp.train.NUMERICS_VERSION and run "
                              "tools/regenerate_golden.py (the shipped weights then need retraining).")
 
 
 def test_golden_configs_shrink_only_sizes():
     for family in golden.families():
-        shipped, small = train.sweeps_for("reference")[family], golden.golden_config(family)
+        shipped, small = sweeps.sweeps_for("reference")[family], golden.golden_config(family)
         same = ("kind", "vocab_size", "mask", "lr", "min_lr_frac", "weight_decay", "beta1", "beta2",
                 "token_mult", "channel_mult", "architecture", "probe_seed", "eval_seed", "stream_dtype")
         assert all(getattr(small, f) == getattr(shipped, f) for f in same), family

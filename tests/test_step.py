@@ -1,4 +1,4 @@
-"""Tests of rgnb.step: the position-major step equals the pre-issue-12 forward/backward, options, threads."""
+"""Tests of rgnb.mlp.step: the position-major step equals the pre-issue-12 forward/backward, options, threads."""
 
 import math
 
@@ -6,31 +6,31 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rgnb import models, step, train_bench
-from rgnb.train import SweepConfig
+from rgnb.mlp import bench, model, step
+from rgnb.mlp.sweeps import SweepConfig
 
 
 def reference_forward(params: dict[str, torch.Tensor], tokens: torch.Tensor, return_streams: bool = False):
-    """The forward pass as it was before issue 12 (``rgnb.train_bench.plain_layout_forward``, the bench's
+    """The forward pass as it was before issue 12 (``rgnb.mlp.bench.plain_layout_forward``, the bench's
     baseline: stream (M, N, T, d), transpose copies, explicit LayerNorm affine), the reference of the
     numerics; ``tokens`` (M, N, T) or a shared (N, T)."""
     if tokens.ndim == 2:
         tokens = tokens.unsqueeze(0).expand(params["tok_emb"].shape[0], -1, -1)
-    return train_bench.plain_layout_forward(params, tokens, return_streams)
+    return bench.plain_layout_forward(params, tokens, return_streams)
 
 
 def reference_loss(params, inputs, targets, mask):
-    loss_sum, count = models.masked_losses(reference_forward(params, inputs), targets, mask)
+    loss_sum, count = model.masked_losses(reference_forward(params, inputs), targets, mask)
     return loss_sum / count
 
 
-CFG = models.ModelConfig(vocab_size=8, seq_len=12, width=16, depth=3, token_mult=2, channel_mult=2)
+CFG = model.ModelConfig(vocab_size=8, seq_len=12, width=16, depth=3, token_mult=2, channel_mult=2)
 HP = SweepConfig()
 
 
 def _params(seeds=(0, 1, 2), perturb=True):
     """Initial parameters with LayerNorm gains/shifts and biases moved off 1/0 (so folding them matters)."""
-    p = models.init_params(CFG, list(seeds))
+    p = model.init_params(CFG, list(seeds))
     if perturb:
         gen = torch.Generator().manual_seed(5)
         for k in ("ln1_w", "ln1_b", "ln2_w", "ln2_b", "lnf_w", "lnf_b", "tok_b1", "tok_b2", "ch_b1", "ch_b2",
@@ -67,12 +67,12 @@ def test_forward_and_streams_equal_the_reference_forward():
     params = _params()
     inputs, _, _ = _batch()
     want_logits, want_streams = reference_forward(params, inputs, return_streams=True)
-    logits, streams = models.forward(params, inputs, return_streams=True)
+    logits, streams = model.forward(params, inputs, return_streams=True)
     assert logits.shape == want_logits.shape and streams.shape == want_streams.shape
     torch.testing.assert_close(logits, want_logits, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(streams, want_streams, rtol=1e-5, atol=1e-5)
     shared = inputs[0]  # an (N, T) batch shared by every model
-    torch.testing.assert_close(models.forward(params, shared), reference_forward(params, shared), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(model.forward(params, shared), reference_forward(params, shared), rtol=1e-5, atol=1e-5)
 
 
 def test_float32_step_gradients_equal_the_reference_to_1e5():
@@ -113,7 +113,7 @@ def test_train_steps_follow_the_reference_trajectory():
 
 
 def test_train_step_is_importable_from_train():
-    from rgnb import train
+    from rgnb.mlp import train
     assert train.train_step is step.train_step
 
 
@@ -123,7 +123,7 @@ def test_optimizer_decays_matrices_only():
     decayed, rest = opt.param_groups
     assert decayed["weight_decay"] == HP.weight_decay and rest["weight_decay"] == 0.0
     assert {id(p) for p in decayed["params"]} == {id(params[k]) for k in step.DECAYED}
-    assert len(rest["params"]) == len(models.PARAM_NAMES) - len(step.DECAYED)
+    assert len(rest["params"]) == len(model.PARAM_NAMES) - len(step.DECAYED)
     assert opt.defaults["lr"] == HP.lr and opt.defaults["betas"] == (HP.beta1, HP.beta2)
     assert opt.defaults["foreach"] and not opt.defaults["fused"]
 
@@ -203,15 +203,16 @@ def test_compile_failure_falls_back_to_eager(monkeypatch):
 
 def _train_tiny(autocast, steps=150, M=2, B=32):
     """Train M tiny models on a Potts chain (xi = 2) with the step's options; held-out loss per model."""
-    from rgnb import chains, train
-    cfg = models.ModelConfig(vocab_size=4, seq_len=8, width=16, depth=2, token_mult=2, channel_mult=2)
+    from rgnb import chains
+    from rgnb.mlp import train
+    cfg = model.ModelConfig(vocab_size=4, seq_len=8, width=16, depth=2, token_mult=2, channel_mult=2)
     hp = SweepConfig(lr=1e-2, steps=steps, warmup=15)
     P = chains.make_chain("potts", 4, 2.0)
     gen = torch.Generator().manual_seed(7)
     tokens = chains.sample_chain(P, steps * M * B + 512, 8, generator=gen)
     mask = chains.sample_mask(steps * M * B + 512, 8, generator=gen)
     inputs = chains.apply_mask(tokens, mask, 4)
-    params = models.init_params(cfg, list(range(M)))
+    params = model.init_params(cfg, list(range(M)))
     for p in params.values():
         p.requires_grad_(True)
     opt = step.make_optimizer(params, hp)
@@ -223,7 +224,7 @@ def _train_tiny(autocast, steps=150, M=2, B=32):
         step.train_step(params, opt, inputs[sl].view(M, B, 8), tokens[sl].view(M, B, 8), mask[sl].view(M, B, 8),
                         options)
     with torch.no_grad():
-        s, c = models.masked_losses(models.forward(params, inputs[-512:]), tokens[-512:], mask[-512:])
+        s, c = model.masked_losses(model.forward(params, inputs[-512:]), tokens[-512:], mask[-512:])
     return s / c
 
 

@@ -1,8 +1,8 @@
 """Rewrite the golden arrays of the numerics contract (``tests/golden/``): ``python tools/regenerate_golden.py``.
 
-Refuses unless ``rgnb.train.NUMERICS_VERSION`` differs from the version the stored arrays were made
+Refuses unless ``rgnb.mlp.train.NUMERICS_VERSION`` differs from the version the stored arrays were made
 under: new numbers need a new version, which makes every shipped weight file of the old version
-refuse to load until it is retrained (``python -m rgnb.train --profile reference --ship results/reference``).
+refuse to load until it is retrained (``python -m rgnb.mlp --profile reference --ship results/reference``).
 With ``--check`` it only retrains and compares (exit 1 when any array differs).
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rgnb import golden, train  # noqa: E402
+from rgnb.mlp import golden, train  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if differences else 0
     if stored_version == train.NUMERICS_VERSION:
         print(f"[golden] refused: the stored arrays are numerics version {stored_version}, the code's version too. "
-              "Bump rgnb.train.NUMERICS_VERSION first (new numbers are a new version)"
+              "Bump rgnb.mlp.train.NUMERICS_VERSION first (new numbers are a new version)"
               + ("" if differences else "; nothing differs anyway"), file=sys.stderr)
         return 2
     golden.write(args.directory)

@@ -35,10 +35,11 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from rgnb import chains, models
+from rgnb import chains
+from rgnb.mlp import model
 from rgnb.profiles import resolve_device
 from rgnb.provenance import device_name
-from rgnb.step import StepOptions, make_optimizer, train_step
+from rgnb.mlp.step import StepOptions, make_optimizer, train_step
 from rgnb.validate import check_choice, check_int
 
 #: Nominal dense bf16 tensor-core peaks (FLOP/s) of GPUs the book may run on (vendor data sheets, SXM).
@@ -70,7 +71,7 @@ def _median_seconds(fn: Callable[[], Any], repeats: int, device: torch.device, i
     return statistics.median(times)
 
 
-def mlp_product_shapes(mcfg: models.ModelConfig, n_models: int, batch: int) -> list[tuple[int, int, int, int]]:
+def mlp_product_shapes(mcfg: model.ModelConfig, n_models: int, batch: int) -> list[tuple[int, int, int, int]]:
     """The (M, m, k, n) forward products ``(m x k) @ (k x n)`` of one block in the position-major layout.
 
     Token MLP: ``W1^T (Ht x T) @ y (T x B d)`` and ``W2^T (T x Ht) @ z (Ht x B d)``; channel MLP:
@@ -81,7 +82,7 @@ def mlp_product_shapes(mcfg: models.ModelConfig, n_models: int, batch: int) -> l
             (n_models, T * batch, d, Hc), (n_models, T * batch, Hc, d)]
 
 
-def isolated_mlp_seconds(mcfg: models.ModelConfig, n_models: int, batch: int, device: torch.device,
+def isolated_mlp_seconds(mcfg: model.ModelConfig, n_models: int, batch: int, device: torch.device,
                          dtype: torch.dtype = torch.float32, repeats: int = 5) -> tuple[float, float]:
     """Seconds of the MLP products of one training step (all blocks), forward + backward, in isolation.
 
@@ -105,7 +106,7 @@ def isolated_mlp_seconds(mcfg: models.ModelConfig, n_models: int, batch: int, de
     return total * mcfg.depth, flops * mcfg.depth
 
 
-def isolated_nonlinearity_seconds(mcfg: models.ModelConfig, n_models: int, batch: int, device: torch.device,
+def isolated_nonlinearity_seconds(mcfg: model.ModelConfig, n_models: int, batch: int, device: torch.device,
                                   dtype: torch.dtype = torch.float32, repeats: int = 5) -> dict[str, float]:
     """Seconds of the GELUs and LayerNorms of one training step (all blocks), forward + backward, in isolation.
 
@@ -130,7 +131,7 @@ def isolated_nonlinearity_seconds(mcfg: models.ModelConfig, n_models: int, batch
         x, g = randn(n_models, T, batch, d), randn(n_models, T, batch, d)
 
         def layer_norm() -> None:
-            _, mean, rstd = torch.native_layer_norm(x, [d], None, None, models.LN_EPS)
+            _, mean, rstd = torch.native_layer_norm(x, [d], None, None, model.LN_EPS)
             torch.ops.aten.native_layer_norm_backward(g, x, [d], mean, rstd, None, None, [True, False, False])
 
         out["layer_norm"] = _median_seconds(layer_norm, repeats, device, inner) * (2 * mcfg.depth + 1)
@@ -164,17 +165,17 @@ def plain_layout_forward(params: dict[str, torch.Tensor], tokens: torch.Tensor, 
     """The forward pass as it was before issue 12: the baseline of the bench (and of ``tests/test_step.py``).
 
     Stream held (M, N, T, d); token mixing through a transpose copy into (M, N d, T) and back;
-    every LayerNorm's gain/shift applied explicitly. Same function as :func:`rgnb.models.forward` (mixer
+    every LayerNorm's gain/shift applied explicitly. Same function as :func:`rgnb.mlp.model.forward` (mixer
     with LayerNorm only). ``tokens`` (M, N, T) int64; returns logits (M, N, T, V), with
     ``return_streams`` also the streams (M, L + 1, N, T, d).
     """
     emb = params["tok_emb"]
     M, vocab_in, d = emb.shape
-    L = models.depth_of(params)
+    L = model.depth_of(params)
     N, T = tokens.shape[1], tokens.shape[2]
 
     def layer_norm(h: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        return F.layer_norm(h, (d,), eps=models.LN_EPS) * w[:, None, None, :] + b[:, None, None, :]
+        return F.layer_norm(h, (d,), eps=model.LN_EPS) * w[:, None, None, :] + b[:, None, None, :]
 
     onehot = F.one_hot(tokens.reshape(M, N * T), vocab_in).to(emb.dtype)
     h = torch.bmm(onehot, emb).reshape(M, N, T, d) + params["pos_emb"][:, None]
@@ -196,8 +197,8 @@ def plain_layout_forward(params: dict[str, torch.Tensor], tokens: torch.Tensor, 
 
 def plain_layout_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimizer, inputs: torch.Tensor,
                       targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """One float32 AdamW step as :func:`rgnb.step.train_step`, through :func:`plain_layout_forward`."""
-    loss_sum, count = models.masked_losses(plain_layout_forward(params, inputs), targets, mask)
+    """One float32 AdamW step as :func:`rgnb.mlp.step.train_step`, through :func:`plain_layout_forward`."""
+    loss_sum, count = model.masked_losses(plain_layout_forward(params, inputs), targets, mask)
     per_model = loss_sum / count
     opt.zero_grad(set_to_none=True)
     per_model.sum().backward()
@@ -206,7 +207,7 @@ def plain_layout_step(params: dict[str, torch.Tensor], opt: torch.optim.Optimize
 
 
 def _fresh(mcfg, seeds, config, device, options: StepOptions):
-    params = models.init_params(mcfg, list(seeds), device)
+    params = model.init_params(mcfg, list(seeds), device)
     for p in params.values():
         p.requires_grad_(True)
     return params, make_optimizer(params, config, fused=options.fused_adamw)
@@ -217,7 +218,7 @@ def step_seconds(config, n_models: int, depth: int, steps: int, repeats: int, de
     """Median seconds per training step of ``n_models`` models: batched, (``loop``) one model at a time,
     and (``baseline``, mixer with LayerNorm only) batched in the pre-issue-12 layout (``"plain"``).
 
-    All run on the same pre-drawn batches from the same initial weights (:func:`rgnb.step.train_step`;
+    All run on the same pre-drawn batches from the same initial weights (:func:`rgnb.mlp.step.train_step`;
     the baseline :func:`plain_layout_step`, float32 eager); a first pass (compilation, allocator
     warm-up) is not timed.
     """
@@ -304,10 +305,10 @@ def project_profile_cpu(profile: str, out: dict[str, Any], cores: int | None = N
     shapes: its measured batched step, and the pre-issue-12 layout's (``"plain"``) where measured.
 
     Per-network step time = step time / models, scaled to depth 8 and batch 64
-    (:func:`rgnb.train.cpu_training_estimate_h`, linear in both). Every family is charged the measured
+    (:func:`rgnb.mlp.sweeps.cpu_training_estimate_h`, linear in both). Every family is charged the measured
     architecture's time (the no-LayerNorm sweeps' steps are a little cheaper).
     """
-    from rgnb.train import cpu_training_estimate_h
+    from rgnb.mlp.sweeps import cpu_training_estimate_h
 
     cores = cores or os.cpu_count() or 1
     hours = {}
@@ -423,7 +424,7 @@ def report(out: dict[str, Any]) -> str:
 
 def benchmark_main(argv: list[str]) -> int:
     """``python -m rgnb bench train [--profile smoke] [--models N] [--depth L] [--steps 10] [--repeats 3] ...``."""
-    from rgnb.train import sweep_for
+    from rgnb.mlp.sweeps import sweep_for
 
     parser = argparse.ArgumentParser(prog="python -m rgnb bench train", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="smoke", choices=["smoke", "reference", "full", "auto"])
@@ -436,7 +437,7 @@ def benchmark_main(argv: list[str]) -> int:
     parser.add_argument("--channel-mult", type=int, default=None, help="override the sweep's channel MLP multiple")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: rgnb.step.choose_threads)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: rgnb.mlp.step.choose_threads)")
     parser.add_argument("--no-loop", action="store_true", help="skip the one-model loop")
     parser.add_argument("--no-baseline", action="store_true", help="skip the pre-issue-12 layout")
     parser.add_argument("--project", action="store_true", help="project the sweep's wall time (on with full)")
@@ -447,7 +448,7 @@ def benchmark_main(argv: list[str]) -> int:
     parser.add_argument("--clock", default="wall", choices=sorted(CLOCKS),
                         help="wall time, or this process's CPU time (CPU, 1 thread: robust on a shared machine)")
     args = parser.parse_args(argv)
-    from rgnb.step import choose_threads
+    from rgnb.mlp.step import choose_threads
 
     torch.set_num_threads(check_int("threads", args.threads, 1) if args.threads is not None else choose_threads())
     config = sweep_for(args.profile)

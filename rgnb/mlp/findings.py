@@ -1,57 +1,32 @@
-"""The three findings of the MLP-residual paper, measured by protocol v2, with their null controls.
+"""The three findings of the MLP-residual paper (P1), tested by protocol v2 against their null controls.
 
-Consumes a profile's trained sweeps (``rgnb.train.load_profile``: family -> ``SweepResult``; the
-families are chain kinds, e.g. ``potts``, ``ring``, ``shuffled`` (the null control: i.i.d. tokens
-with the same marginal) and ``potts-isolated`` (isolated masking)). For every model, at
-initialisation and after training, the residual stream h^0..h^L is recomputed from the weights on
-its chain's probe set and measured on **masked rows only** (the rows that carry the loss), per
-position (``rgnb.metrics.masked_dimension_profile``): erank, participation ratio and PCs for 90 %
-of the variance, of LN(h^l) and of h^l; the kernel-drift profile (1 - CKA between consecutive
-layers); and at the last layer the task-relevant dimension (smallest rank of a linear probe within
-0.01 nats of the full-rank probe). The shuffled-chain networks are also measured on the probe sets
-of the chains (``_plan``), so every statistic has the same statistic on both null controls.
+Every claim is declared here (:func:`specs`) with its statistic, threshold, premise and null
+controls, before any reference network was measured; its statistic is computed from the
+measurements of ``rgnb.mlp.measure``. Intervals are Student-t over seeds (>= 10 at the reference
+profile). h^0 is shown in the chapters but never enters a statistic: tests run over l >= 1 (the
+embedding's per-position rank is bounded by V + 1, whatever the network learned).
 
-Every claim is declared below (:data:`SPECS`) with its statistic, threshold, premise and null
-controls, before any reference network was measured. Intervals are Student-t over seeds (>= 10 at
-the reference profile). h^0 is shown in the chapters but never enters a statistic: tests run over
-l >= 1 (the embedding's per-position rank is bounded by V + 1, whatever the network learned).
-
-Two readings of "pure MLP residual stack" are trained (``rgnb.train.ARCHITECTURES``): the main one,
-an MLP-Mixer with pre-LayerNorm, and the robustness one, the same mixer without LayerNorm
-(families ``<kind>-nolayernorm``). :func:`reading` selects one reading's sweeps under the main
-reading's family names, so every function here applies to both; :func:`robustness_rows` states
-the same tests under ``robust-`` ids and :func:`reading_agreement` says which reading a claim holds for.
+Two readings of "pure MLP residual stack" are trained (``rgnb.mlp.sweeps.ARCHITECTURES``): the main
+one, an MLP-Mixer with pre-LayerNorm, and the robustness one, the same mixer without LayerNorm
+(families ``<kind>-nolayernorm``). ``rgnb.mlp.sweeps.reading`` selects one reading's sweeps under
+the main reading's family names, so every function here applies to both; :func:`robustness_rows`
+states the same tests under ``robust-`` ids and :func:`reading_agreement` says which reading a
+claim holds for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
 import numpy as np
-import torch
 
-from rgnb import cache as _cache
-from rgnb import chains, metrics
-from rgnb import train as _train
+from rgnb import metrics
+from rgnb.mlp import measure as _measure
+from rgnb.mlp import sweeps as _sweeps
 from rgnb.stats import Interval, mean_ci
-from rgnb.validate import check_choice, check_float, check_int
+from rgnb.validate import check_choice, check_int
 
-STAGES = ("init", "trained")
-SHUFFLED = "shuffled"
-PAPER_FAMILY = "potts"
-#: Quantities of a profile over layers, (L+1,) per model: "<dimension>_<view>".
-PROFILE_QUANTITIES = tuple(f"{k}_{v}" for k in metrics.DIMENSIONS for v in metrics.VIEWS)
-#: Scalars per model: task-relevant dimension at the last layer (LN(h^L), masked rows pooled over
-#: positions) and its full-rank probe's held-out loss.
-SCALARS = ("taskdim", "probe_loss")
-#: Nominal correlation lengths of the paper's two chains.
-PAPER_XIS = (1.0, 7.0)
-
-# --------------------------------------------------------------------------------------------- #
-# Pre-stated tests (fixed before any reference network was measured; protocol v2)
-# --------------------------------------------------------------------------------------------- #
 #: (i) Spearman rho(l, dim(l)) over l >= 1, below this for trained networks (whole t-interval).
 MONOTONE_RHO = -0.8
 #: (ii) Normalised collapse c = dim(L) / dim(1) of the same network. Presence at xi ~ 1: trained minus
@@ -64,36 +39,21 @@ TOP2_MARGIN = 0.15
 #: (iii) Plateau: the largest drift outside the top two (l >= 1), divided by the same network's at
 #: initialisation, below this (the initialised network has ratio 1 by construction, so it fails).
 PLATEAU_RATIO = 0.5
-#: Spectral relevance (ours): a mode is relevant at the task's scale s when |lambda_k|^s > e^-1.
-RELEVANCE_CUT = math.exp(-1.0)
-#: Task-relevant dimension: probe loss within this many nats of the full-rank probe.
-TASK_DIM_TOL = 0.01
-#: The chain families of the spectral-relevance regression (every xi of their grids).
-RELEVANCE_FAMILIES = ("potts", "ring")
 
 
 def top2_threshold(n_transitions: int) -> float:
     """Uniform top-two share ``2 / n`` plus :data:`TOP2_MARGIN`."""
     n = check_int("n_transitions", n_transitions, 2)
     return 2.0 / n + TOP2_MARGIN
-
-
-#: Readings of "pure MLP residual stack" (``rgnb.train.ARCHITECTURES``): the main one (MLP-Mixer with
-#: pre-LayerNorm) and the robustness one (the same mixer without LayerNorm), with the suffix of the
-#: robustness reading's family names.
-MAIN_READING, ROBUSTNESS_READING = _train.ARCHITECTURES
-READING_SUFFIX = {MAIN_READING: "", ROBUSTNESS_READING: _train.NO_LAYERNORM_SUFFIX}
-READING_LABELS = {MAIN_READING: "MLP-Mixer with pre-LayerNorm", ROBUSTNESS_READING: "the mixer without LayerNorm"}
+READING_LABELS = {_sweeps.MAIN_READING: "MLP-Mixer with pre-LayerNorm", _sweeps.ROBUSTNESS_READING: "the mixer without LayerNorm"}
 #: Figures of the robustness chapter that stand in for the main chapters' figures.
 _ROBUST_FIGURES = {"fig-rank-profile": "fig-robust-rank", "fig-rank-measures": "fig-robust-rank",
                    "fig-selectivity": "fig-robust-selectivity", "fig-drift-profile": "fig-robust-drift"}
-#: (fig-robust-rank shows erank of LN(h^l), of h^l and PCs90 of LN(h^l); fig-robust-drift every transition.)
-
 _NULLS = "the same networks at initialisation; networks trained on a shuffled (i.i.d., same marginal) chain"
 _PREMISE = "every network measured (and every shuffled-chain network) passes the convergence gate"
 
 
-def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
+def specs(depth: int, reading: str = _sweeps.MAIN_READING) -> dict[str, Any]:
     """Every findings claim at networks of ``depth`` (the top-two threshold depends on it), id -> ClaimSpec.
 
     For the robustness ``reading`` the same tests, thresholds and nulls under ids ``robust-<id>``, as our
@@ -101,7 +61,7 @@ def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
     """
     from rgnb.claims import ClaimSpec
 
-    check_choice("reading", reading, tuple(READING_SUFFIX))
+    check_choice("reading", reading, tuple(_sweeps.READING_SUFFIX))
     L = check_int("depth", depth, 2)
     rows = [
         # (i) rank collapse
@@ -174,7 +134,7 @@ def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
         out[id_] = ClaimSpec(id=id_, chapter=chapter, source=source, claim=claim, statistic=statistic,
                              threshold=float(threshold), passes=passes, premise=_PREMISE, null_control=null,
                              ci_method="student-t", figure=figure, post_hoc=id_ == "ours-spectral-relevance-gain")
-    if reading == MAIN_READING:
+    if reading == _sweeps.MAIN_READING:
         return out
     return {id_: dataclasses.replace(spec, id=f"robust-{id_}", chapter="robustness", source="ours",
                                      claim=f"{spec.claim} [{READING_LABELS[reading]}]",
@@ -182,194 +142,6 @@ def specs(depth: int, reading: str = MAIN_READING) -> dict[str, Any]:
             for id_, spec in out.items() if not id_.startswith("ours-spectral-relevance")}
 
 
-def reading(results: dict, architecture: str = MAIN_READING) -> dict:
-    """The sweeps of one reading, family -> SweepResult, named as in the main reading (``potts``,
-    ``shuffled``, ...: the reading's suffix dropped), so the findings' functions apply unchanged."""
-    suffix = READING_SUFFIX[check_choice("architecture", architecture, tuple(READING_SUFFIX))]
-    out = {}
-    for family, r in results.items():
-        if r.config.architecture != architecture:  # (the reading names are the architecture names)
-            continue
-        if not family.endswith(suffix):
-            raise ValueError(f"family {family!r} trains {architecture!r} but does not end in {suffix!r}")
-        out[family[:len(family) - len(suffix)] if suffix else family] = r
-    return out
-
-
-# --------------------------------------------------------------------------------------------- #
-# Measurements
-# --------------------------------------------------------------------------------------------- #
-def task_scale(mask: Any) -> float:
-    """Mean distance (positions) from a masked token to its nearest visible one, mask (N, T) bool."""
-    m = torch.as_tensor(np.asarray(mask))
-    return float(chains.distance_to_visible(m)[m].double().mean())
-
-
-def relevant_modes(kind: str, vocab_size: int, xi: float, scale: float, cut: float = RELEVANCE_CUT) -> int:
-    """Number of non-stationary modes with ``|lambda_k|^scale > cut`` (relevant at the task's scale)."""
-    check_float("scale", scale, 0.0, 1e6, low_open=True)
-    check_float("cut", cut, 0.0, 1.0, low_open=True, high_open=True)
-    lam = np.sort(np.abs(chains.spectrum(kind, vocab_size, xi)))[::-1][1:]
-    return int((lam**scale > cut).sum())
-
-
-def task_dimension_of_stream(h_last: np.ndarray, tokens: np.ndarray, mask: np.ndarray, vocab_size: int,
-                             tol: float = TASK_DIM_TOL) -> tuple[int, float]:
-    """Task-relevant dimension of LN(h^L) (N, T, d) on masked rows pooled over positions.
-
-    Probes are fitted on the masked rows of the first half of the probe sequences and evaluated on
-    the second half; labels are the true tokens. Returns ``(rank, full-rank held-out loss)``.
-    """
-    h = np.asarray(h_last, dtype=np.float64)
-    m = np.asarray(mask, dtype=bool)
-    half = h.shape[0] // 2
-    X = metrics.layer_norm_rows(h)
-    fit, ev = m.copy(), m.copy()
-    fit[half:], ev[:half] = False, False
-    return metrics.task_relevant_dimension(X[fit], tokens[fit], X[ev], tokens[ev], vocab_size, tol=tol)
-
-
-def measure_member(result, i: int, stage: str, probe: tuple[np.ndarray, np.ndarray, np.ndarray],
-                   task_dim: bool) -> dict[str, np.ndarray]:
-    """Protocol-v2 measurements of member ``i`` of ``result`` at ``stage`` on ``probe`` (tokens, mask, inputs).
-
-    Returns the profiles ``PROFILE_QUANTITIES`` (L+1,), ``drift`` (L,), and (if ``task_dim``) ``taskdim``
-    and ``probe_loss`` (scalars as 0-d arrays; NaN when not measured).
-    """
-    tokens, mask, inputs = probe
-    h = result.streams(i, stage, inputs=inputs)
-    out = {k: np.asarray(v) for k, v in metrics.masked_dimension_profile(h, mask).items()}
-    out["drift"] = metrics.masked_drift_profile(h, mask)
-    if task_dim:
-        r, loss = task_dimension_of_stream(h[-1], tokens, mask, result.config.vocab_size)
-        out["taskdim"], out["probe_loss"] = np.asarray(float(r)), np.asarray(loss)
-    else:
-        out["taskdim"], out["probe_loss"] = np.asarray(math.nan), np.asarray(math.nan)
-    return out
-
-
-def measurement_source_hash() -> str:
-    """Hash of the normalised source of the code that produces the measurements and of everything of
-    ``rgnb`` it calls (``rgnb.cache.source_hash``): the cache key's code part."""
-    return _cache.source_hash(measure_profile, measure_member, task_scale, task_dimension_of_stream, _plan,
-                              _probe_task_dim)[:16]
-
-
-def _plan(results) -> list[tuple[str, str, str]]:
-    """(family, stage, probe) triples to measure: own probe for every family; the shuffled-chain
-    networks also on the probe sets of the chain families (probe = "<family>:<xi>"): at both stages on
-    the paper family's two chains (findings (i)-(iii)), trained only on the rest of both families'
-    grids (the spectral-relevance null; initialised, they are the chain networks of the same seed)."""
-    plan = [(f, s, "own") for f in results for s in STAGES]
-    if SHUFFLED in results and PAPER_FAMILY in results:
-        paper = [f"{PAPER_FAMILY}:{xi:g}" for xi in paper_xis(results[PAPER_FAMILY].config.xis)]
-        plan += [(SHUFFLED, s, probe) for probe in paper for s in STAGES]
-        # trained only: at initialisation a shuffled network is the chain network of the same seed (same weights)
-        plan += [(SHUFFLED, "trained", f"{fam}:{xi:g}") for fam in RELEVANCE_FAMILIES if fam in results
-                 for xi in results[fam].config.xis if f"{fam}:{xi:g}" not in paper]
-    return plan
-
-
-def _probe_task_dim(family: str, stage: str, probe: str) -> bool:
-    """Whether the task-relevant dimension is measured for (family, stage, probe): the chain families on
-    their own probes, and the trained shuffled-chain networks on the chains' probes (the
-    spectral-relevance null)."""
-    return (family in chains.KINDS and probe == "own") or (family == SHUFFLED and stage == "trained"
-                                                            and probe != "own")
-
-
-def paper_xis(xis) -> tuple[float, float]:
-    """The grid's correlation lengths nearest the paper's xi ~ 1 and xi ~ 7."""
-    a = np.asarray(xis, dtype=float)
-    return tuple(float(a[np.argmin(abs(a - x))]) for x in PAPER_XIS)
-
-
-@dataclasses.dataclass
-class Measurements:
-    """Protocol-v2 measurements of a profile: ``values[(family, stage, probe)][quantity]`` is an array
-    with one row per member of the family (members in storage order)."""
-
-    results: dict
-    values: dict[tuple[str, str, str], dict[str, np.ndarray]]
-    scale: float  # task scale s of the paper family's probe sets
-
-    def members(self, family: str) -> list[dict[str, Any]]:
-        return self.results[family].members
-
-    def index(self, family: str, xi: float | None = None, depth: int | None = None) -> list[int]:
-        """Member indices of (family, xi, depth), ordered by seed."""
-        r = self.results[check_choice("family", family, tuple(self.results))]
-        depth = max(r.config.depths) if depth is None else depth
-        idx = r.select(xi=xi, depth=depth)
-        if not idx:
-            raise ValueError(f"(xi, depth) must be in the sweep {family}, got ({xi}, {depth})")
-        return sorted(idx, key=lambda i: r.members[i]["seed"])
-
-    def get(self, family: str, quantity: str, stage: str = "trained", xi: float | None = None,
-            probe: str = "own", depth: int | None = None) -> np.ndarray:
-        """Per-seed values, (n_seeds, ...) ordered by seed; the shuffled family's probe may be "<family>:<xi>"."""
-        check_choice("stage", stage, STAGES)
-        key = (family, stage, probe)
-        if key not in self.values:
-            raise ValueError(f"(family, stage, probe) must be measured, got {key}; measured: {sorted(self.values)}")
-        vals = self.values[key][check_choice("quantity", quantity, tuple(self.values[key]))]
-        return vals[self.index(family, None if family == SHUFFLED else xi, depth)]
-
-    def seeds_of(self, family: str, xi: float | None = None) -> list[int]:
-        r = self.results[family]
-        return [r.members[i]["seed"] for i in self.index(family, None if family == SHUFFLED else xi)]
-
-
-def measure_key(results) -> str:
-    """Cache key of a profile's measurements: every sweep's key and the measuring code's source."""
-    return _cache.config_key({f: r.key for f, r in sorted(results.items())}, kind="findings-measurements-v2",
-                             source=measurement_source_hash())
-
-
-def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress: bool = False) -> Measurements:
-    """Measure every model of a profile (both stages; the shuffled ones also on the chains' probes, :func:`_plan`).
-
-    Stored in ``rgnb.cache`` under :func:`measure_key`, so the three findings chapters measure once.
-    The task-relevant dimension is measured for the potts and ring families and for the shuffled-chain
-    networks on their probe sets (the spectral-relevance regressions and their null).
-    """
-    from tqdm import tqdm
-
-    key = measure_key(results) if cache else None
-    entry = _cache.load(key, cache_dir) if key else None
-    plan = _plan(results)
-    quantities = PROFILE_QUANTITIES + ("drift",) + SCALARS
-    if entry is not None:
-        values = {p: {q: entry.array(f"{p[0]}/{p[1]}/{p[2].replace(':', '_')}/{q}") for q in quantities}
-                  for p in plan}
-        return Measurements(results, values, float(entry.meta["scale"]))
-    paper = results.get(PAPER_FAMILY)
-    values = {}
-    for family, stage, probe in tqdm(plan, desc="measure", disable=not progress):
-        r = results[family]
-        rows = {q: [] for q in quantities}
-        for i, m in enumerate(r.members):
-            if probe == "own":
-                pset = r.probe_set(m["xi"])
-            else:
-                fam, xi = probe.split(":")
-                pset = results[fam].probe_set(float(xi))
-            task = _probe_task_dim(family, stage, probe)
-            out = measure_member(r, i, stage, pset, task_dim=task)
-            for q in quantities:
-                rows[q].append(out[q])
-        values[(family, stage, probe)] = {q: np.stack(v) for q, v in rows.items()}
-    ref = paper if paper is not None else next(iter(results.values()))
-    scale = task_scale(np.concatenate([ref.probe_mask(xi) for xi in ref.config.xis]))
-    if key:
-        arrays = {f"{p[0]}/{p[1]}/{p[2].replace(':', '_')}/{q}": values[p][q] for p in plan for q in quantities}
-        _cache.store(key, arrays, {"scale": scale, "source": measurement_source_hash()}, cache_dir)
-    return Measurements(results, values, scale)
-
-
-# --------------------------------------------------------------------------------------------- #
-# Statistics per seed
-# --------------------------------------------------------------------------------------------- #
 def rho_from_1(profiles: Any) -> np.ndarray:
     """Spearman rho(l, p(l)) over l >= 1, profiles (n, L+1) -> (n,); 0 for a constant profile (no trend:
     e.g. an integer-valued dimension that does not change)."""
@@ -416,8 +188,8 @@ def _interval(values: Any) -> Interval:
     return mean_ci(v)
 
 
-def spectral_relevance(meas: Measurements, stage: str = "trained",
-                       families: tuple[str, ...] = RELEVANCE_FAMILIES) -> dict[str, Any]:
+def spectral_relevance(meas: _measure.Measurements, stage: str = "trained",
+                       families: tuple[str, ...] = _measure.RELEVANCE_FAMILIES) -> dict[str, Any]:
     """Task-relevant dimension at the last layer against the number of relevant modes, over models.
 
     Returns ``x`` (relevant modes), ``y`` (task dimension), ``slope`` (an Interval: least squares with
@@ -432,7 +204,7 @@ def spectral_relevance(meas: Measurements, stage: str = "trained",
         for i, m in enumerate(r.members):
             if m["depth"] != max(r.config.depths):
                 continue
-            xs.append(relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale))
+            xs.append(_measure.relevant_modes(r.config.kind, r.config.vocab_size, m["xi"], meas.scale))
             ys.append(float(vals[i]))
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     if x.size < 3 or np.ptp(x) == 0:
@@ -441,15 +213,15 @@ def spectral_relevance(meas: Measurements, stage: str = "trained",
     return {"x": x, "y": y, "slope": Interval(s, lo, hi, 0.95, method="student-t", n=int(x.size)), "n": int(x.size)}
 
 
-def relevance_cells(meas: Measurements, families: tuple[str, ...] = RELEVANCE_FAMILIES) -> list[tuple[str, float, int]]:
+def relevance_cells(meas: _measure.Measurements, families: tuple[str, ...] = _measure.RELEVANCE_FAMILIES) -> list[tuple[str, float, int]]:
     """The chains of the spectral-relevance fits: ``(family, xi, relevant modes)`` for every xi of ``families``."""
-    return [(fam, float(xi), relevant_modes(meas.results[fam].config.kind, meas.results[fam].config.vocab_size, xi,
+    return [(fam, float(xi), _measure.relevant_modes(meas.results[fam].config.kind, meas.results[fam].config.vocab_size, xi,
                                             meas.scale))
             for fam in families if fam in meas.results for xi in meas.results[fam].config.xis]
 
 
-def relevance_gain(meas: Measurements, trained_on: str = "chain",
-                   families: tuple[str, ...] = RELEVANCE_FAMILIES) -> dict[str, Any]:
+def relevance_gain(meas: _measure.Measurements, trained_on: str = "chain",
+                   families: tuple[str, ...] = _measure.RELEVANCE_FAMILIES) -> dict[str, Any]:
     """What training adds to the task-relevant dimension, against the number of relevant modes at fixed xi.
 
     Cells are the chains of :func:`relevance_cells`. In each cell the *gain* of seed ``s`` is the
@@ -463,13 +235,13 @@ def relevance_gain(meas: Measurements, trained_on: str = "chain",
     ``coef`` (n_seeds,); ``slope``: Student-t Interval of the mean coefficient over seeds (None when
     the design cannot separate x from log xi, or the null is not measured).
     """
-    check_choice("trained_on", trained_on, ("chain", SHUFFLED))
+    check_choice("trained_on", trained_on, ("chain", _sweeps.SHUFFLED))
     cells = relevance_cells(meas, families)
     x = np.array([c[2] for c in cells], dtype=float)
     log_xi = np.log([c[1] for c in cells])
     empty = {"cells": cells, "x": x, "log_xi": log_xi, "gain": np.zeros((0, len(cells))), "coef": np.zeros(0),
              "slope": None}
-    if not cells or (trained_on == SHUFFLED and SHUFFLED not in meas.results):
+    if not cells or (trained_on == _sweeps.SHUFFLED and _sweeps.SHUFFLED not in meas.results):
         return empty
     columns = []
     for fam, xi, _ in cells:
@@ -477,10 +249,10 @@ def relevance_gain(meas: Measurements, trained_on: str = "chain",
         if trained_on == "chain":
             trained = meas.get(fam, "taskdim", "trained", xi)
         else:
-            if meas.seeds_of(SHUFFLED) != meas.seeds_of(fam, xi):
-                raise ValueError(f"the shuffled networks' seeds {meas.seeds_of(SHUFFLED)} must be those of "
+            if meas.seeds_of(_sweeps.SHUFFLED) != meas.seeds_of(fam, xi):
+                raise ValueError(f"the shuffled networks' seeds {meas.seeds_of(_sweeps.SHUFFLED)} must be those of "
                                  f"{fam} at xi = {xi:g}, {meas.seeds_of(fam, xi)}")
-            trained = meas.get(SHUFFLED, "taskdim", "trained", probe=f"{fam}:{xi:g}")
+            trained = meas.get(_sweeps.SHUFFLED, "taskdim", "trained", probe=f"{fam}:{xi:g}")
         columns.append(np.asarray(trained, dtype=float) - np.asarray(init, dtype=float))
     gain = np.stack(columns, axis=1)
     design = np.stack([np.ones_like(x), x, log_xi], axis=1)
@@ -501,9 +273,6 @@ def relevance_gain_difference(chain: dict[str, Any], null: dict[str, Any]) -> In
     return _interval(chain["coef"] - null["coef"])
 
 
-# --------------------------------------------------------------------------------------------- #
-# Claims
-# --------------------------------------------------------------------------------------------- #
 def _premise(results, families) -> tuple[bool, str]:
     fams = [f for f in families if f in results]
     n = sum(len(results[f]) for f in fams)
@@ -518,85 +287,85 @@ def _row(spec, measured: Interval, null, results, families, profile: str, n: int
                     n=n, n_unit="seeds", note=note)
 
 
-def _depth(meas: Measurements) -> int:
-    return max(meas.results[PAPER_FAMILY].config.depths)
+def _depth(meas: _measure.Measurements) -> int:
+    return max(meas.results[_sweeps.PAPER_FAMILY].config.depths)
 
 
-def rank_collapse_rows(meas: Measurements, profile: str, reading: str = MAIN_READING) -> list:
+def rank_collapse_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
     """Finding (i): Spearman rho(l, dim(l)) over l >= 1 at xi ~ 1, trained vs both nulls."""
     sp = specs(_depth(meas), reading)
-    xi1, _ = paper_xis(meas.results[PAPER_FAMILY].config.xis)
+    xi1, _ = _measure.paper_xis(meas.results[_sweeps.PAPER_FAMILY].config.xis)
     rows = []
-    for id_, family, quantity in (("P1-i-monotone", PAPER_FAMILY, "erank_ln"),
+    for id_, family, quantity in (("P1-i-monotone", _sweeps.PAPER_FAMILY, "erank_ln"),
                                   ("P1-i-monotone-ring", "ring", "erank_ln"),
-                                  ("P1-i-monotone-raw", PAPER_FAMILY, "erank_raw"),
-                                  ("P1-i-monotone-pc90", PAPER_FAMILY, "pc90_ln")):
+                                  ("P1-i-monotone-raw", _sweeps.PAPER_FAMILY, "erank_raw"),
+                                  ("P1-i-monotone-pc90", _sweeps.PAPER_FAMILY, "pc90_ln")):
         if family not in meas.results:
             continue
-        fxi = paper_xis(meas.results[family].config.xis)[0]
+        fxi = _measure.paper_xis(meas.results[family].config.xis)[0]
         trained = rho_from_1(meas.get(family, quantity, "trained", fxi))
         null = {"initialisation": _interval(rho_from_1(meas.get(family, quantity, "init", fxi)))}
-        if SHUFFLED in meas.results:
-            probe = f"{PAPER_FAMILY}:{xi1:g}" if family == PAPER_FAMILY else "own"
-            null["shuffled chain"] = _interval(rho_from_1(meas.get(SHUFFLED, quantity, "trained", probe=probe)))
-        rows.append(_row(sp[id_], _interval(trained), null, meas.results, (family, SHUFFLED), profile,
+        if _sweeps.SHUFFLED in meas.results:
+            probe = f"{_sweeps.PAPER_FAMILY}:{xi1:g}" if family == _sweeps.PAPER_FAMILY else "own"
+            null["shuffled chain"] = _interval(rho_from_1(meas.get(_sweeps.SHUFFLED, quantity, "trained", probe=probe)))
+        rows.append(_row(sp[id_], _interval(trained), null, meas.results, (family, _sweeps.SHUFFLED), profile,
                          len(trained), note=f"{family}, xi = {fxi:g}, depth {_depth(meas)}"))
     return rows
 
 
-def collapse_by_seed(meas: Measurements, family: str, xi: float, stage: str = "trained", probe: str = "own",
+def collapse_by_seed(meas: _measure.Measurements, family: str, xi: float, stage: str = "trained", probe: str = "own",
                      quantity: str = "erank_ln") -> np.ndarray:
     """Normalised collapse c = dim(L) / dim(1) per seed."""
     return collapse_from_1(meas.get(family, quantity, stage, xi, probe=probe))
 
 
-def selectivity_rows(meas: Measurements, profile: str, reading: str = MAIN_READING) -> list:
+def selectivity_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
     """Finding (ii): presence at xi ~ 1 and absence at xi ~ 7 against the initialised network, and the
     paired difference between the two chains; the spectral-relevance regression (ours)."""
     sp = specs(_depth(meas), reading)
     rows = []
-    xi1, xi7 = paper_xis(meas.results[PAPER_FAMILY].config.xis)
-    has_null = SHUFFLED in meas.results
+    xi1, xi7 = _measure.paper_xis(meas.results[_sweeps.PAPER_FAMILY].config.xis)
+    has_null = _sweeps.SHUFFLED in meas.results
 
     def shuffled(xi: float, stage: str = "trained") -> np.ndarray:
-        return collapse_by_seed(meas, SHUFFLED, None, stage, probe=f"{PAPER_FAMILY}:{xi:g}")
+        return collapse_by_seed(meas, _sweeps.SHUFFLED, None, stage, probe=f"{_sweeps.PAPER_FAMILY}:{xi:g}")
 
     for id_, xi, side in (("P1-ii-present", xi1, "present"), ("P1-ii-absent", xi7, "absent")):
-        diff = collapse_by_seed(meas, PAPER_FAMILY, xi) - collapse_by_seed(meas, PAPER_FAMILY, xi, "init")
+        diff = collapse_by_seed(meas, _sweeps.PAPER_FAMILY, xi) - collapse_by_seed(meas, _sweeps.PAPER_FAMILY, xi, "init")
         null = {"initialisation": _interval(np.zeros_like(diff))}
         if has_null:
             null["shuffled chain"] = _interval(shuffled(xi) - shuffled(xi, "init"))
         if side == "absent":
             null.pop("initialisation")  # 0 by construction: it would always pass an absence test
-        rows.append(_row(sp[id_], _interval(diff), null, meas.results, (PAPER_FAMILY, SHUFFLED), profile,
+        rows.append(_row(sp[id_], _interval(diff), null, meas.results, (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED), profile,
                          len(diff), note=f"potts, xi = {xi:g}"))
-    for id_, family in (("P1-ii-selective", PAPER_FAMILY), ("P1-ii-selective-ring", "ring"),
+    for id_, family in (("P1-ii-selective", _sweeps.PAPER_FAMILY), ("P1-ii-selective-ring", "ring"),
                         ("P1-ii-selective-isolated", "potts-isolated")):
         if family not in meas.results:
             continue
-        a, b = paper_xis(meas.results[family].config.xis)
+        a, b = _measure.paper_xis(meas.results[family].config.xis)
         gap = collapse_by_seed(meas, family, b) - collapse_by_seed(meas, family, a)
         null = {"initialisation": _interval(collapse_by_seed(meas, family, b, "init")
                                             - collapse_by_seed(meas, family, a, "init"))}
         if has_null:
             null["shuffled chain"] = _interval(shuffled(xi7) - shuffled(xi1))
-        rows.append(_row(sp[id_], _interval(gap), null, meas.results, (family, SHUFFLED), profile, len(gap),
+        rows.append(_row(sp[id_], _interval(gap), null, meas.results, (family, _sweeps.SHUFFLED), profile, len(gap),
                          note=f"{family}, xi = {b:g} minus xi = {a:g}"))
-    if reading != MAIN_READING:
+    if reading != _sweeps.MAIN_READING:
         return rows
     from rgnb.claims import evaluate
     rel = spectral_relevance(meas)
     rel0 = spectral_relevance(meas, "init")
     if rel["slope"] is not None:
-        met, detail = _premise(meas.results, RELEVANCE_FAMILIES)
+        met, detail = _premise(meas.results, _measure.RELEVANCE_FAMILIES)
         rows.append(evaluate(sp["ours-spectral-relevance"], measured=rel["slope"],
                              null={"initialisation": rel0["slope"]} if rel0["slope"] is not None else None,
                              premise_met=met, premise_detail=detail, profile=profile, n=rel["n"], n_unit="models",
                              note=f"task scale s = {meas.scale:.3f} positions"))
     gain = relevance_gain(meas)
-    null = relevance_gain(meas, SHUFFLED)
+    null = relevance_gain(meas, _sweeps.SHUFFLED)
     if gain["slope"] is not None:
-        met, detail = _premise(meas.results, RELEVANCE_FAMILIES + (SHUFFLED,))
+        met, detail = _premise(meas.results, _measure.RELEVANCE_FAMILIES + (_sweeps.SHUFFLED,))
         rows.append(evaluate(sp["ours-spectral-relevance-gain"], measured=gain["slope"],
                              null={"shuffled chain": null["slope"]} if null["slope"] is not None else None,
                              premise_met=met, premise_detail=detail, profile=profile, n=len(gain["coef"]),
@@ -605,40 +374,40 @@ def selectivity_rows(meas: Measurements, profile: str, reading: str = MAIN_READI
     return rows
 
 
-def drift_by_seed(meas: Measurements, family: str, xi: float | None, stage: str = "trained",
+def drift_by_seed(meas: _measure.Measurements, family: str, xi: float | None, stage: str = "trained",
                   probe: str = "own") -> np.ndarray:
     """Drift profiles (n_seeds, L), transitions 0 -> 1, ..., L-1 -> L."""
     return meas.get(family, "drift", stage, xi, probe=probe)
 
 
-def kernel_drift_rows(meas: Measurements, profile: str, reading: str = MAIN_READING) -> list:
+def kernel_drift_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
     """Finding (iii): concentration (with and without the embedding transition) and plateau, at xi ~ 1."""
     sp = specs(_depth(meas), reading)
-    xi1, _ = paper_xis(meas.results[PAPER_FAMILY].config.xis)
-    tr = drift_by_seed(meas, PAPER_FAMILY, xi1)
-    init = drift_by_seed(meas, PAPER_FAMILY, xi1, "init")
-    probe = f"{PAPER_FAMILY}:{xi1:g}"
-    has_null = SHUFFLED in meas.results
-    sh = drift_by_seed(meas, SHUFFLED, None, probe=probe) if has_null else None
-    sh0 = drift_by_seed(meas, SHUFFLED, None, "init", probe=probe) if has_null else None
+    xi1, _ = _measure.paper_xis(meas.results[_sweeps.PAPER_FAMILY].config.xis)
+    tr = drift_by_seed(meas, _sweeps.PAPER_FAMILY, xi1)
+    init = drift_by_seed(meas, _sweeps.PAPER_FAMILY, xi1, "init")
+    probe = f"{_sweeps.PAPER_FAMILY}:{xi1:g}"
+    has_null = _sweeps.SHUFFLED in meas.results
+    sh = drift_by_seed(meas, _sweeps.SHUFFLED, None, probe=probe) if has_null else None
+    sh0 = drift_by_seed(meas, _sweeps.SHUFFLED, None, "init", probe=probe) if has_null else None
     rows = []
     for id_, emb in (("P1-iii-concentrated", False), ("P1-iii-concentrated-with-embedding", True)):
         null = {"initialisation": _interval(top2_share(init, emb))}
         if has_null:
             null["shuffled chain"] = _interval(top2_share(sh, emb))
-        rows.append(_row(sp[id_], _interval(top2_share(tr, emb)), null, meas.results, (PAPER_FAMILY, SHUFFLED),
+        rows.append(_row(sp[id_], _interval(top2_share(tr, emb)), null, meas.results, (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED),
                          profile, len(tr), note=f"potts, xi = {xi1:g}, depth {_depth(meas)}"))
     null = {"shuffled chain": _interval(plateau_ratio(sh, sh0))} if has_null else None
     rows.append(_row(sp["P1-iii-plateau"], _interval(plateau_ratio(tr, init)), null, meas.results,
-                     (PAPER_FAMILY, SHUFFLED), profile, len(tr), note=f"potts, xi = {xi1:g}"))
+                     (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED), profile, len(tr), note=f"potts, xi = {xi1:g}"))
     return rows
 
 
-def robustness_rows(meas: Measurements, profile: str) -> list:
+def robustness_rows(meas: _measure.Measurements, profile: str) -> list:
     """Findings (i)-(iii) for the robustness reading (``meas`` of :func:`reading` ``(results,
     ROBUSTNESS_READING)``): the same tests, thresholds and nulls under ``robust-`` ids."""
-    return (rank_collapse_rows(meas, profile, ROBUSTNESS_READING) + selectivity_rows(meas, profile, ROBUSTNESS_READING)
-            + kernel_drift_rows(meas, profile, ROBUSTNESS_READING))
+    return (rank_collapse_rows(meas, profile, _sweeps.ROBUSTNESS_READING) + selectivity_rows(meas, profile, _sweeps.ROBUSTNESS_READING)
+            + kernel_drift_rows(meas, profile, _sweeps.ROBUSTNESS_READING))
 
 
 def _measured_text(row) -> str:
@@ -662,10 +431,10 @@ def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
         a, b = r.verdict, robust[r.id].verdict
         if a in decided and b in decided:
             holds = ("both readings" if a == b == REPRODUCED else "neither reading" if a == b
-                     else f"{READING_LABELS[MAIN_READING if a == REPRODUCED else ROBUSTNESS_READING]} only")
+                     else f"{READING_LABELS[_sweeps.MAIN_READING if a == REPRODUCED else _sweeps.ROBUSTNESS_READING]} only")
         else:
             holds = "undecided: " + "; ".join(f"{v} for {READING_LABELS[k]}" for k, v in
-                                              ((MAIN_READING, a), (ROBUSTNESS_READING, b)) if v not in decided)
+                                              ((_sweeps.MAIN_READING, a), (_sweeps.ROBUSTNESS_READING, b)) if v not in decided)
         out.append({"claim": r.id, "chapter": r.chapter, "main": a, "robust": b, "holds for": holds,
                     "main measured": _measured_text(r), "robust measured": _measured_text(robust[r.id])})
     return out

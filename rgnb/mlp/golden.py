@@ -4,11 +4,11 @@ Every shipped sweep family of the ``reference`` profile has a *golden sweep*: th
 (chain family, masking, architecture, optimiser, schedule shape, seeds' derivation) shrunk to a
 few networks and steps (:func:`golden_config`). Its trained weights, per-step losses, held-out
 losses and Bayes floors are stored in ``tests/golden/`` (a few KB) with the
-:data:`rgnb.train.NUMERICS_VERSION` that produced them. A unit test retrains every golden sweep on
+:data:`rgnb.mlp.train.NUMERICS_VERSION` that produced them. A unit test retrains every golden sweep on
 the pinned torch (CPU, one thread) and compares every array exactly (:func:`compare`): a one-ulp
 change to the step fails it, a docstring edit cannot. When a change is meant to alter the numbers,
 bump ``NUMERICS_VERSION`` and run ``tools/regenerate_golden.py`` (which refuses otherwise); shipped
-weights of another version are then refused at load (``rgnb.train.load_shipped``) until retrained.
+weights of another version are then refused at load (``rgnb.mlp.shipped.load_shipped``) until retrained.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rgnb import train
+from rgnb import cache
+from rgnb.mlp import sweeps, train
 from rgnb.provenance import REPO_ROOT
 from rgnb.validate import check_choice
 
@@ -34,16 +35,16 @@ PROFILE = "reference"
 
 def families() -> tuple[str, ...]:
     """The shipped families, one golden sweep each."""
-    return tuple(sorted(train.sweeps_for(PROFILE)))
+    return tuple(sorted(sweeps.sweeps_for(PROFILE)))
 
 
-def golden_config(family: str) -> train.SweepConfig:
+def golden_config(family: str) -> sweeps.SweepConfig:
     """The shipped ``family``'s config shrunk to 2 chains x 2 seeds, depth 2, width 8, T = 8, 20 steps.
 
     Only sizes change: chain kind, masking, architecture, learning rate, betas, weight decay and the
     warm-up-then-cosine schedule (warm-up at the shipped fraction of the steps) are the shipped ones.
     """
-    shipped = train.sweeps_for(PROFILE)[check_choice("family", family, families())]
+    shipped = sweeps.sweeps_for(PROFILE)[check_choice("family", family, families())]
     steps = 20
     return dataclasses.replace(shipped, xis=shipped.xis[:2], seeds=(0, 1), depths=(2,), width=8, seq_len=8,
                                steps=steps, warmup=max(1, shipped.warmup * steps // shipped.steps),
@@ -70,7 +71,7 @@ def write(directory: str | Path = GOLDEN_DIR) -> Path:
             np.savez_compressed(f, **train_golden(family))
     manifest = {"numerics_version": train.NUMERICS_VERSION, "torch": torch.__version__, "device": "cpu",
                 "torch_threads": 1, "families": list(families()),
-                "configs": {f: json.loads(train._cache.canonical_json(golden_config(f))) for f in families()}}
+                "configs": {f: json.loads(cache.canonical_json(golden_config(f))) for f in families()}}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return directory
 

@@ -25,7 +25,7 @@ Computation layout (issue 12): the stream is held position-major, (M, T, N, d), 
 MLP is one product per model over the T axis and the channel MLP one over d, with no transpose
 copies; the LayerNorm gain/shift before the channel MLP and the unembedding are folded into the
 weights that read them. :func:`forward` returns the usual (M, N, T, .) layout; the training step
-(``rgnb.step``) uses :func:`forward_tmajor` directly. Same function as the plain layout to float
+(``rgnb.mlp.step``) uses :func:`forward_tmajor` directly. Same function as the plain layout to float
 round-off (tested against the pre-issue-12 forward in ``tests/test_step.py``).
 
 Initialisation (our choice; the paper's is not public): embeddings ``N(0, 1)``; hidden weights

@@ -1,9 +1,9 @@
 """One training step of a batched ensemble: the loss, the AdamW optimiser, threads and fast paths.
 
-:func:`train_step` is the step every sweep runs (``rgnb.train`` imports it): the masked
+:func:`train_step` is the step every sweep runs (``rgnb.mlp.train`` imports it): the masked
 cross-entropy of M models on their own batches, summed over models (each model's gradient is its
 own), one AdamW update. It computes in the position-major layout of
-:func:`rgnb.models.forward_tmajor` (no transpose copies in the blocks).
+:func:`rgnb.mlp.model.forward_tmajor` (no transpose copies in the blocks).
 
 Fast paths are options of the step (:class:`StepOptions`), off by default on the CPU, where the
 step is the plain float32 eager computation:
@@ -30,7 +30,7 @@ import warnings
 
 import torch
 
-from rgnb import models
+from rgnb.mlp import model
 
 #: Parameters with weight decay (matrices); embeddings, biases and LayerNorm gains/shifts have none.
 DECAYED = ("tok_w1", "tok_w2", "ch_w1", "ch_w2", "out_w")
@@ -135,11 +135,11 @@ def per_model_loss(params: dict[str, torch.Tensor], inputs: torch.Tensor, target
     """
     tm = (inputs.transpose(1, 2), targets.transpose(1, 2), mask.transpose(1, 2))
     if autocast is None:
-        logits = models.forward_tmajor(params, tm[0])
+        logits = model.forward_tmajor(params, tm[0])
     else:
         with torch.autocast(device_type=inputs.device.type, dtype=AUTOCAST_DTYPES[autocast]):
-            logits = models.forward_tmajor(params, tm[0])
-    loss_sum, count = models.masked_losses(logits.float(), tm[1], tm[2])
+            logits = model.forward_tmajor(params, tm[0])
+    loss_sum, count = model.masked_losses(logits.float(), tm[1], tm[2])
     return loss_sum / count
 
 

@@ -1,0 +1,51 @@
+"""``python -m rgnb.mlp --profile reference [--device auto] [--family F] [--ship results/reference]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from rgnb.mlp import gate as _gate
+from rgnb.mlp import shipped as _shipped
+from rgnb.mlp import sweeps as _sweeps
+from rgnb.mlp import train as _train
+from rgnb.profiles import resolve_device
+from rgnb.validate import check_choice
+
+
+def train_main(argv: list[str] | None = None) -> int:
+    """``python -m rgnb.mlp --profile reference [--device auto] [--ship results/reference]``.
+
+    Trains every sweep of the profile (or reads it from the cache) and prints the gate; with
+    ``--ship DIR`` writes the shipped results (:func:`export_shipped`) there.
+    """
+    parser = argparse.ArgumentParser(prog="python -m rgnb.mlp", description="train a profile's sweeps")
+    parser.add_argument("--profile", default="reference", choices=["smoke", "reference", "full"])
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--family", action="append", help="train only these families (repeatable)")
+    parser.add_argument("--ship", default=None, help="write shipped results (npz + manifest) to this directory")
+    args = parser.parse_args(argv)
+    sweeps = _sweeps.sweeps_for(args.profile)
+    families = args.family or list(sweeps)
+    device = resolve_device(args.device)
+    results = {}
+    for family in families:
+        t0 = time.perf_counter()
+        r = _train.run_sweep(sweeps[check_choice("family", family, tuple(sweeps))], device, progress=True)
+        results[family] = r
+        print(f"[train] {args.profile}/{family}: {len(r)} models in {time.perf_counter() - t0:.1f} s "
+              f"(train {r.entry.meta.get('train_wall_time_s', float('nan')):.1f} s) on {device}"
+              + (f", {r.entry.meta['torch_threads']} torch threads" if "torch_threads" in r.entry.meta else ""),
+              flush=True)
+    for row in _gate.gate_summary(results):
+        print("[gate] " + ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()),
+              flush=True)
+    if args.ship:
+        path = _shipped.export_shipped(results, args.ship, args.profile)
+        print(f"[ship] wrote {path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(train_main())
