@@ -285,3 +285,28 @@ def test_nonincreasing_share_refuses_bad_rtol(rtol):
 def test_nonincreasing_share_rtol():
     assert metrics.nonincreasing_share([1.0, 1.05, 1.0], rtol=0.1) == 1.0
     assert metrics.nonincreasing_share([1.0, 1.05, 1.0], rtol=0.0) == 0.5
+
+
+def test_erank_counts_tiny_singular_values_against_a_thresholdless_reference():
+    """2048 x 1024, 24 O(1) singular values and 1000 just below 1e-6 of the largest: the erank equals the
+    Roy-Vetterli value of the exact spectrum (50-digit mpmath, no cut-off) to 1e-10 relative; cutting the
+    tiny ones off (the old s < 1e-6 s_max rule) moves it by ~1e-2."""
+    mp = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(5)
+    s = np.r_[np.linspace(1.0, 0.05, 24), np.linspace(0.5e-6, 0.999e-6, 1000)]
+    A = rng.standard_normal((2048, s.size))
+    A -= A.mean(0)
+    U, _ = np.linalg.qr(A)  # orthonormal centred columns
+    V, _ = np.linalg.qr(rng.standard_normal((s.size, s.size)))
+    X = (U * s) @ V.T
+    with mp.workdps(50):
+        ps = [mp.mpf(x) / mp.fsum(s) for x in s]
+        ref = float(mp.exp(-mp.fsum(q * mp.log(q) for q in ps)))
+        ref_cut = float(mp.exp(-mp.fsum(q * mp.log(q) for q in [mp.mpf(x) / mp.fsum(s[:24]) for x in s[:24]])))
+    assert ref - ref_cut > 1e-2  # the tiny values matter at this level
+    assert metrics.effective_rank(X) == pytest.approx(ref, rel=1e-10)
+    sv = metrics.singular_values(X)
+    assert sv.dtype == np.float64 and sv.shape == (s.size,)
+    np.testing.assert_allclose(sv[24:], np.sort(s[24:])[::-1], rtol=1e-6)
+    # 0 log 0 = 0 exactly: exact zeros change nothing
+    assert metrics.erank_from_singular(np.r_[s, np.zeros(50)]) == pytest.approx(ref, rel=1e-12)

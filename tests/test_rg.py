@@ -161,3 +161,21 @@ def test_bad_parameters_rejected():
         rg.sample_ising_chain(0.5, 0.0, 0, 10)
     with pytest.raises(ValueError, match="M must be"):
         rg.linear_dae_optimum(np.eye(4), 5, 0.1)
+
+
+def test_u_to_phi_matches_mpmath_on_the_whole_domain():
+    """phi = u / (1 + sqrt(1 - u^2)) to < 1e-15 relative on |u| <= 1 (u = 0, 1e-300, 1e-10 and |u| -> 1
+    included); the form (1 - sqrt(1 - u^2)) / u lost every digit below u ~ 1.5e-8."""
+    mp = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(0)
+    u = np.r_[0.0, 1e-300, 1e-200, 1e-16, 1e-10, 1e-8, 1.5e-8, 1e-4, np.linspace(-1, 1, 201), 1 - 1e-16,
+              1 - 1e-12, 1 - 1e-8, 10.0 ** rng.uniform(-12, 0, 200)]
+    u = np.r_[u, -u]
+    phi = np.asarray(rg.u_to_phi(u))
+    assert phi.dtype == np.float64 and phi.shape == u.shape
+    with mp.workdps(50):
+        ref = [mp.mpf(x) / (1 + mp.sqrt(1 - mp.mpf(x) ** 2)) for x in u]
+        err = [0.0 if r == 0 else float(abs((mp.mpf(p) - r) / r)) for p, r in zip(phi, ref)]
+    assert max(err) < 1e-15
+    assert rg.u_to_phi(0.0) == 0.0 and rg.u_to_phi(1.0) == 1.0 and rg.u_to_phi(-1.0) == -1.0
+    assert rg.u_to_phi(1e-10) == pytest.approx(5e-11, rel=1e-15)

@@ -98,10 +98,34 @@ def relu_F(K: np.ndarray) -> np.ndarray:
 
 
 def erf_F(K: np.ndarray) -> np.ndarray:
-    """Closed form for phi = erf (Williams 1997): F_ab = (2/pi) arcsin(2 K_ab / sqrt((1+2K_aa)(1+2K_bb)))."""
+    """Closed form for phi = erf (Williams 1997): F_ab = (2/pi) arcsin(2 K_ab / sqrt((1+2K_aa)(1+2K_bb))),
+    (..., k, k) PSD -> same, float64.
+
+    Evaluated as (2/pi) atan2(2 K_ab, sqrt(1 + 2K_aa + 2K_bb + 4(K_aa K_bb - K_ab^2))), the same angle
+    without arcsin's ill-conditioning near 1 (large variances): relative error < 1e-15 against 50-digit
+    mpmath for 1e-8 <= K_aa <= 1e8 and any correlation (``tests/test_eft_gaussian.py``)."""
     K = np.asarray(K, dtype=np.float64)
-    d = 1.0 + 2.0 * np.diagonal(K, axis1=-2, axis2=-1)
-    return 2.0 / np.pi * np.arcsin(np.clip(2.0 * K / np.sqrt(d[..., :, None] * d[..., None, :]), -1.0, 1.0))
+    kd = np.diagonal(K, axis1=-2, axis2=-1)
+    ka, kb = kd[..., :, None], kd[..., None, :]
+    # (1+2K_aa)(1+2K_bb) - 4K_ab^2 = 1 + 2K_aa + 2K_bb + 4 det with the 2x2 determinant det = K_aa K_bb - K_ab^2
+    # from exact products, so that it keeps its relative accuracy at correlations near +-1 (det may be a
+    # round-off below 0; only a total below 0, an argument of arcsin beyond +-1, is clipped, as before)
+    p1, e1 = _two_product(ka, kb)
+    p2, e2 = _two_product(K, K)
+    det = (p1 - p2) + (e1 - e2)
+    return 2.0 / np.pi * np.arctan2(2.0 * K, np.sqrt(np.maximum(1.0 + 2.0 * ka + 2.0 * kb + 4.0 * det, 0.0)))
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dekker's error-free product: p = fl(a b) and e with a b = p + e exactly (float64, |a|, |b| < 1e290)."""
+    def split(x):
+        c = 134217729.0 * x  # 2^27 + 1
+        hi = c - (c - x)
+        return hi, x - hi
+    p = a * b
+    ah, al = split(a)
+    bh, bl = split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
 def tanh_F(K: np.ndarray) -> np.ndarray:

@@ -93,11 +93,11 @@ def phi_to_u(phi):
 
 
 def u_to_phi(u):
-    """Inverse of :func:`phi_to_u` on ``|u| <= 1``: ``phi = (1 - sqrt(1 - u^2)) / u`` (0 at u = 0)."""
+    """Inverse of :func:`phi_to_u` on ``|u| <= 1``: ``phi = (1 - sqrt(1 - u^2)) / u``, evaluated in the
+    cancellation-free form ``u / (1 + sqrt((1 - u)(1 + u)))`` (0 at u = 0, +-1 at u = +-1); relative error
+    < 1e-15 against mpmath on the whole domain (``tests/test_rg.py``). Any shape -> same, float64."""
     u = check_u(u)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        phi = np.where(u == 0, 0.0, (1 - np.sqrt(np.clip(1 - u ** 2, 0, None))) / np.where(u == 0, 1, u))
-    return _out(phi)
+    return _out(u / (1.0 + np.sqrt((1.0 - u) * (1.0 + u))))
 
 
 def gaussian_chain_ar1(r, K, h=0.0) -> tuple:
