@@ -316,6 +316,33 @@ def apply_mask(tokens: torch.Tensor, mask: torch.Tensor, vocab_size: int) -> tor
     return torch.where(mask, torch.full_like(tokens, mask_id(vocab_size)), tokens)
 
 
+def mask_position_probabilities(length: int, spec: MaskSpec = DEFAULT_MASK) -> np.ndarray:
+    """Exact probability that :func:`sample_mask` hides position j, shape (length,), float64.
+
+    Position j is hidden by a span iff one of the ``span`` starts j .. j + span - 1 of its window fires:
+    probability 1 - (1 - q)^span = ``rate`` (q = ``spec.start_probability``) at every position. A row
+    is empty iff none of the length + span - 1 starts fires, probability (1 - q)^(length + span - 1);
+    its fallback span starts at f uniform on 0 .. length - 1 and hides j iff f <= j <= f + span - 1,
+    probability min(j + 1, span) / length. So P_j = rate + (1 - q)^(length + span - 1) min(j + 1, span) / length
+    (more than ``rate``: 0.30526 mean at length 32, rate 0.3, span 4).
+    """
+    if not isinstance(spec, MaskSpec):
+        raise ValueError(f"spec must be a MaskSpec, got {type(spec).__name__}")
+    length = check_int("length", length, 1, MAX_LENGTH)
+    keep = 1.0 - spec.start_probability  # a start does not fire
+    by_span = 1.0 - keep ** spec.span  # = rate up to round-off
+    empty = keep ** (length + spec.span - 1)
+    j = np.arange(length, dtype=np.float64)
+    return by_span + empty * np.minimum(j + 1.0, float(spec.span)) / length
+
+
+def expected_mask_fraction(length: int, spec: MaskSpec = DEFAULT_MASK) -> float:
+    """Exact expected fraction of positions :func:`sample_mask` hides in a row of ``length``: the mean of
+    :func:`mask_position_probabilities`, rate + (1 - q)^(length + span - 1) sum_f min(span, length - f) / length^2
+    (0.4523 at length 8, 0.3416 at 16, 0.3053 at 32 for rate 0.3, span 4; it tends to ``rate`` as length grows)."""
+    return float(mask_position_probabilities(length, spec).mean())
+
+
 def distance_to_visible(mask: torch.Tensor) -> torch.Tensor:
     """Distance from each position to its nearest visible position, shape (n, T), int64 (0 if visible).
 
