@@ -14,8 +14,9 @@ for, exactly (the family parameter is solved for, not fitted):
   coexist. ``tau = 1 / (xi (1 - cos(2 pi / V)))`` hits the requested ``xi`` exactly.
 
 The masked task: each position is hidden (token id ``V``) by :func:`sample_mask`, in spans of
-``span`` consecutive positions, with an expected masked fraction ``rate`` and at least one masked
-position per sequence. The Bayes-optimal predictor of a masked token is its posterior given every
+``span`` consecutive positions, each position with probability ``rate`` from the spans and at least
+one masked position per sequence (a fallback span), so the expected masked fraction is slightly
+above ``rate`` (:func:`expected_mask_fraction`). The Bayes-optimal predictor of a masked token is its posterior given every
 visible token, computed exactly by forward-backward (:func:`bayes_posteriors`).
 """
 
@@ -258,7 +259,10 @@ def sample_chain(P: np.ndarray, n_sequences: int, length: int, *, generator: tor
 
 @dataclasses.dataclass(frozen=True)
 class MaskSpec:
-    """Masking scheme: spans of ``span`` consecutive positions, expected masked fraction ``rate``."""
+    """Masking scheme: spans of ``span`` consecutive positions; each position is hidden by a span with
+    probability ``rate``, and a row left empty gets one fallback span, so the expected masked fraction
+    is above ``rate``: exactly :func:`expected_mask_fraction` (0.4523, 0.3416, 0.3053 at length 8, 16,
+    32 for rate 0.3, span 4)."""
 
     rate: float = 0.3
     span: int = 4
@@ -290,8 +294,11 @@ def sample_mask(n_sequences: int, length: int, spec: MaskSpec = DEFAULT_MASK, *,
 
     Span starts are i.i.d. Bernoulli(``spec.start_probability``) over ``length + span - 1``
     positions (so spans may enter from the left edge and every position is hidden with
-    probability ``rate``); each start hides ``span`` positions. A row left with nothing hidden gets
-    one span at a uniformly drawn start.
+    probability ``rate``); each start hides ``span`` positions. A row left with nothing hidden
+    (probability (1 - q)^(length + span - 1)) gets one span at a uniformly drawn start, cut at the
+    right edge; so each position is hidden with probability above ``rate``
+    (:func:`mask_position_probabilities`) and the expected masked fraction is
+    :func:`expected_mask_fraction` (0.3053 at length 32, rate 0.3, span 4).
     """
     if not isinstance(spec, MaskSpec):
         raise ValueError(f"spec must be a MaskSpec, got {type(spec).__name__}")
