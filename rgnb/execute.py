@@ -37,10 +37,9 @@ from pathlib import Path
 import yaml
 
 from rgnb.cache import pid_alive
-from rgnb.provenance import REPO_ROOT
+from rgnb.layout import REPO_ROOT, TOC, chapters
 
 BOOK_DIR = REPO_ROOT / "book"
-TOC = REPO_ROOT / "_toc.yml"
 HTML_DIR = REPO_ROOT / "_build" / "html"
 TIMEOUTS_S = {"smoke": 900, "reference": 3600, "full": 4 * 3600}
 #: Longest per-chapter limit accepted (``--timeout``), seconds.
@@ -51,15 +50,6 @@ TEXT_ONLY = {"intro", "appendix"}
 LEDGER_READERS = ("intro", "appendix")
 #: Seconds a killed papermill/kernel gets to exit after SIGTERM before SIGKILL.
 KILL_GRACE_S = 5.0
-
-
-def chapters(toc: Path = TOC) -> list[str]:
-    """Chapter names in book order, read from ``_toc.yml`` (entries ``book/<name>``)."""
-    data = yaml.safe_load(Path(toc).read_text())
-    entries = [data["root"]]
-    for part in data.get("parts", [data]):
-        entries += [c["file"] for c in part.get("chapters", [])]
-    return [Path(e).name for e in entries]
 
 
 def output_dirs(profile: str, root: Path = REPO_ROOT) -> tuple[Path, Path]:

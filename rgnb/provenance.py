@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from rgnb.layout import REPO_ROOT
 from rgnb.profiles import resolve_device, resolve_profile
 from rgnb.validate import check_seed
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def git_revision(root: Path = REPO_ROOT) -> str:

@@ -1,0 +1,136 @@
+"""Registration: the chapters' registries, the claims history, and post hoc status derived from it.
+
+Each chapter declares its specs in one registry module (:data:`REGISTRY_MODULES`, each with a
+``REGISTRY`` tuple of :class:`~rgnb.claims.spec.ClaimSpec`). The history
+(``results/claims_history.json``, lab history as data) is a list of events, oldest first:
+
+- ``register``: a spec hash registered for a claim (before the run that fills it);
+- ``change``: the registered spec of a claim replaced by another hash;
+- ``result``: a result stored for a claim under a hash (the committed ledger);
+- ``rule``: the verdict rule changed for every claim alike (v2 -> v3); not a per-claim change.
+
+A claim is **post hoc** when its spec (or the spec of a claim it ``replaces``) was changed after a
+result for it had been stored: a ``change`` event after a ``result`` event. ``python -m rgnb
+claims register`` appends the ``register`` / ``change`` events of the current registries and the
+``result`` events of the committed ledger; nothing else writes the file, so a reader's re-run never
+changes it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from rgnb.claims.spec import ClaimSpec
+from rgnb.layout import CLAIMS_HISTORY
+
+#: Modules holding a chapter's ``REGISTRY`` (tuple of ClaimSpec).
+REGISTRY_MODULES = ("rgnb.spectra", "rgnb.mlp.registry", "rgnb.rg.registry", "rgnb.eft.registry")
+EVENTS = ("register", "change", "result", "rule")
+SCHEMA = 1
+
+
+def all_specs(modules: tuple[str, ...] = REGISTRY_MODULES) -> dict[str, ClaimSpec]:
+    """Every registered spec of the book, id -> spec (ids are unique across chapters)."""
+    out: dict[str, ClaimSpec] = {}
+    for name in modules:
+        for spec in importlib.import_module(name).REGISTRY:
+            if spec.id in out:
+                raise ValueError(f"claim id {spec.id!r} is registered twice ({name})")
+            out[spec.id] = spec
+    return out
+
+
+def load_history(path: str | Path = CLAIMS_HISTORY) -> list[dict]:
+    """The history's events, oldest first ([] if there is no history file)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = json.loads(path.read_text())
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"{path} is not a schema-{SCHEMA} claims history")
+    for e in data["events"]:
+        if e.get("event") not in EVENTS:
+            raise ValueError(f"{path}: unknown event {e.get('event')!r}; allowed: {EVENTS}")
+    return list(data["events"])
+
+
+@lru_cache(maxsize=8)
+def _history_cached(path: str, mtime: float) -> tuple:
+    return tuple(json.dumps(e, sort_keys=True) for e in load_history(path))
+
+
+def history(path: str | Path = CLAIMS_HISTORY) -> list[dict]:
+    p = Path(path)
+    if not p.exists():
+        return []
+    return [json.loads(e) for e in _history_cached(str(p), p.stat().st_mtime)]
+
+
+def _claims_of(event: dict) -> list[str]:
+    return list(event.get("claims") or [event["claim"]])
+
+
+def registered_hash(claim_id: str, events: list[dict]) -> str | None:
+    """The spec hash most recently registered (or changed to) for ``claim_id``."""
+    h = None
+    for e in events:
+        if e["event"] in ("register", "change") and claim_id in _claims_of(e):
+            h = e.get("spec_hash", h)
+    return h
+
+
+def post_hoc(spec: ClaimSpec, events: list[dict]) -> tuple[bool, str]:
+    """Whether ``spec`` (or a claim it replaces) was changed after a result for it was stored, and why."""
+    ids = {spec.id} | ({spec.replaces} if spec.replaces else set())
+    seen_result: dict | None = None
+    for e in events:
+        if not ids & set(_claims_of(e)):
+            continue
+        if e["event"] == "result" and seen_result is None:
+            seen_result = e
+        elif e["event"] == "change" and seen_result is not None:
+            return True, (f"{e.get('what') or 'spec changed'} ({e.get('date', '?')}), after a result was stored "
+                          f"({seen_result.get('what') or seen_result.get('date', '?')})")
+        elif e["event"] == "register" and seen_result is not None and spec.replaces and spec.id in _claims_of(e):
+            return True, (f"registered ({e.get('date', '?')}) to replace {spec.replaces!r} after its result "
+                          f"({seen_result.get('what') or seen_result.get('date', '?')})")
+    return False, ""
+
+
+def check_registered(spec: ClaimSpec, events: list[dict]) -> None:
+    """Refuse a spec whose hash is not the one registered for its id (register it first)."""
+    h = registered_hash(spec.id, events)
+    if h != spec.spec_hash():
+        raise ValueError(f"claim {spec.id!r}: its spec hash {spec.spec_hash()} is not the registered one "
+                         f"({h or 'none'}); register the spec before the run that fills it: "
+                         "`python -m rgnb claims register` (a change after a stored result makes the row post hoc)")
+
+
+def register(specs: dict[str, ClaimSpec], ledger_rows: list, path: str | Path = CLAIMS_HISTORY,
+             date: str | None = None, what: str = "") -> list[dict]:
+    """Append the ``register`` / ``change`` events of ``specs`` and the ``result`` events of ``ledger_rows``
+    (stored rows whose (id, hash) has no result yet); returns the new events."""
+    path = Path(path)
+    events = load_history(path)
+    date = date or _dt.date.today().isoformat()
+    new: list[dict] = []
+    for sid, spec in specs.items():
+        h = registered_hash(sid, events + new)
+        if h == spec.spec_hash():
+            continue
+        new.append({"event": "register" if h is None else "change", "claim": sid, "spec_hash": spec.spec_hash(),
+                    "date": date, **({"what": what} if what else {})})
+    done = {(c, e.get("spec_hash")) for e in events + new if e["event"] == "result" for c in _claims_of(e)}
+    for r in ledger_rows:
+        if r.spec_hash and (r.id, r.spec_hash) not in done and r.spec_hash == registered_hash(r.id, events + new):
+            new.append({"event": "result", "claim": r.id, "spec_hash": r.spec_hash, "date": date,
+                        "what": f"{r.profile}: {r.verdict}"})
+            done.add((r.id, r.spec_hash))
+    if new:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"schema": SCHEMA, "events": events + new}, indent=1, sort_keys=True) + "\n")
+    return new
