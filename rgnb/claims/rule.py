@@ -11,7 +11,7 @@ presence
   inconclusive   otherwise (a CI straddles the margin)
 absence
   reproduced     every contrast's CI lies within +-margin and the positive control detects the effect
-                 (its CI beyond s * margin; Bonferroni over several controls)
+                 (its CI wholly outside +-margin, on either side; Bonferroni over several controls)
   vacuous test   every contrast within +-margin, and so is the positive control: the test cannot see it
   not reproduced some contrast's whole CI lies outside +-margin (the effect is there)
   inconclusive   otherwise; "underpowered" when the contrasts are within +-margin but the control is not
@@ -57,9 +57,9 @@ def _p_beyond(e: Effect, bound: float, sign: int) -> float:
     return e.p_above(bound) if sign > 0 else e.p_below(bound)
 
 
-def _within(e: Effect, margin: float) -> str:
+def _within(e: Effect, margin: float, level: float = LEVEL) -> str:
     """``"pass"`` (CI within +-margin), ``"fail"`` (wholly outside) or ``"straddle"``."""
-    iv = e.interval(LEVEL)
+    iv = e.interval(level)
     if -margin < iv.low and iv.high < margin:
         return "pass"
     return "fail" if (iv.low > margin or iv.high < -margin) else "straddle"
@@ -69,13 +69,13 @@ def _p_within(e: Effect, margin: float) -> float:
     return max(e.p_above(-margin), e.p_below(margin))
 
 
-def _control(spec: ClaimSpec, controls: dict[str, Effect], margin: float) -> tuple[str, float]:
-    """The positive control: ``"detected"``, ``"not detected"`` or ``"within"`` (passes equivalence itself), and its p."""
+def _control(controls: dict[str, Effect], margin: float) -> tuple[str, float]:
+    """The positive control: ``"detected"`` (some control's CI wholly outside +-margin, Bonferroni over the
+    controls), ``"within"`` (every control passes the equivalence test itself) or ``"not detected"``; and its p."""
     k = len(controls)
     level = 1 - 2 * ALPHA / k
-    sides = [_beyond(e, spec.sign * margin, spec.sign, level) for e in controls.values()]
-    p = min(1.0, k * min(_p_beyond(e, spec.sign * margin, spec.sign) for e in controls.values()))
-    if "pass" in sides:
+    p = min(1.0, k * min(min(e.p_above(margin), e.p_below(-margin)) for e in controls.values()))
+    if any(_within(e, margin, level) == "fail" for e in controls.values()):
         return "detected", p
     if all(_within(e, margin) == "pass" for e in controls.values()):
         return "within", p
@@ -113,7 +113,7 @@ def decide(spec: ClaimSpec, ev: Evidence, margin: float | None = None) -> Decisi
         raise ValueError(f"claim {spec.id!r} ({ev.configuration}): an absence claim needs its positive control "
                          f"measured ({spec.positive_control})")
     sides = {k: _within(e, m) for k, e in ev.contrasts.items()}
-    control, p_control = _control(spec, ev.positive_control, m)
+    control, p_control = _control(ev.positive_control, m)
     p = max(max(_p_within(e, m) for e in ev.contrasts.values()), p_control)
     out = [k for k, s in sides.items() if s == "fail"]
     if out:

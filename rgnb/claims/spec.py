@@ -46,7 +46,8 @@ class ClaimSpec:
     on the null ``contrasts[k]``) lies beyond ``margin`` in ``direction`` (``above``: > +margin,
     ``below``: < -margin). ``kind="absence"``: every contrast lies within +-``margin`` (two one-sided
     tests), and the ``positive_control`` (the same contrast where the paper says the effect is
-    present) lies beyond ``margin`` in ``direction``. ``kind="check"``: the statistic itself lies on
+    present) lies wholly outside +-``margin`` (``direction`` is the side the paper expects it on; shown,
+    not tested). ``kind="check"``: the statistic itself lies on
     the ``direction`` side of ``margin`` (a bound). ``primary``: the configuration that decides the row;
     other configurations are sub-rows. ``margin_reason``: why this margin, independent of results.
     """
@@ -127,8 +128,8 @@ class ClaimSpec:
         if self.kind == "presence":
             bound = f"> {m:g}" if self.direction == "above" else f"< {-m:g}"
             return f"every contrast {bound} (95 % CI, {self.interval})"
-        return (f"every contrast within +-{m:g} (two one-sided tests, 95 % CI, {self.interval}); positive control "
-                f"{'>' if self.direction == 'above' else '<'} {self.sign * m:g}")
+        return (f"every contrast within +-{m:g} (two one-sided tests, 95 % CI, {self.interval}); the positive "
+                f"control outside +-{m:g}")
 
 
 @dataclasses.dataclass(frozen=True)
