@@ -146,5 +146,57 @@ def check_legible(fig, page_px: float = PAGE_WIDTH_PX) -> None:
                          f"narrow the figure (plots.panels) or enlarge the fonts")
 
 
+#: Colour of each verdict in the forest plots (Okabe-Ito).
+VERDICT_COLOURS = {"reproduced": "#009E73", "not reproduced": "#D55E00", "inconclusive": "#E69F00",
+                   "vacuous test": "#CC79A7", "premise not met": "#999999"}
+
+
+def forest(rows, title: str | None = None):
+    """Forest plot of claims rows (``rgnb.claims.Row``): every effect with its 95 % CI in units of its margin.
+
+    Each effect is drawn as ``s * effect / margin`` (``s = -1`` for a claim of a fall), so a presence
+    claim's side is right of the dashed line at 1 and an absence claim's equivalence band is
+    [-1, 1] (shaded); the positive control of an absence claim is drawn below its contrasts. A
+    margin of 0 is drawn in the statistic's own units. Colours: the row's verdict. Returns ``(fig, ax)``.
+    """
+    lines = []
+    for r in rows:
+        s = -1.0 if (r.kind == "presence" and r.direction == "below") else 1.0
+        scale = r.margin if r.margin > 0 else 1.0
+        unit = "" if r.margin > 0 else " (margin 0: own units)"
+        for group, effects in (("", r.effects), ("positive control: ", r.positive_control), ("placebo: ", r.placebo)):
+            for name, e in effects.items():
+                lo, hi = sorted((s * e["low"] / scale, s * e["high"] / scale))
+                lines.append((f"{r.id} | {group}{name}{unit}", s * e["estimate"] / scale, lo, hi, r.verdict, r.kind))
+    n = max(len(lines), 1)
+    fig, grid = subplots(1, 1, width=PAGE_WIDTH_IN, height=0.32 * n + 1.5)
+    ax = grid[0, 0]
+    if any(k == "absence" for *_, k in lines):
+        ax.axvspan(-1, 1, color="#56B4E9", alpha=0.15, lw=0, label="equivalence band (absence)")
+    ax.axvline(0, color="#000000", lw=0.8)
+    if any(k == "presence" for *_, k in lines):
+        ax.axvline(1, color="#000000", lw=0.8, ls="--", label="margin (presence: claim's side to the right)")
+    for i, (label, est, lo, hi, verdict, _) in enumerate(lines):
+        y = n - 1 - i
+        c = VERDICT_COLOURS.get(verdict, "#000000")
+        finite_lo, finite_hi = (lo if math.isfinite(lo) else -1e3), (hi if math.isfinite(hi) else 1e3)
+        ax.plot([finite_lo, finite_hi], [y, y], color=c, lw=2)
+        ax.plot([est], [y], "o", color=c, ms=5)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([ln[0] for ln in lines][::-1])
+    xs = [v for ln in lines for v in ln[1:4] if math.isfinite(v)] + [-1.2, 1.2]
+    lo_x, hi_x = min(xs), max(xs)
+    pad = 0.05 * (hi_x - lo_x)
+    ax.set_xlim(lo_x - pad, hi_x + pad)
+    ax.set_xlabel("effect / margin (signed so that the claim's side is positive)")
+    handles = [plt.Line2D([], [], color=c, lw=2, label=v) for v, c in VERDICT_COLOURS.items()
+               if any(ln[4] == v for ln in lines)]
+    fig.legend(handles=handles + ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=3,
+               fontsize=TICK_PT, frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
 __all__ = ["OKABE_ITO", "PAGE_WIDTH_PX", "PAGE_WIDTH_IN", "TICK_PT", "STYLE", "use_style", "subplots", "panels",
-           "band", "colorbar", "legend_outside", "min_label_px", "check_legible"]
+           "band", "colorbar", "legend_outside", "min_label_px", "check_legible", "forest", "VERDICT_COLOURS"]
