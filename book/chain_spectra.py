@@ -207,4 +207,4 @@ share_at_7 = {spec: shares[spec][list(floor_xis).index(7.0)] for spec in setting
 rows = spectra.chapter_claims(spectrum_error=spectrum_error, worst_z=worst_z, worst_xi=worst_xi,
                               span_share=share_at_7[chains.DEFAULT_MASK], isolated_share=share_at_7[settings[0]],
                               n_scan=sizes.n_scan, n_bayes=sizes.n_bayes, profile=run.profile)
-claims.record(run, rows)
+claims.record(run, rows, specs=spectra.REGISTRY)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from rgnb.mlp import gate as _gate
 from rgnb.mlp import sweeps as _sweeps
 from rgnb.mlp import train as _train
 
@@ -17,46 +14,39 @@ def paper_chains(config: _sweeps.SweepConfig) -> tuple[float, float]:
     return float(xis[np.argmin(abs(xis - 1.0))]), float(xis[np.argmin(abs(xis - 7.0))])
 
 
-def _claim_specs():
-    from rgnb.claims import ClaimSpec
-    excess = ClaimSpec(
-        id="training-gate-excess", chapter="training", source="sanity check",
-        claim="Every network reaches the exact Bayes floor: held-out excess loss at most 0.01 nats per masked token",
-        statistic="largest held-out excess loss over the family's models (nats per masked token)",
-        threshold=_gate.GATE_EXCESS_NATS, passes="below", premise="none (this is the premise of the findings)",
-        null_control="", ci_method="exact", figure="fig-training-gate", post_hoc=False)
-    share = ClaimSpec(
-        id="training-gate-share", chapter="training", source="sanity check",
-        claim="Every network recovers at least 95 % of the context information, (ln V - loss) / (ln V - Bayes)",
-        statistic="smallest recovered share over the family's models", threshold=_gate.GATE_SHARE, passes="above",
-        premise="none (this is the premise of the findings)", null_control="", ci_method="exact",
-        figure="fig-training-gate", post_hoc=False)
-    return excess, share
+def _worst(result: _train.SweepResult, values: np.ndarray, worst_is_max: bool) -> tuple[float, str]:
+    finite = np.isfinite(values)
+    k = int(np.nanargmax(values) if worst_is_max else np.nanargmin(values))
+    m = result.members[k]
+    return float(values[k]), f"worst network xi = {m['xi']:g}, depth {m['depth']}, seed {m['seed']} ({int(finite.sum())} networks)"
 
 
 def training_claims(results: dict[str, _train.SweepResult], profile: str) -> list:
-    """The training chapter's rows: per family, the worst excess and the smallest share (exact statistics
-    over every model: the gate is per model, so the worst model decides)."""
-    from rgnb import stats
-    from rgnb.claims import evaluate as _evaluate
-    excess_spec, share_spec = _claim_specs()
+    """The training chapter's sanity checks (``rgnb.mlp.registry.TRAINING``): the worst excess loss and the
+    smallest recovered share over every network (the gate is per network, so the worst decides); each
+    sweep is a sub-row."""
+    from rgnb import effects
+    from rgnb.claims import Evidence, evaluate
+    from rgnb.mlp.registry import TRAINING
+
+    excess_spec, share_spec = TRAINING
     rows = []
-    for family, r in results.items():
-        worst = int(np.argmax(r.excess_loss))
-        m = r.members[worst]
-        note = f"{family}: worst model xi = {m['xi']:g}, depth {m['depth']}, seed {m['seed']}"
-        rows.append(_evaluate(dataclasses.replace(excess_spec, id=f"{excess_spec.id}-{family}"),
-                              measured=stats.exact(float(r.excess_loss.max())), null=None, premise_met=True,
-                              premise_detail="", profile=profile, n=len(r), n_unit="models", note=note))
-        share = r.recovered_share()
-        if np.isfinite(share).any():
-            k = int(np.nanargmin(share))
-            m = r.members[k]
-            rows.append(_evaluate(dataclasses.replace(share_spec, id=f"{share_spec.id}-{family}"),
-                                  measured=stats.exact(float(np.nanmin(share))), null=None, premise_met=True,
-                                  premise_detail="", profile=profile, n=int(np.isfinite(share).sum()),
-                                  n_unit="models",
-                                  note=f"{family}: worst model xi = {m['xi']:g}, depth {m['depth']}, seed {m['seed']}"))
+    for spec, get, worst_is_max in ((excess_spec, lambda r: r.excess_loss, True),
+                                    (share_spec, lambda r: r.recovered_share(), False)):
+        per = {}
+        for family, r in results.items():
+            v = np.asarray(get(r), dtype=float)
+            if np.isfinite(v).any():
+                per[family] = (*_worst(r, v, worst_is_max), int(np.isfinite(v).sum()))
+        if not per:
+            continue
+        pick = max if worst_is_max else min
+        fam = pick(per, key=lambda f: per[f][0])
+        evidence = {f: Evidence(configuration=f"sweep {f}", contrasts={"value": effects.exact(x)}, n=n,
+                                n_unit="networks", note=note) for f, (x, note, n) in per.items()}
+        primary = Evidence(configuration="every network of every sweep", contrasts={"value": effects.exact(per[fam][0])},
+                           n=sum(n for _, _, n in per.values()), n_unit="networks", note=f"{fam}: {per[fam][1]}")
+        rows.append(evaluate(spec, primary, others=list(evidence.values()), profile=profile))
     return rows
 
 

@@ -1,145 +1,39 @@
-"""The three findings of the MLP-residual paper (P1), tested by protocol v2 against their null controls.
+"""The three findings of the MLP-residual paper (P1): per-seed statistics and the evidence of each claim.
 
-Every claim is declared here (:func:`specs`) with its statistic, threshold, premise and null
-controls, before any reference network was measured; its statistic is computed from the
-measurements of ``rgnb.mlp.measure``. Intervals are Student-t over seeds (>= 10 at the reference
-profile). h^0 is shown in the chapters but never enters a statistic: tests run over l >= 1 (the
-embedding's per-position rank is bounded by V + 1, whatever the network learned).
+The claims are registered in :mod:`rgnb.mlp.registry` (verdicts v3); this module computes their
+per-seed statistics from the measurements of ``rgnb.mlp.measure`` and turns them into
+:class:`rgnb.claims.Evidence`: paired contrasts (same seed, same probe sequences) of the trained
+networks against the same networks at initialisation and against the networks trained on a
+shuffled chain, with exact sign-flip intervals over seeds. h^0 is shown in the chapters but never
+enters a statistic: tests run over l >= 1 (the embedding's per-position rank is bounded by V + 1,
+whatever the network learned).
 
 Two readings of "pure MLP residual stack" are trained (``rgnb.mlp.sweeps.ARCHITECTURES``): the main
 one, an MLP-Mixer with pre-LayerNorm, and the robustness one, the same mixer without LayerNorm
 (families ``<kind>-nolayernorm``). ``rgnb.mlp.sweeps.reading`` selects one reading's sweeps under
 the main reading's family names, so every function here applies to both; :func:`robustness_rows`
-states the same tests under ``robust-`` ids and :func:`reading_agreement` says which reading a
-claim holds for.
+evaluates the same registered tests under ``robust-`` ids and :func:`reading_agreement` says which
+reading a claim holds for.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from rgnb import metrics
+from rgnb import effects, metrics
+from rgnb.claims import Evidence, evaluate
+from rgnb.mlp import gate as _gate
 from rgnb.mlp import measure as _measure
+from rgnb.mlp import registry as _registry
 from rgnb.mlp import sweeps as _sweeps
 from rgnb.stats import Interval, mean_ci
-from rgnb.validate import check_choice, check_int
+from rgnb.validate import check_choice
 
-#: (i) Spearman rho(l, dim(l)) over l >= 1, below this for trained networks (whole t-interval).
-MONOTONE_RHO = -0.8
-#: (ii) Normalised collapse c = dim(L) / dim(1) of the same network. Presence at xi ~ 1: trained minus
-#: initialised c below -COLLAPSE_MARGIN; absence at xi ~ 7: above -COLLAPSE_MARGIN; selectivity:
-#: c(xi ~ 7) - c(xi ~ 1), paired by seed, above +COLLAPSE_MARGIN.
-COLLAPSE_MARGIN = 0.05
-#: (iii) Top-two share of the drift over the transitions l -> l+1, l >= 1, above the uniform share
-#: 2 / (number of transitions) by this margin.
-TOP2_MARGIN = 0.15
-#: (iii) Plateau: the largest drift outside the top two (l >= 1), divided by the same network's at
-#: initialisation, below this (the initialised network has ratio 1 by construction, so it fails).
-PLATEAU_RATIO = 0.5
-
-
-def top2_threshold(n_transitions: int) -> float:
-    """Uniform top-two share ``2 / n`` plus :data:`TOP2_MARGIN`."""
-    n = check_int("n_transitions", n_transitions, 2)
-    return 2.0 / n + TOP2_MARGIN
 READING_LABELS = {_sweeps.MAIN_READING: "MLP-Mixer with pre-LayerNorm", _sweeps.ROBUSTNESS_READING: "the mixer without LayerNorm"}
-#: Figures of the robustness chapter that stand in for the main chapters' figures.
-_ROBUST_FIGURES = {"fig-rank-profile": "fig-robust-rank", "fig-rank-measures": "fig-robust-rank",
-                   "fig-selectivity": "fig-robust-selectivity", "fig-drift-profile": "fig-robust-drift"}
-_NULLS = "the same networks at initialisation; networks trained on a shuffled (i.i.d., same marginal) chain"
-_PREMISE = "every network measured (and every shuffled-chain network) passes the convergence gate"
-
-
-def specs(depth: int, reading: str = _sweeps.MAIN_READING) -> dict[str, Any]:
-    """Every findings claim at networks of ``depth`` (the top-two threshold depends on it), id -> ClaimSpec.
-
-    For the robustness ``reading`` the same tests, thresholds and nulls under ids ``robust-<id>``, as our
-    claims (the chapter "robustness"); the spectral-relevance claim belongs to the main reading only.
-    """
-    from rgnb.claims import ClaimSpec
-
-    check_choice("reading", reading, tuple(_sweeps.READING_SUFFIX))
-    L = check_int("depth", depth, 2)
-    rows = [
-        # (i) rank collapse
-        ("P1-i-monotone", "rank_collapse", "P1",
-         "The effective rank of the normalised residual stream decreases monotonically with depth after training "
-         "(potts, xi ~ 1)", "Spearman rho(l, erank of LN(h^l)) over l >= 1, masked rows, mean over seeds",
-         MONOTONE_RHO, "below", "fig-rank-profile"),
-        ("P1-i-monotone-ring", "rank_collapse", "P1",
-         "The same on the ring chain with xi ~ 1", "Spearman rho(l, erank of LN(h^l)) over l >= 1, masked rows",
-         MONOTONE_RHO, "below", "fig-rank-profile"),
-        ("P1-i-monotone-raw", "rank_collapse", "P1",
-         "The same for the raw residual stream h^l (potts, xi ~ 1)", "Spearman rho(l, erank of h^l) over l >= 1",
-         MONOTONE_RHO, "below", "fig-rank-measures"),
-        ("P1-i-monotone-pc90", "rank_collapse", "P1",
-         "The same with a scale-aware dimension, PCs for 90 % of the variance of LN(h^l) (potts, xi ~ 1)",
-         "Spearman rho(l, PCs90 of LN(h^l)) over l >= 1", MONOTONE_RHO, "below", "fig-rank-measures"),
-        # (ii) selectivity
-        ("P1-ii-present", "selectivity", "P1",
-         "Collapse is present at xi ~ 1: deeper layers lose more dimensions than the same network at initialisation",
-         "c_trained - c_init at xi ~ 1, c = erank(L) / erank(1) of LN(h), paired by seed", -COLLAPSE_MARGIN,
-         "below", "fig-selectivity"),
-        ("P1-ii-absent", "selectivity", "P1",
-         "Collapse is absent at xi ~ 7: no more loss of dimensions than at initialisation",
-         "c_trained - c_init at xi ~ 7, paired by seed", -COLLAPSE_MARGIN, "above", "fig-selectivity"),
-        ("P1-ii-selective", "selectivity", "P1",
-         "The collapse is selective: weaker at xi ~ 7 than at xi ~ 1 (potts, span masking)",
-         "c(xi ~ 7) - c(xi ~ 1), paired by seed", COLLAPSE_MARGIN, "above", "fig-selectivity"),
-        ("P1-ii-selective-ring", "selectivity", "P1", "The same on the ring chains",
-         "c(xi ~ 7) - c(xi ~ 1), paired by seed", COLLAPSE_MARGIN, "above", "fig-selectivity"),
-        ("P1-ii-selective-isolated", "selectivity", "P1",
-         "The same with isolated (BERT-style) masking (potts)", "c(xi ~ 7) - c(xi ~ 1), paired by seed",
-         COLLAPSE_MARGIN, "above", "fig-selectivity"),
-        ("ours-spectral-relevance", "selectivity", "ours",
-         "The task-relevant dimension at the last layer grows with the number of chain modes relevant at the "
-         "task's scale (|lambda_k|^s > 1/e)",
-         "least-squares slope of the task-relevant dimension on the number of relevant modes, over models of "
-         "both families and the xi grid", 0.0, "above", "fig-spectral-relevance"),
-        ("ours-spectral-relevance-gain", "selectivity", "ours",
-         "What training adds to the task-relevant dimension at the last layer increases with the number of chain "
-         "modes relevant at the task's scale, at fixed correlation length",
-         "per seed, the coefficient of the number of relevant modes in a least-squares fit of (trained - "
-         "initialised task-relevant dimension) on [1, relevant modes, log xi] over the chains of both families; "
-         "mean over seeds", 0.0, "above", "fig-spectral-relevance"),
-        # (iii) kernel drift
-        ("P1-iii-concentrated", "kernel_drift", "P1",
-         "Inter-layer kernel drift is concentrated in one or two transitions (l >= 1, potts, xi ~ 1)",
-         f"top-two share of 1 - CKA over the {L - 1} transitions l -> l+1, l >= 1 (uniform: {2 / (L - 1):.2f})",
-         top2_threshold(L - 1), "above", "fig-drift-profile"),
-        ("P1-iii-concentrated-with-embedding", "kernel_drift", "P1",
-         "The same, counting the embedding transition 0 -> 1",
-         f"top-two share of 1 - CKA over all {L} transitions (uniform: {2 / L:.2f})", top2_threshold(L), "above",
-         "fig-drift-profile"),
-        ("P1-iii-plateau", "kernel_drift", "P1",
-         "The other layers sit near a fixed point (a plateau)",
-         "largest drift outside the top two (l >= 1) / the same at initialisation, per seed", PLATEAU_RATIO,
-         "below", "fig-drift-profile"),
-    ]
-    out = {}
-    for id_, chapter, source, claim, statistic, threshold, passes, figure in rows:
-        null = ("the same networks at initialisation" if id_ == "ours-spectral-relevance" else
-                "networks trained on a shuffled chain, probed on the same chains, the same statistic (the "
-                "initialised network is subtracted in the statistic itself)" if id_ == "ours-spectral-relevance-gain"
-                else
-                "networks trained on a shuffled (i.i.d., same marginal) chain (at initialisation the statistic "
-                "is 0 by construction)" if id_ in ("P1-ii-present", "P1-ii-absent") else
-                "networks trained on a shuffled chain (at initialisation the ratio is 1 by construction)"
-                if id_ == "P1-iii-plateau" else _NULLS)
-        # The gain test replaces the spectral-relevance test after that one was found vacuous on the stored
-        # reference networks (its null, the initialised networks, passed too): chosen after seeing them.
-        out[id_] = ClaimSpec(id=id_, chapter=chapter, source=source, claim=claim, statistic=statistic,
-                             threshold=float(threshold), passes=passes, premise=_PREMISE, null_control=null,
-                             ci_method="student-t", figure=figure, post_hoc=id_ == "ours-spectral-relevance-gain")
-    if reading == _sweeps.MAIN_READING:
-        return out
-    return {id_: dataclasses.replace(spec, id=f"robust-{id_}", chapter="robustness", source="ours",
-                                     claim=f"{spec.claim} [{READING_LABELS[reading]}]",
-                                     figure=_ROBUST_FIGURES[spec.figure])
-            for id_, spec in out.items() if not id_.startswith("ours-spectral-relevance")}
+SHUFFLED_CONTRAST = "shuffled chain"
+INIT_CONTRAST = "initialisation"
 
 
 def rho_from_1(profiles: Any) -> np.ndarray:
@@ -273,43 +167,118 @@ def relevance_gain_difference(chain: dict[str, Any], null: dict[str, Any]) -> In
     return _interval(chain["coef"] - null["coef"])
 
 
-def _premise(results, families) -> tuple[bool, str]:
-    fams = [f for f in families if f in results]
-    n = sum(len(results[f]) for f in fams)
-    ok = sum(int(results[f].gate().sum()) for f in fams)
-    return ok == n, f"{ok}/{n} networks pass the convergence gate ({', '.join(fams)})"
+def plateau_level(drift: Any) -> np.ndarray:
+    """Largest drift outside the top two transitions (l >= 1), per seed, drift (n, L) -> (n,)."""
+    D = np.asarray(drift, dtype=np.float64)
+    if D.ndim != 2 or D.shape[1] < 4:
+        raise ValueError(f"drift must have shape (n, L) with L >= 4 (a plateau needs a third transition beyond "
+                         f"l >= 1's top two), got shape {D.shape}")
+    return metrics.plateau_level(D[:, 1:])
 
 
-def _row(spec, measured: Interval, null, results, families, profile: str, n: int, note: str = ""):
-    from rgnb.claims import evaluate
-    met, detail = _premise(results, families)
-    return evaluate(spec, measured=measured, null=null, premise_met=met, premise_detail=detail, profile=profile,
-                    n=n, n_unit="seeds", note=note)
+#: Per-seed statistic of each registered finding: (measured quantity, statistic of the (n, ...) values).
+STATISTICS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
+    "P1-i-monotone": ("erank_ln", lambda p: rho_from_1(p)),
+    "P1-ii-present": ("erank_ln", lambda p: collapse_from_1(p)),
+    "P1-ii-absent": ("erank_ln", lambda p: collapse_from_1(p)),
+    "P1-iii-concentrated": ("drift", lambda d: top2_share(d)),
+    "P1-iii-plateau": ("drift", plateau_level),
+}
+#: Sub-configurations of every finding: (label, family, quantity override or None).
+SUB_CONFIGURATIONS = {
+    "P1-i-monotone": (("ring chain", "ring", None), ("raw stream h^l", _sweeps.PAPER_FAMILY, "erank_raw"),
+                      ("PCs for 90 % of the variance of LN(h^l)", _sweeps.PAPER_FAMILY, "pc90_ln"),
+                      ("isolated masking", "potts-isolated", None)),
+    "P1-ii-present": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
+    "P1-ii-absent": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
+    "P1-iii-concentrated": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
+    "P1-iii-plateau": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
+}
 
 
 def _depth(meas: _measure.Measurements) -> int:
     return max(meas.results[_sweeps.PAPER_FAMILY].config.depths)
 
 
+def _seed_check(meas: _measure.Measurements, family: str, xi: float) -> None:
+    if meas.seeds_of(_sweeps.SHUFFLED) != meas.seeds_of(family, xi):
+        raise ValueError(f"the shuffled networks' seeds {meas.seeds_of(_sweeps.SHUFFLED)} must be those of {family} "
+                         f"at xi = {xi:g}, {meas.seeds_of(family, xi)} (contrasts are paired by seed)")
+
+
+def contrasts_of(meas: _measure.Measurements, claim_id: str, family: str, xi: float,
+                 quantity: str | None = None) -> tuple[dict[str, effects.Effect], np.ndarray, bool]:
+    """The paired contrasts of a finding's per-seed statistic on (family, xi): trained minus initialised,
+    and trained minus the shuffled-chain networks probed on the same sequences (when measured there).
+    Returns ``(contrasts, trained per-seed statistic, whether the shuffled null was used)``."""
+    q, stat = STATISTICS[check_choice("claim_id", claim_id, tuple(STATISTICS))]
+    q = quantity or q
+    scale = _registry.BY_ID[claim_id].scale
+    trained = stat(meas.get(family, q, "trained", xi))
+    out = {INIT_CONTRAST: effects.paired(trained, stat(meas.get(family, q, "init", xi)), scale)}
+    probe = f"{family}:{xi:g}"
+    has_null = (_sweeps.SHUFFLED, "trained", probe) in meas.values
+    if has_null:
+        _seed_check(meas, family, xi)
+        out[SHUFFLED_CONTRAST] = effects.paired(trained, stat(meas.get(_sweeps.SHUFFLED, q, "trained", probe=probe)),
+                                                scale)
+    return out, trained, has_null
+
+
+def finding_evidence(meas: _measure.Measurements, claim_id: str, label: str, family: str,
+                     quantity: str | None = None) -> Evidence:
+    """The evidence of a finding on one configuration (``family`` at its xi ~ 1, or xi ~ 7 for the absence claim)."""
+    xi1, xi7 = _measure.paper_xis(meas.results[family].config.xis)
+    xi = xi7 if claim_id == "P1-ii-absent" else xi1
+    contrasts, trained, has_null = contrasts_of(meas, claim_id, family, xi, quantity)
+    control = {}
+    if claim_id == "P1-ii-absent":
+        control = {f"{INIT_CONTRAST}, xi = {xi1:g}": contrasts_of(meas, "P1-ii-present", family, xi1)[0][INIT_CONTRAST]}
+    ok, detail = _gate.premise(meas.results, (family, _sweeps.SHUFFLED) if has_null else (family,))
+    note = "" if has_null else "no shuffled-chain networks measured on these probes: the initialisation contrast only"
+    return Evidence(configuration=f"{label}, xi = {xi:g}, depth {_depth(meas)}", contrasts=contrasts,
+                    statistic=mean_ci(trained) if np.ptp(trained) > 0 else Interval(float(trained[0]), float(
+                        trained[0]), float(trained[0]), 0.95, "student-t", len(trained)),
+                    positive_control=control, premise_met=ok, premise_detail=detail, n=len(trained), n_unit="seeds",
+                    note=note)
+
+
+def finding_row(meas: _measure.Measurements, claim_id: str, profile: str, reading: str = _sweeps.MAIN_READING):
+    """One registered finding evaluated on the primary configuration (potts) with its sub-configurations."""
+    spec = _registry.BY_ID[claim_id] if reading == _sweeps.MAIN_READING else _registry.robust(_registry.BY_ID[claim_id])
+    primary = finding_evidence(meas, claim_id, "potts", _sweeps.PAPER_FAMILY)
+    others = [finding_evidence(meas, claim_id, label, fam, q) for label, fam, q in SUB_CONFIGURATIONS[claim_id]
+              if fam in meas.results]
+    return evaluate(spec, primary, others=others, profile=profile)
+
+
 def rank_collapse_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
-    """Finding (i): Spearman rho(l, dim(l)) over l >= 1 at xi ~ 1, trained vs both nulls."""
-    sp = specs(_depth(meas), reading)
-    xi1, _ = _measure.paper_xis(meas.results[_sweeps.PAPER_FAMILY].config.xis)
-    rows = []
-    for id_, family, quantity in (("P1-i-monotone", _sweeps.PAPER_FAMILY, "erank_ln"),
-                                  ("P1-i-monotone-ring", "ring", "erank_ln"),
-                                  ("P1-i-monotone-raw", _sweeps.PAPER_FAMILY, "erank_raw"),
-                                  ("P1-i-monotone-pc90", _sweeps.PAPER_FAMILY, "pc90_ln")):
-        if family not in meas.results:
-            continue
-        fxi = _measure.paper_xis(meas.results[family].config.xis)[0]
-        trained = rho_from_1(meas.get(family, quantity, "trained", fxi))
-        null = {"initialisation": _interval(rho_from_1(meas.get(family, quantity, "init", fxi)))}
-        if _sweeps.SHUFFLED in meas.results:
-            probe = f"{_sweeps.PAPER_FAMILY}:{xi1:g}" if family == _sweeps.PAPER_FAMILY else "own"
-            null["shuffled chain"] = _interval(rho_from_1(meas.get(_sweeps.SHUFFLED, quantity, "trained", probe=probe)))
-        rows.append(_row(sp[id_], _interval(trained), null, meas.results, (family, _sweeps.SHUFFLED), profile,
-                         len(trained), note=f"{family}, xi = {fxi:g}, depth {_depth(meas)}"))
+    """Finding (i): Spearman rho(l, erank(l)) over l >= 1, against both nulls."""
+    return [finding_row(meas, "P1-i-monotone", profile, reading)]
+
+
+def relevance_gain_evidence(meas: _measure.Measurements) -> Evidence | None:
+    """The relevance-gain coefficient per seed (``relevance_gain``), as a contrast with initialisation (the gain
+    itself) and with the shuffled-chain networks' coefficient on the same design; None when not estimable."""
+    gain, null = relevance_gain(meas), relevance_gain(meas, _sweeps.SHUFFLED)
+    if gain["slope"] is None:
+        return None
+    contrasts = {INIT_CONTRAST: effects.from_differences(gain["coef"])}
+    if null["slope"] is not None:
+        contrasts[SHUFFLED_CONTRAST] = effects.paired(gain["coef"], null["coef"])
+    ok, detail = _gate.premise(meas.results, _measure.RELEVANCE_FAMILIES + (_sweeps.SHUFFLED,))
+    return Evidence(configuration=f"{len(gain['cells'])} chains (potts and ring, every xi), depth {_depth(meas)}",
+                    contrasts=contrasts, statistic=gain["slope"], premise_met=ok, premise_detail=detail,
+                    n=len(gain["coef"]), n_unit="seeds", note=f"task scale s = {meas.scale:.3f} positions")
+
+
+def selectivity_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
+    """Finding (ii): presence at xi ~ 1, absence at xi ~ 7 (with its positive control); the relevance gain (ours)."""
+    rows = [finding_row(meas, cid, profile, reading) for cid in ("P1-ii-present", "P1-ii-absent")]
+    if reading == _sweeps.MAIN_READING:
+        ev = relevance_gain_evidence(meas)
+        if ev is not None:
+            rows.append(evaluate(_registry.RELEVANCE_GAIN, ev, profile=profile))
     return rows
 
 
@@ -319,61 +288,6 @@ def collapse_by_seed(meas: _measure.Measurements, family: str, xi: float, stage:
     return collapse_from_1(meas.get(family, quantity, stage, xi, probe=probe))
 
 
-def selectivity_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
-    """Finding (ii): presence at xi ~ 1 and absence at xi ~ 7 against the initialised network, and the
-    paired difference between the two chains; the spectral-relevance regression (ours)."""
-    sp = specs(_depth(meas), reading)
-    rows = []
-    xi1, xi7 = _measure.paper_xis(meas.results[_sweeps.PAPER_FAMILY].config.xis)
-    has_null = _sweeps.SHUFFLED in meas.results
-
-    def shuffled(xi: float, stage: str = "trained") -> np.ndarray:
-        return collapse_by_seed(meas, _sweeps.SHUFFLED, None, stage, probe=f"{_sweeps.PAPER_FAMILY}:{xi:g}")
-
-    for id_, xi, side in (("P1-ii-present", xi1, "present"), ("P1-ii-absent", xi7, "absent")):
-        diff = collapse_by_seed(meas, _sweeps.PAPER_FAMILY, xi) - collapse_by_seed(meas, _sweeps.PAPER_FAMILY, xi, "init")
-        null = {"initialisation": _interval(np.zeros_like(diff))}
-        if has_null:
-            null["shuffled chain"] = _interval(shuffled(xi) - shuffled(xi, "init"))
-        if side == "absent":
-            null.pop("initialisation")  # 0 by construction: it would always pass an absence test
-        rows.append(_row(sp[id_], _interval(diff), null, meas.results, (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED), profile,
-                         len(diff), note=f"potts, xi = {xi:g}"))
-    for id_, family in (("P1-ii-selective", _sweeps.PAPER_FAMILY), ("P1-ii-selective-ring", "ring"),
-                        ("P1-ii-selective-isolated", "potts-isolated")):
-        if family not in meas.results:
-            continue
-        a, b = _measure.paper_xis(meas.results[family].config.xis)
-        gap = collapse_by_seed(meas, family, b) - collapse_by_seed(meas, family, a)
-        null = {"initialisation": _interval(collapse_by_seed(meas, family, b, "init")
-                                            - collapse_by_seed(meas, family, a, "init"))}
-        if has_null:
-            null["shuffled chain"] = _interval(shuffled(xi7) - shuffled(xi1))
-        rows.append(_row(sp[id_], _interval(gap), null, meas.results, (family, _sweeps.SHUFFLED), profile, len(gap),
-                         note=f"{family}, xi = {b:g} minus xi = {a:g}"))
-    if reading != _sweeps.MAIN_READING:
-        return rows
-    from rgnb.claims import evaluate
-    rel = spectral_relevance(meas)
-    rel0 = spectral_relevance(meas, "init")
-    if rel["slope"] is not None:
-        met, detail = _premise(meas.results, _measure.RELEVANCE_FAMILIES)
-        rows.append(evaluate(sp["ours-spectral-relevance"], measured=rel["slope"],
-                             null={"initialisation": rel0["slope"]} if rel0["slope"] is not None else None,
-                             premise_met=met, premise_detail=detail, profile=profile, n=rel["n"], n_unit="models",
-                             note=f"task scale s = {meas.scale:.3f} positions"))
-    gain = relevance_gain(meas)
-    null = relevance_gain(meas, _sweeps.SHUFFLED)
-    if gain["slope"] is not None:
-        met, detail = _premise(meas.results, _measure.RELEVANCE_FAMILIES + (_sweeps.SHUFFLED,))
-        rows.append(evaluate(sp["ours-spectral-relevance-gain"], measured=gain["slope"],
-                             null={"shuffled chain": null["slope"]} if null["slope"] is not None else None,
-                             premise_met=met, premise_detail=detail, profile=profile, n=len(gain["coef"]),
-                             n_unit="seeds", note=f"{len(gain['cells'])} chains; task scale s = {meas.scale:.3f} "
-                                                  "positions"))
-    return rows
-
-
 def drift_by_seed(meas: _measure.Measurements, family: str, xi: float | None, stage: str = "trained",
                   probe: str = "own") -> np.ndarray:
     """Drift profiles (n_seeds, L), transitions 0 -> 1, ..., L-1 -> L."""
@@ -381,38 +295,21 @@ def drift_by_seed(meas: _measure.Measurements, family: str, xi: float | None, st
 
 
 def kernel_drift_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
-    """Finding (iii): concentration (with and without the embedding transition) and plateau, at xi ~ 1."""
-    sp = specs(_depth(meas), reading)
-    xi1, _ = _measure.paper_xis(meas.results[_sweeps.PAPER_FAMILY].config.xis)
-    tr = drift_by_seed(meas, _sweeps.PAPER_FAMILY, xi1)
-    init = drift_by_seed(meas, _sweeps.PAPER_FAMILY, xi1, "init")
-    probe = f"{_sweeps.PAPER_FAMILY}:{xi1:g}"
-    has_null = _sweeps.SHUFFLED in meas.results
-    sh = drift_by_seed(meas, _sweeps.SHUFFLED, None, probe=probe) if has_null else None
-    sh0 = drift_by_seed(meas, _sweeps.SHUFFLED, None, "init", probe=probe) if has_null else None
-    rows = []
-    for id_, emb in (("P1-iii-concentrated", False), ("P1-iii-concentrated-with-embedding", True)):
-        null = {"initialisation": _interval(top2_share(init, emb))}
-        if has_null:
-            null["shuffled chain"] = _interval(top2_share(sh, emb))
-        rows.append(_row(sp[id_], _interval(top2_share(tr, emb)), null, meas.results, (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED),
-                         profile, len(tr), note=f"potts, xi = {xi1:g}, depth {_depth(meas)}"))
-    null = {"shuffled chain": _interval(plateau_ratio(sh, sh0))} if has_null else None
-    rows.append(_row(sp["P1-iii-plateau"], _interval(plateau_ratio(tr, init)), null, meas.results,
-                     (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED), profile, len(tr), note=f"potts, xi = {xi1:g}"))
-    return rows
+    """Finding (iii): concentration (top-two share over l >= 1) and plateau, against both nulls."""
+    return [finding_row(meas, cid, profile, reading) for cid in ("P1-iii-concentrated", "P1-iii-plateau")]
 
 
 def robustness_rows(meas: _measure.Measurements, profile: str) -> list:
-    """Findings (i)-(iii) for the robustness reading (``meas`` of :func:`reading` ``(results,
-    ROBUSTNESS_READING)``): the same tests, thresholds and nulls under ``robust-`` ids."""
-    return (rank_collapse_rows(meas, profile, _sweeps.ROBUSTNESS_READING) + selectivity_rows(meas, profile, _sweeps.ROBUSTNESS_READING)
+    """Findings (i)-(iii) for the robustness reading (``meas`` of ``sweeps.reading(results,
+    ROBUSTNESS_READING)``): the same registered tests under ``robust-`` ids."""
+    return (rank_collapse_rows(meas, profile, _sweeps.ROBUSTNESS_READING)
+            + selectivity_rows(meas, profile, _sweeps.ROBUSTNESS_READING)
             + kernel_drift_rows(meas, profile, _sweeps.ROBUSTNESS_READING))
 
 
-def _measured_text(row) -> str:
-    """A row's measured statistic with its interval, as its claims table shows it."""
-    return (getattr(row, "measured", None) or {}).get("text", "n/a")
+def _effects_text(row) -> str:
+    """A row's contrasts with their intervals, as its claims table shows them."""
+    return "; ".join(f"{k}: {v['text']}" for k, v in (getattr(row, "effects", None) or {}).items()) or "n/a"
 
 
 def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
@@ -436,5 +333,5 @@ def reading_agreement(main_rows, robust_rows) -> list[dict[str, str]]:
             holds = "undecided: " + "; ".join(f"{v} for {READING_LABELS[k]}" for k, v in
                                               ((_sweeps.MAIN_READING, a), (_sweeps.ROBUSTNESS_READING, b)) if v not in decided)
         out.append({"claim": r.id, "chapter": r.chapter, "main": a, "robust": b, "holds for": holds,
-                    "main measured": _measured_text(r), "robust measured": _measured_text(robust[r.id])})
+                    "main measured": _effects_text(r), "robust measured": _effects_text(robust[r.id])})
     return out
