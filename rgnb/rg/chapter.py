@@ -1,16 +1,19 @@
-"""The chapter's tests: pre-stated thresholds and claims, Monte Carlo checks of the exact maps, the
-study of local coarse-graining hierarchies, its tables, the claims builder and the benchmark.
+"""The chapter's computations: Monte Carlo checks of the exact maps, the study of local
+coarse-graining hierarchies, its tables, the evidence of every registered claim and the benchmark.
 
-Two readings of the authors' theorem are tested per (input law, objective, architecture), each over
-``n_seeds`` hierarchies with independent data, never pooling configurations:
+The claims are declared in :mod:`rgnb.rg.registry` (verdicts v3). Two readings of the authors'
+theorem, each one row decided by the registered primary configuration, the other configurations
+(law x objective x weights, never pooled) as sub-rows; per configuration over ``n_seeds``
+hierarchies with independent data:
 
-- **T_k** (layer l implements R^l): per seed ``D = max_{1<=l<=L} |theta_l - R^l(theta_0)|`` (theta
-  the layer's gauge-invariant parameter, R the exact decimation map); passes when the whole 95 %
-  t-interval lies below ``DELTA``.
-- **T** (the last layer sits at the fixed point): per seed ``|theta_L - theta*|``; same test.
+- **T_k** (layer l implements R^l): per layer ``l >= 1`` the per-seed deviation
+  ``theta_l - R^l(theta_0)`` (theta the layer's gauge-invariant parameter, R the exact map), one
+  sign-flip effect per layer; every layer within ``+-DELTA`` (two one-sided tests, intersection-union).
+- **T** (the last layer sits at the fixed point): per seed ``theta_L - theta*``; same test.
 
-Null controls: the same statistic on the untrained hierarchy (random layers) and on the trained
-hierarchy with each layer's units permuted.
+Positive control of both: the same deviations of the untrained hierarchy (random layers, same seeds
+and probes). The permuted-units hierarchy is measured (:func:`permutation_check`) but is not a
+control: see the chapter.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import time
 
 import numpy as np
 
+from rgnb import effects
+from rgnb.claims.spec import Evidence
 from rgnb.rg.block_sum import block_sum, block_sum_flow, fit_iid, sample_iid, standardised_cumulant
 from rgnb.rg.config import FAMILIES_IID, FIXED_POINT, LAW_BY_NAME, LAWS, OBJECTIVES, ARCHITECTURES, RGSizes
 from rgnb.rg.estimators import Fit, gaussian_spearman
@@ -29,19 +34,8 @@ from rgnb.rg.gaussian_chain import (fit_gaussian_chain, gaussian_chain_flow, gau
                                     sample_gaussian_chain, u_map)
 from rgnb.rg.ising import fit_ising_chain, ising_flow, rsmi_ising_optimum, sample_ising_chain
 from rgnb.rg.networks import HierarchyResult, seed_data, train_hierarchy
+from rgnb.rg.registry import PRIMARY, REGISTRY, configuration_name
 from rgnb.validate import check_choice, check_float
-
-CHAPTER = "expfam_rg"
-
-# --------------------------------------------------------------------------------------------- #
-# Pre-stated thresholds (fixed before any run)
-# --------------------------------------------------------------------------------------------- #
-Z_MAX = 4.0          # Monte Carlo vs map: max |estimate - map| / SE over steps and parameters
-EIGEN_TOL = 1e-4     # |finite-difference du'/du at u* = 1 - 4|
-ENUM_TOL = 1e-12     # exact RSMI information: transfer formula vs brute-force enumeration
-DELTA = 0.05         # tolerance on the layer parameter (lag-1 rank correlation or |skewness|)
-TK_PASSES = "below"  # T_k passes when the whole CI of its deviation lies below DELTA
-
 
 # --------------------------------------------------------------------------------------------- #
 # Monte Carlo checks of the exact maps (Part A)
@@ -189,22 +183,10 @@ def run_study(sz: RGSizes, base_seed: int = 0, progress: bool = True) -> Study:
 
 
 def tk_statistic(theta: np.ndarray, law_name: str) -> np.ndarray:
-    """Per seed ``max_{l >= 1} |theta_l - R^l(theta_0)|`` from layer parameters ``theta`` (E, L + 1)."""
+    """Per seed ``max_{l >= 1} |theta_l - R^l(theta_0)|`` from layer parameters ``theta`` (E, L + 1): a summary for
+    the unit tests of the hierarchies (the claim itself is tested per layer, :func:`tk_evidence`)."""
     pred = rg_prediction(law_name, theta.shape[1] - 1)
     return np.abs(theta[:, 1:] - pred[None, 1:]).max(axis=1)
-
-
-def t_statistic(theta: np.ndarray, law_name: str) -> np.ndarray:
-    """Per seed ``|theta_L - theta*|`` (theta* the stable fixed point of the flow)."""
-    return np.abs(theta[:, -1] - FIXED_POINT[LAW_BY_NAME[law_name].family])
-
-
-def local_optimum_statistic(theta: np.ndarray, law_name: str, objective: str) -> np.ndarray:
-    """Per seed max over derived layers of |theta_l - local-optimum prediction_l|."""
-    pred = local_optimum_prediction(law_name, objective, theta.shape[1] - 1)
-    m = np.isfinite(pred)
-    m[0] = False
-    return np.abs(theta[:, m] - pred[None, m]).max(axis=1)
 
 
 def premise(res: HierarchyResult) -> tuple[bool, str]:
@@ -243,93 +225,101 @@ def layer_table_markdown(rows: list[dict], objective: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------------------------- #
-# Claims (declared before any run)
+# Claims: evidence per configuration, evaluated against the registry (rgnb.rg.registry)
 # --------------------------------------------------------------------------------------------- #
-def _spec(**kw):
-    from rgnb.claims import ClaimSpec
-    return ClaimSpec(chapter=CHAPTER, **kw)
+def _layer_effects(theta: np.ndarray, pred: np.ndarray, label: str = "layer") -> dict:
+    """``{"layer l": Effect}`` of per-seed deviations ``theta[:, l] - pred[l]`` for every layer l >= 1 where
+    ``pred`` is finite (sign-flip intervals over seeds)."""
+    return {f"{label} {l}": effects.from_differences(theta[:, l] - pred[l]) for l in range(1, theta.shape[1])
+            if np.isfinite(pred[l])}
 
 
-NULL_RG = "the same hierarchies untrained (random layers); the trained hierarchies with each layer's units permuted"
+def _prefixed(prefix: str, d: dict) -> dict:
+    return {f"{prefix}: {k}": v for k, v in d.items()}
 
 
-def sanity_specs() -> dict:
-    """Sanity checks of Part A and of the exact RSMI enumeration."""
-    specs = {}
-    for key, what in (("ising", "Ising decimation map (K, h), b = 2"), ("gauss", "Gaussian-chain decimation map (r, K, h)"),
-                      ("iid", "block-sum map with b^(-1/2) rescaling (Gamma, Poisson, Gaussian)")):
-        specs[f"map-{key}"] = _spec(id=f"A-map-{key}", source="sanity check",
-                                    claim=f"Monte Carlo decimation of exact samples agrees with the exact {what}",
-                                    statistic="max over RG steps and parameters of |MC - map| / jackknife SE",
-                                    threshold=Z_MAX, passes="below", premise="exact samplers", null_control="",
-                                    ci_method="exact", figure="fig-rg-maps" if key != "iid" else "fig-rg-blocksum")
-    specs["eigen"] = _spec(id="A-critical-eigenvalue", source="sanity check",
-                           claim="u* = 1 is a fixed point of the Gaussian-chain map with eigenvalue 4 = 2^{y_t}",
-                           statistic="|finite-difference du'/du at u* = 1 - 4|", threshold=EIGEN_TOL, passes="below",
-                           premise="closed-form map", null_control="", ci_method="exact", figure="fig-rg-maps")
-    specs["enum"] = _spec(id="B-rsmi-enumeration", source="sanity check",
-                          claim="The Markov-reduced RSMI information equals brute-force enumeration of the window",
-                          statistic="max over coarse variables of |I_reduced - I_brute force| (nats), K = 0.7, "
-                                    "buffer 1, env 2", threshold=ENUM_TOL, passes="below", premise="exact enumeration",
-                          null_control="", ci_method="exact", figure="")
-    return specs
+def tk_evidence(res: HierarchyResult) -> Evidence:
+    """T_k on one configuration: per layer ``theta_l - R^l(theta_0)`` (trained), the untrained hierarchy's as
+    positive control."""
+    pred = rg_prediction(res.law, res.theta.shape[1] - 1)
+    return _evidence(res, _layer_effects(res.theta, pred), _prefixed("untrained", _layer_effects(res.theta_init, pred)))
 
 
-def config_specs(law: str, objective: str, arch: str) -> dict:
-    """The P2 rows (T_k and T) of one configuration, and our rows where the local optimum is derived."""
-    cid = f"{law}-{objective}-{arch}"
-    fam = LAW_BY_NAME[law].family
-    fig = "fig-rg-layers"
-    specs = {"Tk": _spec(id=f"P2-Tk-{cid}", source="P2",
-                         claim=f"T_k: layer l of the trained hierarchy implements l decimation steps ({law}, {objective}, "
-                               f"{arch} weights)",
-                         statistic="per seed max over layers l >= 1 of |theta_l - R^l(theta_0)|",
-                         threshold=DELTA, passes=TK_PASSES, premise="every seed improved its local objectives",
-                         null_control=NULL_RG, ci_method="student-t", figure=fig),
-             "T": _spec(id=f"P2-T-{cid}", source="P2",
-                        claim=f"T: the last layer sits at the stable fixed point theta* = 0 ({law}, {objective}, {arch} weights)",
-                        statistic="per seed |theta_L - theta*|", threshold=DELTA, passes="below",
-                        premise="every seed improved its local objectives", null_control=NULL_RG,
-                        ci_method="student-t", figure=fig)}
-    if (fam == "gauss" and objective == "denoise") or (fam == "ising" and objective == "rsmi"):
-        what = ("block sums (the proved linear-Gaussian optimum)" if fam == "gauss"
-                else "the exact RSMI optimum over binary coarse variables (layer 1, by enumeration)")
-        specs["local"] = _spec(id=f"ours-local-{cid}", source="ours",
-                               claim=f"The trained layers match {what} ({law}, {arch} weights)",
-                               statistic="per seed max over derived layers of |theta_l - optimum prediction_l|",
-                               threshold=DELTA, passes="below", premise="every seed improved its local objectives",
-                               null_control=NULL_RG, ci_method="student-t", figure=fig)
-    return specs
+def t_evidence(res: HierarchyResult) -> Evidence:
+    """T on one configuration: ``theta_L - theta*`` per seed, the untrained hierarchy's as positive control."""
+    star = FIXED_POINT[LAW_BY_NAME[res.law].family]
+    return _evidence(res, {"last layer": effects.from_differences(res.theta[:, -1] - star)},
+                     {"untrained: last layer": effects.from_differences(res.theta_init[:, -1] - star)})
 
 
-def build_claims(checks: dict, study: Study, profile: str) -> list:
-    """Evaluate every declared claim on the chapter's measurements; returns ``rgnb.claims.Row`` objects."""
-    from rgnb.claims import evaluate
+def local_evidence(res: HierarchyResult) -> Evidence | None:
+    """Trained layers vs the derived local optimum (layers where it is derived); None where nothing is derived."""
+    pred = local_optimum_prediction(res.law, res.objective, res.theta.shape[1] - 1)
+    trained = _layer_effects(res.theta, pred)
+    if not trained:
+        return None
+    return _evidence(res, trained, _prefixed("untrained", _layer_effects(res.theta_init, pred)))
+
+
+def _evidence(res: HierarchyResult, contrasts: dict, control: dict) -> Evidence:
+    ok, detail = premise(res)
+    return Evidence(configuration_name(res.law, res.objective, res.architecture), contrasts, positive_control=control,
+                    premise_met=ok, premise_detail=detail, n=int(res.theta.shape[0]), n_unit="seeds (independent data)")
+
+
+def permutation_check(study: Study) -> list[dict]:
+    """Does a permutation of each layer's units change the layer parameter? Per configuration: the largest
+    ``|theta_perm - theta|`` over seeds and layers >= 1, and the permuted hierarchy's mean last-layer theta."""
+    return [{"configuration": configuration_name(*key), "family": LAW_BY_NAME[key[0]].family,
+             "max_abs_change": float(np.abs(r.theta_perm[:, 1:] - r.theta[:, 1:]).max()),
+             "theta_L_permuted": float(r.theta_perm[:, -1].mean()), "theta_L": float(r.theta[:, -1].mean())}
+            for key, r in study.results.items()]
+
+
+def _split(evidence: dict, primary: tuple) -> tuple[Evidence, list[Evidence]]:
+    """The primary configuration's evidence and the others (in the study's order)."""
+    if primary not in evidence:
+        raise ValueError(f"the registered primary configuration {primary} was not measured; got {sorted(evidence)}")
+    return evidence[primary], [ev for key, ev in evidence.items() if key != primary]
+
+
+def sanity_evidence(checks: dict) -> dict:
+    """Evidence of the five sanity checks (exact numbers), keyed by claim id."""
     from rgnb.rg.ising import COARSE_FUNCTIONS, rsmi_information, rsmi_information_brute_force
-    from rgnb.stats import exact, mean_ci
 
-    rows = []
-    sp = sanity_specs()
+    ev = {}
     for key, fams in (("ising", ("ising",)), ("gauss", ("gauss",)), ("iid", FAMILIES_IID)):
-        rows.append(evaluate(sp[f"map-{key}"], exact(max(checks[f].max_z() for f in fams)), profile=profile, n=1,
-                             n_unit="Monte Carlo runs"))
-    rows.append(evaluate(sp["eigen"], exact(u_eigenvalue_error()), profile=profile, n=1, n_unit="closed form",
-                         floor=1e-12))
-    err = max(abs(rsmi_information(f, 0.7, 1, 2) - rsmi_information_brute_force(f, 0.7, 1, 2)) for f in COARSE_FUNCTIONS)
-    rows.append(evaluate(sp["enum"], exact(err), profile=profile, n=len(COARSE_FUNCTIONS), n_unit="coarse variables",
-                         floor=1e-12))
-    for (law, o, a), r in study.results.items():
-        ok, detail = premise(r)
-        specs = config_specs(law, o, a)
-        stats_ = {"Tk": tk_statistic, "T": t_statistic,
-                  "local": lambda th, lw: local_optimum_statistic(th, lw, o)}
-        for key, spec in specs.items():
-            f = stats_[key]
-            rows.append(evaluate(spec, mean_ci(f(r.theta, law)),
-                                 null={"untrained": mean_ci(f(r.theta_init, law)),
-                                       "permuted units": mean_ci(f(r.theta_perm, law))},
-                                 premise_met=ok, premise_detail=detail, profile=profile, n=r.theta.shape[0],
-                                 n_unit="seeds (independent data)"))
+        z = max(checks[f].max_z() for f in fams)
+        ev[f"A-map-{key}"] = Evidence("Monte Carlo check", {"value": effects.exact(z)}, n=1, n_unit="Monte Carlo runs")
+    ev["A-critical-eigenvalue"] = Evidence("closed form", {"value": effects.exact(u_eigenvalue_error())}, n=1,
+                                           n_unit="closed form")
+    err = max(abs(rsmi_information(f, 0.7, 1, 2) - rsmi_information_brute_force(f, 0.7, 1, 2))
+              for f in COARSE_FUNCTIONS)
+    ev["B-rsmi-enumeration"] = Evidence("exact enumeration", {"value": effects.exact(err)}, n=len(COARSE_FUNCTIONS),
+                                        n_unit="coarse variables")
+    return ev
+
+
+def build_claims(checks: dict, study: Study, profile: str, events: list | None = None) -> list:
+    """Every registered claim of the chapter evaluated on its measurements: one ``rgnb.claims.Row`` per spec of
+    :data:`rgnb.rg.registry.REGISTRY`, decided by the registered primary configuration
+    (:data:`~rgnb.rg.registry.PRIMARY`), the others as sub-rows in the study's order.
+    ``events``: the claims history (default: ``results/claims_history.json``)."""
+    from rgnb.claims import evaluate
+
+    sanity = sanity_evidence(checks)
+    per_claim = {"P2-Tk": {k: tk_evidence(r) for k, r in study.results.items()},
+                 "P2-T": {k: t_evidence(r) for k, r in study.results.items()},
+                 "ours-local-optimum": {k: ev for k, r in study.results.items()
+                                        if (ev := local_evidence(r)) is not None}}
+    rows = []
+    for spec in REGISTRY:
+        if spec.id in sanity:
+            floor = 1e-12 if spec.margin < 1e-3 else None
+            rows.append(evaluate(spec, sanity[spec.id], profile=profile, floor=floor, events=events))
+            continue
+        first, others = _split(per_claim[spec.id], PRIMARY)
+        rows.append(evaluate(spec, first, others=others, profile=profile, events=events))
     return rows
 
 
