@@ -86,27 +86,38 @@ Markdown("\n\n".join(["\n".join(lines)] + [f"*{n}*" for n in ledger_notes]))
 #
 # ## How a verdict is made
 #
-# Each claim is declared in `rgnb` before any run, with its statistic, a threshold and direction,
-# a premise (for trained networks: every model passes the convergence gate at the exact Bayes
-# floor), a null control (the same statistic on networks or data where the effect must be absent)
-# and an interval method. The verdict is computed, never typed:
+# Each claim is registered in `rgnb` before the run that fills it (verdicts v3,
+# `shared/spec/verdicts.md`): its statistic, the nulls it is contrasted with, a margin with a reason
+# that does not depend on the results, a premise (for trained networks: every network passes the
+# convergence gate at the exact Bayes floor), a primary configuration that decides it, and an
+# interval method. The **test is a contrast**: the statistic on the trained object minus the same
+# statistic on each null (the same networks at initialisation, networks trained on a shuffled
+# chain, the Monte Carlo truth), paired by seed and probe where pairing exists, with an interval
+# from an exact sign-flip test over seeds (or a Monte Carlo standard error). The verdict is
+# computed, never typed:
 #
-# | verdict | when |
-# |---|---|
-# | **reproduced** | premise met; the whole 95 % CI is on the claim's side of the threshold, and every null control's CI is wholly on the other side |
-# | **vacuous test** | the CI passes, but so does a null control: the test cannot tell the effect from its absence |
-# | **inconclusive** | the CI straddles the threshold (or passes while a null straddles it) |
-# | **not reproduced** | premise met; the whole CI is on the failing side |
-# | **premise not met** | the premise failed (e.g. networks did not converge): no verdict on the claim is drawn |
+# | verdict | presence claim ("X falls") | absence claim ("X is absent here") |
+# |---|---|---|
+# | **reproduced** | every contrast's 95 % CI beyond the margin in the claim's direction | every contrast's CI within +-margin (two one-sided tests) and a positive control detects the effect where the paper says it is present |
+# | **not reproduced** | some contrast's whole CI short of the margin | some contrast's whole CI outside +-margin |
+# | **inconclusive** | a CI straddles the margin (more seeds would settle it) | a CI straddles, or the positive control cannot see the effect ("underpowered") |
+# | **vacuous test** | the same test, with a null in the trained object's place, passes too | the positive control passes the equivalence test too |
+# | **premise not met** | the premise failed: no verdict on the claim is drawn | the same |
 #
-# The paper claims form one family: beside the raw verdict, the appendix gives the Holm-adjusted
-# decision over all of them. *Sanity checks* test the book's own machinery against closed forms;
-# *ours* marks claims this book adds.
+# One row per paper claim, decided by its primary configuration; the other configurations are
+# sub-rows ("holds in k of m"), never counted. Every row stores its one-sided p-value, the verdict
+# as a function of the margin and its *critical margin* (where the verdict changes); each chapter
+# draws its claims' effects against their margins in a forest plot. The paper claims form one
+# family: the verdict after Holm over all of them is the one counted. A row whose spec changed
+# after a result for it had been stored is **post hoc**, derived from the registration history
+# (`results/claims_history.json`), labelled and never counted. *Sanity checks* test the book's own
+# machinery against closed forms; *ours* marks claims this book adds.
 #
 # ## The verdicts
 #
-# Every claim of the three papers, with its verdict at each profile whose run is stored with the
-# book; each claim links to its row, with its figure and interval, in its chapter.
+# Every claim of the three papers, one row each, with its verdict after Holm at each profile whose
+# run is stored with the book; each claim links to its row, with its effects, intervals and figure,
+# in its chapter. The tally under the table counts the registered claims only.
 
 # %% tags=["remove-input", "nbval-ignore-output"]
 Markdown(claims.dashboard_markdown({p: ledgers[p] for p in stored}))

@@ -34,7 +34,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
 from rgnb.cache import pid_alive
 from rgnb.layout import REPO_ROOT, TOC, chapters

@@ -100,10 +100,10 @@ def decide(spec: ClaimSpec, ev: Evidence, margin: float | None = None) -> Decisi
         p = max(_p_beyond(e, bound, spec.sign) for e in ev.contrasts.values())
         short = [k for k, s in sides.items() if s == "fail"]
         if short:
-            return Decision(NOT_REPRODUCED, p, f"the contrast with {', '.join(short)} lies wholly short of {bound:g}")
+            return Decision(NOT_REPRODUCED, p, f"the contrast with {', '.join(short)} lies wholly short of {bound:.3g}")
         open_ = [k for k, s in sides.items() if s == "straddle"]
         if open_:
-            return Decision(INCONCLUSIVE, p, f"the contrast with {', '.join(open_)} straddles {bound:g}: "
+            return Decision(INCONCLUSIVE, p, f"the contrast with {', '.join(open_)} straddles {bound:.3g}: "
                                              "more seeds (a narrower CI) would settle it")
         if ev.placebo and all(_beyond(e, bound, spec.sign) == "pass" for e in ev.placebo.values()):
             return Decision(VACUOUS, p, f"the placebo ({spec.placebo}) passes the same test")
@@ -117,16 +117,16 @@ def decide(spec: ClaimSpec, ev: Evidence, margin: float | None = None) -> Decisi
     p = max(max(_p_within(e, m) for e in ev.contrasts.values()), p_control)
     out = [k for k, s in sides.items() if s == "fail"]
     if out:
-        return Decision(NOT_REPRODUCED, p, f"the contrast with {', '.join(out)} lies wholly outside +-{m:g}: the "
+        return Decision(NOT_REPRODUCED, p, f"the contrast with {', '.join(out)} lies wholly outside +-{m:.3g}: the "
                                            "effect is present")
     if any(s == "straddle" for s in sides.values()):
-        return Decision(INCONCLUSIVE, p, f"a contrast's CI is not within +-{m:g}: more seeds would settle it")
+        return Decision(INCONCLUSIVE, p, f"a contrast's CI is not within +-{m:.3g}: more seeds would settle it")
     if control == "within":
-        return Decision(VACUOUS, p, f"the positive control ({spec.positive_control}) is within +-{m:g} too: the "
+        return Decision(VACUOUS, p, f"the positive control ({spec.positive_control}) is within +-{m:.3g} too: the "
                                     "test cannot see the effect")
     if control == "not detected":
         return Decision(INCONCLUSIVE, p, f"underpowered: the positive control ({spec.positive_control}) does not "
-                                         f"detect the effect at +-{m:g}")
+                                         f"detect the effect at +-{m:.3g}")
     return Decision(REPRODUCED, p, "")
 
 

@@ -89,7 +89,8 @@ def chapter_markdown(rows: Iterable[Row]) -> str:
         ["claim", "primary configuration", "effect vs each null (95 % CI)", "verdict", "p (one-sided)",
          "critical margin", "other configurations"],
         [[_claim_cell(r), r.configuration, _effects_cell(r), _verdict_cell(r), p_text(r.p_value),
-          "n/a" if r.critical_margin is None else f"{format_number(r.critical_margin, 3)} (registered "
+          "none: the same verdict at every margin" if r.critical_margin is None else
+          f"{format_number(r.critical_margin, 3)} (registered "
                                                     f"{format_number(r.margin, 3)})",
           f"holds in {r.holds}" if r.holds else "none"] for r in rows])
     tests = markdown_table(
@@ -151,6 +152,18 @@ def ledger_markdown(rows: Iterable[Row], kind: str) -> str:
     return markdown_table(head, body) + f"\n\n{len(mine)} {kind} rows{family}: {counts}."
 
 
+def tally_text(rows: Iterable[Row], profile: str) -> str:
+    """One line: the paper claims of a run, registered ones after Holm, post hoc ones apart."""
+    rows = [r for r in rows if r.source in ("P1", "P2", "P3")]
+    dec = holm_decisions(rows)
+    reg = [r for r in rows if r.is_paper_claim]
+    hoc = [r for r in rows if r.post_hoc]
+    counts = ", ".join(f"{n} {v}" for v, n in tally(reg, dec).items() if n) or "none"
+    hoc_counts = ", ".join(f"{n} {v}" for v, n in tally(hoc).items() if n) or "none"
+    return (f"**At `{profile}`: {len(rows)} paper claims.** Registered (the Holm family, m = {len(reg)}): "
+            f"{counts}. Post hoc (labelled, not counted): {hoc_counts}.")
+
+
 def dashboard_markdown(ledgers: Mapping[str, list[Row]]) -> str:
     """Every paper claim, one row each, with its verdict after Holm per profile run (``{profile: rows}``)."""
     profiles = [p for p in ledgers if ledgers[p]]
@@ -168,7 +181,8 @@ def dashboard_markdown(ledgers: Mapping[str, list[Row]]) -> str:
     if not seen:
         return "*No paper claims recorded yet.*"
     order = sorted(seen, key=lambda rid: (seen[rid].source, list(seen).index(rid)))
-    return markdown_table(["paper", "claim"] + [f"after Holm at `{p}`" for p in profiles],
+    tallies = "\n\n".join(tally_text(ledgers[p], p) for p in profiles)
+    return tallies + "\n\n" + markdown_table(["paper", "claim"] + [f"after Holm at `{p}`" for p in profiles],
                           [[seen[rid].source, _link(seen[rid], seen[rid].claim)]
                            + [f"**{verdicts[rid][p]}**" if p in verdicts[rid] else "not run" for p in profiles]
                            for rid in order])
