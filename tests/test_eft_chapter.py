@@ -1,13 +1,16 @@
-"""The chapter's claims builder on a tiny real study: every declared claim gets its row, from the
-statistic it declares (widest width for V4, the exact first-layer null for K1, Holm for the sampler)."""
+"""The chapter's claims (verdicts v3) on a tiny real study and on synthetic evidence: one row per
+registered claim, decided by the primary configuration; the contrasts each spec declares; the K0
+equivalence test against a closure equal to the truth, a wrong one and a blind positive control."""
 
 import dataclasses
 
 import numpy as np
 import pytest
 
-from rgnb import claims, eft
+from rgnb import claims, effects, eft
+from rgnb.claims import registry as claims_registry
 from rgnb.eft import chapter as ch
+from rgnb.eft import registry
 
 WIDTHS, DEPTHS = (16, 32), (4, 8, 16)
 
@@ -15,95 +18,204 @@ WIDTHS, DEPTHS = (16, 32), (4, 8, 16)
 @pytest.fixture(scope="module")
 def built():
     X = eft.two_inputs()
-    st = ch.run_study(X, "relu", 1.0, WIDTHS, DEPTHS, 2.0, 400, 5, 600, seed=1)
+    studies = {"relu": ch.run_study(X, "relu", 1.0, WIDTHS, DEPTHS, 2.0, 400, 5, 600, seed=1),
+               "tanh": ch.run_study(X, "tanh", 1.0, WIDTHS, DEPTHS, 2.0, 400, 5, 600, seed=5)}
     single = ch.run_study(eft.single_input(), "relu", 1.0, WIDTHS, DEPTHS, 2.0, 400, 5, 600, seed=2,
                           closures=("gonly", "sigma", "sigma_noself"))
-    scan = ch.run_study(X, "relu", 1.5, (16,), DEPTHS, 2.0, 200, 5, 600, seed=3, closures=("gonly",))
-    init = {a: ch.k1_first_layer(X, a, 1.0, 16, 0.5, 4_000, seed=4, n_groups=5) for a in ("relu", "tanh")}
+    scans = {1.5: ch.run_study(X, "tanh", 1.5, (16,), DEPTHS, 2.0, 200, 5, 600, seed=3, closures=("gonly",))}
+    init = {a: [ch.k1_first_layer(X, a, 1.0, n, 0.5, 4_000, seed=4, n_groups=5) for n in WIDTHS]
+            for a in ("relu", "tanh")}
     sampler = [eft.TwoSampleResult(8, 2, f"G_{i}", 0.1, p) for i, p in enumerate([0.004, 0.3, 0.5])]
-    rows = ch.claims_rows({"relu": st}, single, {1.5: scan}, init, sampler, "smoke")
-    return st, single, scan, init, {r.id: r for r in rows}
+    args = (studies, single, scans, init, sampler)
+    rows = ch.claims_rows(*args, "smoke", events=[])
+    return args, {r.id: r for r in rows}
 
 
 def _rounded(x):
     return float(f"{x:.3g}")
 
 
-def test_every_declared_claim_has_a_row(built):
-    st, *_, rows = built
-    want = {"eft-sampler-law", "P3-K0-all-depths-relu", "P3-V4-O1-relu", "P3-V4-O1-relu-sw1.5", "P3-K1-init-relu",
-            "P3-K1-init-tanh", "ours-K1-sigma-self-relu-1-input", "ours-K1-sigma-self-relu-3-inputs"}
-    want |= {f"ours-window-widens-relu-n{n}" for n in WIDTHS}
-    assert set(rows) == want
+def test_registry_is_static_and_registered():
+    ids = [s.id for s in registry.REGISTRY]
+    assert ids == ["eft-sampler-law", "P3-K0", "P3-V4-O1", "P3-K1-init", "ours-K1-sigma-self", "ours-window-widens"]
+    events = claims_registry.history()
+    for spec in registry.REGISTRY:
+        claims_registry.check_registered(spec, events)  # raises if the hash is not the registered one
+        assert spec.chapter == "kernel_eft"
+        if spec.kind != "check":
+            assert spec.contrasts and spec.margin_reason and spec.interval == "normal-se"
+    assert registry.SAMPLER.kind == "check" and registry.SAMPLER.interval == "exact"
+    # post hoc is derived from the history: only the revised K1-at-initialisation statistic
+    assert [s.id for s in registry.REGISTRY if claims_registry.post_hoc(s, events)[0]] == ["P3-K1-init"]
+
+
+def test_one_row_per_registered_claim(built):
+    _, rows = built
+    assert list(rows) == [s.id for s in registry.REGISTRY]
     for r in rows.values():
         assert r.verdict in claims.VERDICTS and r.chapter == "kernel_eft" and r.profile == "smoke"
-        assert r.source == "sanity check" or r.null, r.id
+        assert r.effects, r.id
+        assert r.spec_hash == next(s for s in registry.REGISTRY if s.id == r.id).spec_hash()
+    assert rows["P3-K0"].configuration == "ReLU, sigma_w = 1, 2 inputs, 1/n -> 0"
+    # sub-rows: tanh at leading order, then every width of both activations
+    assert [s["configuration"] for s in rows["P3-K0"].subrows] == [
+        "tanh, sigma_w = 1, 2 inputs, 1/n -> 0"] + [f"{a}, sigma_w = 1, 2 inputs, n = {n}"
+                                                    for a in ("ReLU", "tanh") for n in WIDTHS]
+    assert rows["P3-V4-O1"].holds.endswith("of 2")
 
 
 def test_sampler_row_is_holm_adjusted(built):
-    rows = built[-1]
-    assert rows["eft-sampler-law"].measured["estimate"] == pytest.approx(0.012)
-    assert rows["eft-sampler-law"].verdict == claims.REPRODUCED
+    rows = built[1]
+    r = rows["eft-sampler-law"]
+    assert r.effects["value"]["estimate"] == pytest.approx(0.012)
+    assert r.verdict == claims.REPRODUCED and r.kind == "check"
+
+
+def test_k0_contrasts_every_grid_time_against_the_noise_floor(built):
+    (studies, *_), rows = built
+    st = studies["relu"]
+    r = rows["P3-K0"]
+    assert list(r.effects) == [f"t={t:g}" for t in st.t[1:]]
+    mc = ch.continuum(st, "C")
+    ref = eft.pack(st.k0_ode)
+    rel, _ = eft.relative_residual(mc.value, ref, mc.se)
+    floor, _ = ch.noise_floor(mc.se, ref)
+    assert r.effects[f"t={st.t[-1]:g}"]["estimate"] == _rounded(rel[-1] - floor[-1])
+    assert list(r.positive_control) == [f"Euler L=4, t={t:g}" for t in st.t[1:]]  # L0 = 4: the same grid
 
 
 def test_v4_row_is_taken_at_the_widest_width(built):
-    st, _, scan, _, rows = built
-    r = rows["P3-V4-O1-relu"]
-    assert r.note == f"n = {max(WIDTHS)}"
+    (studies, _, scans, *_), rows = built
+    st = studies["relu"]
+    r = rows["P3-V4-O1"]
+    assert r.configuration.endswith(f"n = {max(WIDTHS)}")
     mc = ch.continuum(st, "V4", max(WIDTHS))
-    rel, _ = eft.relative_residual(mc.value, ch.closure_values(st, "gonly", "V4"), mc.se)
+    ref = ch.closure_values(st, "gonly", "V4")
+    rel, _ = eft.relative_residual(mc.value, ref, mc.se)
+    floor, _ = ch.noise_floor(mc.se, ref)
+    assert r.effects["noise floor"]["estimate"] == _rounded(rel[-1] - floor[-1])
     assert r.measured["estimate"] == _rounded(rel[-1])
-    assert rows["P3-V4-O1-relu-sw1.5"].note == "n = 16"
+    assert r.subrows[-1]["configuration"] == "tanh, sigma_w = 1.5, 2 inputs, n = 16"
 
 
-def test_k1_init_row_uses_the_exact_null(built):
-    _, _, _, init, rows = built
-    r = rows["P3-K1-init-relu"]
-    assert r.measured["estimate"] == _rounded(init["relu"]["z_gonly"])
-    assert r.null["null control"]["estimate"] == _rounded(init["relu"]["z_exact"])
+def test_k1_init_row_contrasts_with_the_exact_value(built):
+    (*_, init, _), rows = built
+    r = rows["P3-K1-init"]
+    d = init["relu"][0]
+    assert r.configuration.endswith(f"n = {min(WIDTHS)}")  # the most precise width, registered
+    e = r.effects["exact value K1 = 0"]
+    assert e["estimate"] == _rounded(d["z_gonly"] - d["z_exact"])
+    assert e["high"] - e["estimate"] == pytest.approx(1.96 * np.hypot(d["z_gonly_se"], d["z_exact_se"]), rel=1e-2)
     # ReLU: D2F(K)[Wishart(K)] vanishes, so the G-only first layer equals the exact value
-    assert np.abs(init["relu"]["gonly"]).max() < 1e-4
-    assert r.verdict in (claims.NOT_REPRODUCED, claims.INCONCLUSIVE)
+    assert np.abs(d["gonly"]).max() < 1e-4
+    assert r.verdict == claims.NOT_REPRODUCED
     # tanh: the G-only first layer is off by eps s^2 D2F[W] / 2, many standard errors
-    r = rows["P3-K1-init-tanh"]
-    assert init["tanh"]["z_gonly"] > 3 + init["tanh"]["z_exact"]
-    assert r.measured["estimate"] == _rounded(init["tanh"]["z_gonly"])
-    assert r.null["null control"]["estimate"] == _rounded(init["tanh"]["z_exact"])
+    assert all(init["tanh"][i]["z_gonly"] > 3 + init["tanh"][i]["z_exact"] for i in range(len(WIDTHS)))
+    assert [s["verdict"] for s in r.subrows if s["configuration"].startswith("tanh")] == [claims.REPRODUCED] * 2
+    assert r.post_hoc is False  # events=[] here; with the stored history it is post hoc (test above)
 
 
-def test_self_interaction_row_has_both_nulls(built):
-    _, single, _, _, rows = built
-    r = rows["ours-K1-sigma-self-relu-1-input"]
-    assert set(r.null) == {"G-only", "sigma, no self-interaction"}
+def test_self_interaction_row_tests_the_signed_deviation(built):
+    (studies, single, *_), rows = built
+    r = rows["ours-K1-sigma-self"]
+    d, se = ch.pooled_k1_deviation(studies["relu"], "sigma")
+    e = r.effects["networks' K1"]
+    assert e["estimate"] == _rounded(d) and e["low"] == _rounded(d - 1.959963984540054 * se)
+    assert set(r.positive_control) == {"G-only"}
+    ev = ch.self_evidence(single)
+    assert set(ev.positive_control) == {"G-only", "sigma, no self-interaction"}
     d0, se0 = ch.pooled_k1_deviation(single, "sigma_noself")
     d1, se1 = ch.pooled_k1_deviation(single, "sigma")
     assert d0 - d1 == pytest.approx(1.0, abs=1e-6)  # without the term (K1 = 0) the closure misses all of K1
     assert se0 == pytest.approx(se1)
-    assert r.null["sigma, no self-interaction"]["estimate"] == _rounded(abs(d0))
-    assert r.measured["estimate"] == _rounded(abs(ch.pooled_k1_deviation(single, "sigma")[0]))
+    assert ev.positive_control["sigma, no self-interaction"].estimate == pytest.approx(d0)
 
 
-def test_window_rows_bound_the_difference(built):
-    st, *_, rows = built
-    wg, ws = ch.windows(st, "gonly"), ch.windows(st, "sigma")
-    for n in WIDTHS:
-        r = rows[f"ours-window-widens-relu-n{n}"]
-        assert r.measured["estimate"] == _rounded(ws[n][0] - wg[n][0])
-        assert r.measured["low"] == _rounded(min(ws[n][1] - wg[n][2], ws[n][0] - wg[n][0]))
-        assert r.measured["high"] == _rounded(max(ws[n][2] - wg[n][1], ws[n][0] - wg[n][0]))
+def test_window_row_and_its_effect(built):
+    (studies, *_), rows = built
+    st = studies["relu"]
+    n = max(WIDTHS)
+    wg, ws = ch.windows(st, "gonly")[n], ch.windows(st, "sigma")[n]
+    dt = float(st.t[1] - st.t[0])
+    e = ch.window_effect(ws, wg, dt)
+    assert e.estimate == pytest.approx(ws[0] - wg[0])
+    assert rows["ours-window-widens"].effects["G-only window"]["estimate"] == _rounded(e.estimate)
+    # a band of width 3.92 is one se; the grid adds dt / sqrt(12) per closure
+    e = ch.window_effect((2.0, 0.04, 3.96), (1.0, 1.0, 1.0), 0.0)
+    assert e.estimate == 1.0 and e.se == pytest.approx(1.0 / 1.959963984540054 * 1.96, rel=1e-6)
+    e = ch.window_effect((1.0, 1.0, 1.0), (1.0, 1.0, 1.0), 0.5)
+    assert e.se == pytest.approx(np.sqrt(2) * 0.5 / np.sqrt(12))
 
 
 def test_premise_needs_three_depths(built):
-    st = built[0]
+    st = built[0][0]["relu"]
     assert ch._premise(dataclasses.replace(st, depths=st.depths[:2]))[0] is False
     assert "L = (4, 8, 16)" in ch._premise(st)[1]
+    ev = ch.v4_evidence(dataclasses.replace(st, depths=st.depths[:2]))
+    assert claims.evaluate(registry.V4, ev, profile="smoke", events=[]).verdict == claims.PREMISE_NOT_MET
 
 
-def test_folded_interval():
-    iv = ch.folded_interval(-0.1, 0.1)
-    assert iv.estimate == pytest.approx(0.1) and iv.low == 0.0 and iv.high == pytest.approx(0.1 + 0.196, rel=1e-3)
-    iv = ch.folded_interval(-1.0, 0.1)
-    assert iv.low == pytest.approx(1 - 0.196, rel=1e-3) and iv.high == pytest.approx(1 + 0.196, rel=1e-3)
+# ---------------------------------------------------------------- the K0 equivalence on synthetic data
+def _k0_case(closure_factor: float, control_factor: float, seed: int = 0):
+    """Monte Carlo of a known mean kernel (SE 0.2 % of each entry) against a closure and an Euler control that
+    are the truth times a factor; returns the evidence of P3-K0."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 4.0, 17)
+    truth = np.outer(1.0 + t, [1.0, 0.6, 0.0, 1.2, -0.4, 0.8]) + np.array([0, 0, 0.05, 0, 0, 0])
+    se = 2e-3 * np.abs(truth) + 1e-4
+    se[0] = 0.0
+    mc = truth + rng.normal(size=truth.shape) * se
+    contrasts = ch.residual_contrasts(t, mc, se, truth * closure_factor)
+    s = slice(None, None, 4)
+    control = ch.residual_contrasts(t[s], mc[s], se[s], truth[s] * control_factor, prefix="Euler L=4, ")
+    return claims.Evidence("synthetic", contrasts, positive_control=control)
+
+
+def test_k0_a_closure_equal_to_the_truth_passes_and_one_off_by_three_margins_does_not():
+    ok = claims.evaluate(registry.K0, _k0_case(1.0, 1.3), profile="smoke", events=[])
+    assert ok.verdict == claims.REPRODUCED
+    assert all(abs(e["estimate"]) < 0.2 * registry.K0_MARGIN for e in ok.effects.values())
+    off = claims.evaluate(registry.K0, _k0_case(1.0 / (1.0 + 3 * registry.K0_MARGIN), 1.3), profile="smoke",
+                          events=[])
+    assert off.verdict == claims.NOT_REPRODUCED
+
+
+def test_k0_a_blind_positive_control_makes_the_test_vacuous():
+    r = claims.evaluate(registry.K0, _k0_case(1.0, 1.0), profile="smoke", events=[])
+    assert r.verdict == claims.VACUOUS
+
+
+def test_k0_noise_floor_removes_the_bias_of_a_noisy_residual():
+    t = np.array([1.0])
+    truth = np.ones((1, 6))
+    se = np.full((1, 6), 0.05)
+    zs = np.random.default_rng(3).normal(size=(400, 6))
+    est = [ch.residual_contrasts(t, truth + z * se, se, truth)["t=1"].estimate for z in zs]
+    raw = [eft.relative_residual(truth + z * se, truth, se)[0][0] for z in zs]
+    assert np.mean(raw) > 0.04 and abs(np.mean(est)) < 0.005  # floor ||se|| / ||ref|| = 0.05
+
+
+def test_relabelling_other_configurations_does_not_change_the_primary_verdict(built):
+    args, rows = built
+    ev = ch.evidence(*args)
+    for spec in registry.REGISTRY:
+        primary, others = ev[spec.id]
+        relabelled = [dataclasses.replace(e, configuration=f"config {i}") for i, e in enumerate(reversed(others))]
+        a = claims.evaluate(spec, primary, others=others, profile="smoke", events=[])
+        b = claims.evaluate(spec, primary, others=relabelled, profile="smoke", events=[])
+        assert (a.verdict, a.p_value, a.effects, a.critical_margin, a.positive_control) == (
+            b.verdict, b.p_value, b.effects, b.critical_margin, b.positive_control)
+        assert sorted(s["verdict"] for s in a.subrows) == sorted(s["verdict"] for s in b.subrows)
+        assert a == rows[spec.id]
+
+
+def test_effects_are_normal_se_where_registered(built):
+    args, _ = built
+    for sid, (primary, others) in ch.evidence(*args).items():
+        for e in [primary, *others]:
+            kinds = {x.kind for x in e.contrasts.values()}
+            assert kinds <= ({"exact"} if sid == "eft-sampler-law" else {"normal-se"}), sid
+    assert effects.normal(1.0, 0.0).interval().low == 1.0
 
 
 def test_sizes_per_profile():

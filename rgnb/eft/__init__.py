@@ -20,5 +20,13 @@ from rgnb.eft.moments import (Extrapolation, extrapolate_to_zero, measured_k1, r
 from rgnb.eft.sampler import (KernelMoments, TwoSampleResult, benchmark, benchmark_main, holm_min_p, kernel_moments,
                               simulate_kernels, throughput, two_sample_tests)
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in ("closures", "gaussian", "kernels",
-                                                                                 "moments", "sampler")]
+__all__ = [
+    "ACTIVATIONS", "Activation", "ClosureSolution", "D2F", "DF", "Extrapolation", "KernelMoments", "TANH_F_ACCURACY",
+    "TwoSampleResult", "benchmark", "benchmark_main", "check_inputs", "check_kernel", "default_inputs", "erf_F",
+    "extrapolate_to_zero", "four_term", "g_only_discrete", "gauss_hermite", "gaussian_F", "gaussian_expectation_2d",
+    "get_activation", "hessian_contraction", "holm_min_p", "input_kernel", "k0_discrete", "kernel_moments",
+    "measured_k1", "n_packed", "pack", "pair_labels", "relative_residual", "relu_F", "residual_in_se",
+    "sigma_closure_discrete", "simulate_kernels", "single_input", "solve_g_only", "solve_k0", "solve_sigma_closure",
+    "tanh_F", "throughput", "trapezoid_expectation_2d", "two_inputs", "two_sample_tests", "unpack",
+    "validity_window", "window_bounds", "wishart"
+]

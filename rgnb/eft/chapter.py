@@ -1,5 +1,5 @@
 """What the chapter ``kernel_eft`` computes: sizes per profile, the continuum-limit studies, and its
-declared claims (``CLAIMS``) with the builder of their rows (:func:`claims_rows`).
+evidence for the registered claims (``rgnb.eft.registry``) with the builder of their rows (:func:`claims_rows`).
 
 A *study* runs the exact sampler at every width n and depth L (eps = T / L) of a profile, reduces the
 networks to per-layer moments on the common grid t_j = j T / L_0 (L_0 = the smallest L), and holds:
@@ -17,8 +17,9 @@ import dataclasses
 
 import numpy as np
 
-from rgnb import stats
-from rgnb.claims import ClaimSpec, evaluate
+from rgnb import effects, stats
+from rgnb.claims import Evidence, evaluate
+from rgnb.eft import registry
 from rgnb.eft.closures import (ClosureSolution, g_only_discrete, k0_discrete, sigma_closure_discrete, solve_k0)
 from rgnb.eft.kernels import check_inputs, input_kernel, pack
 from rgnb.eft.moments import (Extrapolation, extrapolate_to_zero, measured_k1, relative_residual, residual_in_se,
@@ -27,9 +28,9 @@ from rgnb.eft.sampler import TwoSampleResult, holm_min_p, kernel_moments
 from rgnb.provenance import stream_seed
 from rgnb.validate import check_choice, check_float, check_int, check_seed
 
-CHAPTER = "kernel_eft"
-TAU = 0.10            # tolerance of the validity window (relative residual), fixed before any run
-SAMPLER_ALPHA = 0.01  # level of the exact-vs-naive two-sample family (Holm)
+CHAPTER = registry.CHAPTER
+TAU = registry.TAU                      # tolerance of the validity window, fixed before any run
+SAMPLER_ALPHA = registry.SAMPLER_ALPHA  # level of the exact-vs-naive two-sample family (Holm)
 QUANTITIES = ("C", "V4", "K1")
 #: Closures a study may carry: G-only, sigma-kernel with and without the self-interaction term.
 CLOSURES = ("gonly", "sigma", "sigma_noself")
@@ -268,65 +269,8 @@ def k1_first_layer(X, activation: str, sigma_w: float, width: int, eps: float, n
 
 
 # --------------------------------------------------------------------------------------------
-# Declared claims (fixed before any run)
+# Claims (verdicts v3): the evidence of each configuration for the specs of rgnb.eft.registry
 # --------------------------------------------------------------------------------------------
-_CONT = "the comparison is in the continuum limit: Monte Carlo extrapolated to eps -> 0 over >= 3 depths"
-
-
-def _spec(id_, source, claim, statistic, threshold, passes, premise, null_control, ci="normal-se", figure=""):
-    return ClaimSpec(id=id_, chapter=CHAPTER, source=source, claim=claim, statistic=statistic, threshold=threshold,
-                     passes=passes, premise=premise, null_control=null_control, ci_method=ci, figure=figure)
-
-
-SAMPLER_SPEC = _spec(
-    "eft-sampler-law", "sanity check", "The conditional-Gaussian sampler has the law of the weight-matrix network",
-    "Holm-adjusted smallest p of KS two-sample tests on every entry of G^L (exact vs naive, several (n, L))",
-    SAMPLER_ALPHA, "above", "independent seeds for the two samplers", "", ci="exact", figure="fig-eft-sampler")
-
-
-def k0_spec(act: str) -> ClaimSpec:
-    return _spec(f"P3-K0-all-depths-{act}", "P3", f"K0 is accurate at all depths ({act})",
-                 "max over t <= T of ||E[G] - K0_ODE|| / ||K0_ODE||, Monte Carlo at eps -> 0 and 1/n -> 0", 0.02,
-                 "below", _CONT, "K0 of the Euler recursion at L = 4 (an O(eps) error the test must detect)",
-                 figure="fig-eft-k0")
-
-
-def v4_spec(act: str, sigma_w: float) -> ClaimSpec:
-    tag = act if sigma_w == 1.0 else f"{act}-sw{sigma_w:g}"
-    return _spec(f"P3-V4-O1-{tag}", "P3",
-                 f"The G-only V4 residual grows to O(1) at finite depth-time ({act}, sigma_w = {sigma_w:g})",
-                 "||n Cov(G) - V4_G-only|| / ||V4_G-only|| at t = T, Monte Carlo at eps -> 0 (largest width)",
-                 0.3, "above", _CONT,
-                 "the Monte Carlo noise alone: the residual of a closure equal to the truth (||SE|| / ||V4||)",
-                 figure="fig-eft-v4")
-
-
-def k1_init_spec(act: str) -> ClaimSpec:
-    return _spec(f"P3-K1-init-{act}", "P3", f"The G-only K1 is wrong already at initialisation ({act})",
-                 "rms z-score over packed entries of K1_G-only - K1_MC at the first layer (t = eps)", 3.0,
-                 "above", "the first layer of the main study's coarsest depth step",
-                 "the exact first-layer value K1 = 0 (E[S^0] = F(K_in)) against the same Monte Carlo",
-                 figure="fig-eft-k1")
-
-
-def self_spec(case: str) -> ClaimSpec:
-    return _spec(f"ours-K1-sigma-self-{case}", "ours",
-                 f"The sigma-kernel closure with the self-interaction term predicts K1 ({case})",
-                 "|<K1_MC - K1_closure, K1_sigma> / ||K1_sigma||^2| at t = T, K1_closure the closure's recursion at "
-                 "the simulated eps, pooled (inverse variance) over every (n, L) of the profile", 0.15, "below",
-                 "the closure's recursion at the networks' own depth step (no extrapolation needed)",
-                 "the same statistic for the G-only closure and for the sigma closure without self-interaction",
-                 figure="fig-eft-self")
-
-
-def widen_spec(act: str, width: int) -> ClaimSpec:
-    return _spec(f"ours-window-widens-{act}-n{width}", "ours",
-                 f"The sigma-kernel closure widens the V4 validity window ({act}, n = {width})",
-                 f"t*_sigma(n, {TAU:g}) - t*_G-only(n, {TAU:g}) for V4, continuum limit, noise-debiased residual (band +- 1.96 SE)",
-                 0.0, "above", _CONT, "the G-only closure against itself (difference 0 by construction)",
-                 figure="fig-eft-window")
-
-
 def pooled_k1_deviation(study: Study, closure: str) -> tuple[float, float]:
     """Signed relative deviation of the networks' K1 at t = T from a closure's recursion at the same eps,
     projected on the sigma closure's prediction, d = <K1_MC - K1_closure, K1_sigma> / ||K1_sigma||^2,
@@ -345,15 +289,6 @@ def pooled_k1_deviation(study: Study, closure: str) -> tuple[float, float]:
     return float(np.sum(ws * ds) / np.sum(ws)), float(1.0 / np.sqrt(np.sum(ws)))
 
 
-def folded_interval(d: float, se: float) -> stats.Interval:
-    """|d| with the 95 % normal interval of d folded at 0 (a magnitude's interval)."""
-    iv = stats.normal_ci(d, se)
-    lo, hi = sorted((abs(iv.low), abs(iv.high)))
-    if iv.low <= 0.0 <= iv.high:
-        lo = 0.0
-    return stats.Interval(abs(d), lo, hi, 0.95, "normal-se", 0)
-
-
 def _premise(study: Study) -> tuple[bool, str]:
     chi = np.concatenate([np.ravel(study.mc0[n]["V4"].chi2) for n in study.widths]) if study.mc0 else np.array([])
     chi = chi[np.isfinite(chi)]
@@ -362,71 +297,174 @@ def _premise(study: Study) -> tuple[bool, str]:
     return ok, f"eps -> 0 over L = {study.depths}; median chi2/dof of the fits {med:.2g}"
 
 
-def _floor_interval(values: np.ndarray, se: np.ndarray, ref: np.ndarray) -> stats.Interval:
-    """The relative residual a closure equal to the truth would show: ||se|| / ||ref||."""
-    floor = float(np.linalg.norm(se) / np.linalg.norm(ref))
-    return stats.normal_ci(floor, floor / np.sqrt(2 * se.size))
+def noise_floor(se: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The relative residual a closure equal to the truth would show, ||se|| / ||ref|| per leading index,
+    and its standard error (floor / sqrt(2 p), p entries: the spread of a chi statistic); (nt,) each."""
+    nt = len(ref)
+    s = np.asarray(se, dtype=np.float64).reshape(nt, -1)
+    floor = np.linalg.norm(s, axis=1) / np.linalg.norm(np.asarray(ref).reshape(nt, -1), axis=1)
+    return floor, floor / np.sqrt(2 * s.shape[1])
+
+
+def residual_contrasts(t: np.ndarray, value: np.ndarray, se: np.ndarray, ref: np.ndarray, n: int = 0,
+                       prefix: str = "", skip_zero: bool = True) -> dict[str, effects.Effect]:
+    """Per grid time: the relative residual r(t) = ||value - ref|| / ||ref|| minus the noise floor of a closure
+    equal to the truth (:func:`noise_floor`), as a normal-se Effect (independent errors in quadrature),
+    named ``f"{prefix}t={t:g}"``. ``skip_zero``: leave out t = 0 (every closure starts from the exact value)."""
+    t = np.asarray(t, dtype=np.float64)
+    r, r_se = relative_residual(value, ref, se)
+    floor, floor_se = noise_floor(se, ref)
+    out = {}
+    for j, tj in enumerate(t):
+        if (skip_zero and tj == 0.0) or not np.isfinite(r[j]):
+            continue
+        out[f"{prefix}t={tj:g}"] = effects.difference(effects.normal(float(r[j]), float(r_se[j]), n),
+                                                      effects.normal(float(floor[j]), float(floor_se[j]), n))
+    return out
+
+
+def _config(study: Study, extra: str = "") -> str:
+    k = len(study.K_in)
+    name = {"relu": "ReLU", "tanh": "tanh"}.get(study.activation, study.activation)
+    return f"{name}, sigma_w = {study.sigma_w:g}, {k} input{'s' if k > 1 else ''}" + (f", {extra}" if extra else "")
+
+
+def k0_evidence(study: Study, width: int | None = None) -> Evidence:
+    """P3-K0 on one study: at leading order in 1/n (``width`` None, needs >= 2 widths) or at one width.
+    Contrasts per grid time t > 0; positive control: the K0 of the Euler recursion at L = 4 on its grid."""
+    ok, detail = _premise(study)
+    if width is None and not study.lead:
+        return Evidence(_config(study, "1/n -> 0"), {}, premise_met=False,
+                        premise_detail="leading order in 1/n needs >= 2 widths")
+    if not study.mc0:
+        return Evidence(_config(study, "1/n -> 0" if width is None else f"n = {width}"), {}, premise_met=False,
+                        premise_detail=detail)
+    mc = continuum(study, "C", width)
+    ref = pack(study.k0_ode)
+    stride = (len(study.t) - 1) // 4
+    euler = pack(k0_discrete(study.K_in, 4, study.T, study.sigma_w, study.activation))
+    control = residual_contrasts(study.t[::stride], mc.value[::stride], mc.se[::stride], euler,
+                                 study.n_networks, prefix="Euler L=4, ")
+    contrasts = residual_contrasts(study.t, mc.value, mc.se, ref, study.n_networks)
+    r, r_se = relative_residual(mc.value, ref, mc.se)
+    return Evidence(_config(study, "1/n -> 0" if width is None else f"n = {width}"), contrasts,
+                    statistic=stats.normal_ci(float(r[-1]), float(r_se[-1])), positive_control=control,
+                    premise_met=ok, premise_detail=detail, n=study.n_networks, n_unit="networks per (n, L)",
+                    note=f"r(T) = {r[-1]:.3g}, largest r over t = {np.nanmax(r):.3g} (shown, not tested)")
+
+
+def v4_evidence(study: Study) -> Evidence:
+    """P3-V4-O1 on one study: r(T) - noise floor at the largest width, Monte Carlo at eps -> 0."""
+    ok, detail = _premise(study)
+    n = study.widths[-1]
+    if not study.mc0:
+        return Evidence(_config(study, f"n = {n}"), {}, premise_met=False, premise_detail=detail)
+    mc = continuum(study, "V4", n)
+    ref = closure_values(study, "gonly", "V4")
+    c = residual_contrasts(study.t[-1:], mc.value[-1:], mc.se[-1:], ref[-1:], study.n_networks, skip_zero=False)
+    r, r_se = relative_residual(mc.value[-1:], ref[-1:], mc.se[-1:])
+    floor, _ = noise_floor(mc.se[-1:], ref[-1:])
+    return Evidence(_config(study, f"n = {n}"), {"noise floor": next(iter(c.values()))},
+                    statistic=stats.normal_ci(float(r[0]), float(r_se[0])), premise_met=ok, premise_detail=detail,
+                    n=study.n_networks, n_unit="networks per (n, L)",
+                    note=f"r(T) = {r[0]:.3g}, noise floor {floor[0]:.2g}")
+
+
+def k1_init_evidence(d: dict, activation: str, k: int = 3, sigma_w: float = 1.0) -> Evidence:
+    """P3-K1-init from :func:`k1_first_layer`'s output: z_G-only - z_exact (independent errors)."""
+    g = effects.normal(d["z_gonly"], d["z_gonly_se"], int(d.get("n_networks", 0)))
+    e = effects.normal(d["z_exact"], d["z_exact_se"], int(d.get("n_networks", 0)))
+    name = {"relu": "ReLU", "tanh": "tanh"}.get(activation, activation)
+    return Evidence(f"{name}, sigma_w = {sigma_w:g}, {k} inputs, n = {d['width']}",
+                    {"exact value K1 = 0": effects.difference(g, e)},
+                    statistic=stats.normal_ci(d["z_gonly"], d["z_gonly_se"]), premise_met=True,
+                    premise_detail=f"n = {d['width']}, eps = {d['eps']:g}", n=int(d.get("n_networks", 0)),
+                    n_unit="networks",
+                    note=f"rms z: G-only {d['z_gonly']:.3g}, exact 0 {d['z_exact']:.3g}; G-only K1(t=eps) max |.| = "
+                         f"{np.abs(d['gonly']).max():.2g}; MC SE {d['se'].max():.2g}")
+
+
+def self_evidence(study: Study) -> Evidence:
+    """ours-K1-sigma-self on one study: the signed pooled deviation of the sigma closure (with the
+    self-interaction) and, as positive controls, that of the G-only closure and of the sigma closure
+    without the self-interaction where the study carries it."""
+    est, se = pooled_k1_deviation(study, "sigma")
+    control = {"G-only": effects.normal(*pooled_k1_deviation(study, "gonly"), study.n_networks)}
+    if "sigma_noself" in study.disc:
+        control["sigma, no self-interaction"] = effects.normal(*pooled_k1_deviation(study, "sigma_noself"),
+                                                               study.n_networks)
+    return Evidence(_config(study), {"networks' K1": effects.normal(est, se, study.n_networks)},
+                    positive_control=control, premise_met=True,
+                    premise_detail=f"recursion at each simulated eps: L = {study.depths}, n = {study.widths}",
+                    n=study.n_networks, n_unit="networks per (n, L)")
+
+
+def window_effect(w_sigma: tuple[float, float, float], w_gonly: tuple[float, float, float], dt: float,
+                  n: int = 0) -> effects.Effect:
+    """t*_sigma - t*_G-only as a normal Effect from the windows' bands ``(t*, t*_low, t*_high)``: each t* gets
+    se = (t*_high - t*_low) / 3.92 (the band is the window of residual -+ 1.96 SE) and the grid's rounding
+    dt / sqrt(12) (t* is only known to one grid step), in quadrature; the two closures' errors independent."""
+    def se(w):
+        return float(np.hypot((w[2] - w[1]) / (2 * 1.959963984540054), dt / np.sqrt(12.0)))
+    return effects.normal(w_sigma[0] - w_gonly[0], float(np.hypot(se(w_sigma), se(w_gonly))), n)
+
+
+def window_evidence(study: Study, width: int) -> Evidence:
+    """ours-window-widens on one (study, width)."""
+    ok, detail = _premise(study)
+    if not study.mc0 or "sigma" not in study.cont:
+        return Evidence(_config(study, f"n = {width}"), {}, premise_met=False, premise_detail=detail)
+    wg, ws = windows(study, "gonly")[width], windows(study, "sigma")[width]
+    dt = float(study.t[1] - study.t[0])
+    censored = " (t*_sigma = T: censored at the end of the range)" if ws[0] >= study.T else ""
+    return Evidence(_config(study, f"n = {width}"),
+                    {"G-only window": window_effect(ws, wg, dt, study.n_networks)},
+                    statistic=stats.Interval(ws[0], ws[1], ws[2], 0.95, "window band", study.n_networks),
+                    premise_met=ok, premise_detail=detail, n=study.n_networks, n_unit="networks per (n, L)",
+                    note=f"t*_G-only = {wg[0]:g} [{wg[1]:g}, {wg[2]:g}], t*_sigma = {ws[0]:g} [{ws[1]:g}, {ws[2]:g}] "
+                         f"(T = {study.T:g}){censored}")
+
+
+def sampler_evidence(results: list[TwoSampleResult]) -> Evidence:
+    """eft-sampler-law: the Holm-adjusted smallest p of the two-sample family (exact)."""
+    p = holm_min_p(results)
+    return Evidence(f"{len(results)} KS tests over the (n, L) validation cases", {"value": effects.exact(p)},
+                    statistic=stats.exact(p), n=len(results), n_unit="tests")
+
+
+def evidence(studies: dict, single: Study, scans: dict, init: dict, sampler_results: list[TwoSampleResult],
+             primary: str = "relu") -> dict[str, tuple[Evidence, list[Evidence]]]:
+    """Every claim's (primary evidence, other configurations), keyed by registry id.
+
+    ``studies`` {act: Study} (3 inputs, sigma_w = 1), ``single`` the single-input ReLU study, ``scans``
+    {sigma_w: Study} (tanh, G-only), ``init`` {act: [k1_first_layer(...) per width, smallest first]};
+    ``primary`` the activation of the primary configuration (the registry's: ReLU)."""
+    main = studies[primary]
+    rest = [st for a, st in studies.items() if a != primary]
+    out: dict[str, tuple[Evidence, list[Evidence]]] = {}
+    out[registry.SAMPLER.id] = (sampler_evidence(sampler_results), [])
+    out[registry.K0.id] = (k0_evidence(main), [k0_evidence(st) for st in rest]
+                           + [k0_evidence(st, n) for st in studies.values() for n in st.widths])
+    out[registry.V4.id] = (v4_evidence(main), [v4_evidence(st) for st in rest]
+                           + [v4_evidence(sc) for _, sc in sorted(scans.items())])
+    k = len(main.K_in)
+    init_ev = {(a, i): k1_init_evidence(d, a, k) for a, ds in init.items() for i, d in enumerate(ds)}
+    out[registry.K1_INIT.id] = (init_ev[(primary, 0)], [e for key, e in init_ev.items() if key != (primary, 0)])
+    out[registry.SELF.id] = (self_evidence(main), [self_evidence(single)] + [self_evidence(st) for st in rest])
+    out[registry.WINDOW.id] = (window_evidence(main, main.widths[-1]),
+                               [window_evidence(main, n) for n in main.widths[:-1]]
+                               + [window_evidence(st, n) for st in rest for n in st.widths])
+    return out
 
 
 def claims_rows(studies: dict, single: Study, scans: dict, init: dict, sampler_results: list[TwoSampleResult],
-                profile: str) -> list:
-    """Evaluate every declared claim of the chapter; ``studies`` {act: Study} (k = 3 inputs, sigma_w = 1),
-    ``single`` the single-input ReLU study, ``scans`` {sigma_w: Study} (tanh, G-only), ``init``
-    {act: k1_first_layer(...) at the smallest width}."""
-    rows = []
-    p_adj = holm_min_p(sampler_results)
-    rows.append(evaluate(SAMPLER_SPEC, stats.exact(p_adj), profile=profile, n=len(sampler_results), n_unit="tests"))
-    for act, st in studies.items():
-        ok, detail = _premise(st)
-        # K0
-        mc = continuum(st, "C") if st.lead else continuum(st, "C", st.widths[-1])
-        ref = pack(st.k0_ode)
-        r, r_se = relative_residual(mc.value, ref, mc.se)
-        i = int(np.nanargmax(r))
-        stride = (len(st.t) - 1) // 4
-        r_null = relative_residual(mc.value[::stride], pack(k0_discrete(st.K_in, 4, st.T, st.sigma_w, act)),
-                                   mc.se[::stride])
-        j = int(np.nanargmax(r_null[0]))
-        rows.append(evaluate(k0_spec(act), stats.normal_ci(float(r[i]), float(r_se[i])),
-                             null=stats.normal_ci(float(r_null[0][j]), float(r_null[1][j])), premise_met=ok,
-                             premise_detail=detail, profile=profile, n=st.n_networks, n_unit="networks per (n, L)"))
-    for act, st in list(studies.items()) + [(f"tanh@{s:g}", sc) for s, sc in scans.items()]:
-        ok, detail = _premise(st)
-        n = st.widths[-1]
-        mc = continuum(st, "V4", n)
-        ref = closure_values(st, "gonly", "V4")
-        r, r_se = relative_residual(mc.value, ref, mc.se)
-        rows.append(evaluate(v4_spec(st.activation, st.sigma_w), stats.normal_ci(float(r[-1]), float(r_se[-1])),
-                             null=_floor_interval(mc.value[-1], mc.se[-1], ref[-1]), premise_met=ok,
-                             premise_detail=detail, profile=profile, n=st.n_networks, n_unit="networks per (n, L)",
-                             note=f"n = {n}"))
-    for act, d in init.items():
-        rows.append(evaluate(k1_init_spec(act), stats.normal_ci(d["z_gonly"], d["z_gonly_se"]),
-                             null=stats.normal_ci(d["z_exact"], d["z_exact_se"]), premise_met=True,
-                             premise_detail=f"n = {d['width']}, eps = {d['eps']:g}", profile=profile,
-                             n=int(d.get("n_networks", 0)), n_unit="networks",
-                             note=f"G-only K1(t=eps) max |.| = {np.abs(d['gonly']).max():.2g}; MC SE {d['se'].max():.2g}"))
-    for case, st in [("relu-1-input", single)] + [(f"{a}-3-inputs", s) for a, s in studies.items()]:
-        est, se = pooled_k1_deviation(st, "sigma")
-        nulls = {"G-only": stats.normal_ci(*pooled_k1_deviation(st, "gonly"))}
-        if "sigma_noself" in st.disc:
-            nulls["sigma, no self-interaction"] = stats.normal_ci(*pooled_k1_deviation(st, "sigma_noself"))
-        rows.append(evaluate(self_spec(case), folded_interval(est, se), null={k: folded_interval(v.estimate, (
-            v.high - v.estimate) / 1.959963984540054) for k, v in nulls.items()}, premise_met=True,
-            premise_detail=f"recursion at each simulated eps: L = {st.depths}, n = {st.widths}", profile=profile,
-            n=st.n_networks, n_unit="networks per (n, L)", note=f"signed pooled deviation {est:+.3f} +- {se:.3f}"))
-    for act, st in studies.items():
-        ok, detail = _premise(st)
-        wg, ws = windows(st, "gonly"), windows(st, "sigma")
-        for n in st.widths:
-            est = ws[n][0] - wg[n][0]
-            lo, hi = ws[n][1] - wg[n][2], ws[n][2] - wg[n][1]
-            iv = stats.Interval(est, min(lo, est), max(hi, est), 0.95, "normal-se", st.n_networks)
-            rows.append(evaluate(widen_spec(act, n), iv, null=stats.exact(0.0), premise_met=ok,
-                                 premise_detail=detail, profile=profile, n=st.n_networks,
-                                 n_unit="networks per (n, L)",
-                                 note=f"t*_G-only = {wg[n][0]:g}, t*_sigma = {ws[n][0]:g} (T = {st.T:g})"))
-    return rows
+                profile: str, events: list[dict] | None = None) -> list:
+    """One row per registered claim (``rgnb.eft.registry.REGISTRY``), decided by its primary configuration,
+    the others as sub-rows (:func:`evidence` for the arguments). ``events``: the claims history (default:
+    ``results/claims_history.json``)."""
+    ev = evidence(studies, single, scans, init, sampler_results)
+    return [evaluate(spec, ev[spec.id][0], others=ev[spec.id][1], profile=profile, events=events)
+            for spec in registry.REGISTRY]
 
 
 # --------------------------------------------------------------------------------------------
