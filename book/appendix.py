@@ -98,16 +98,17 @@ Markdown(bench.records_markdown())
 #
 # ## Every claim in the book
 #
-# One table per kind of claim and per stored profile run. For the paper claims, the last column
-# is the Holm-adjusted decision over the whole family of paper claims of that run (a raw
-# *reproduced* stands only when its adjusted one-sided p-value is below 0.025). Each chapter name
-# links to the row in its chapter, with the full statement, premise, null control and figure.
+# One table per kind of claim and per stored profile run, one row per claim (its other
+# configurations are sub-rows in its chapter). For the paper claims, the last columns give the raw
+# one-sided p-value, the Holm-adjusted one over the family of every registered paper claim of that
+# run, and the verdict after Holm (a raw *reproduced* stands only when its adjusted p is below
+# 0.025). Post hoc paper claims are listed with the book's own claims and never counted. Each chapter
+# name links to the row in its chapter, with the full statement, premise, contrasts and figure.
 
 # %% tags=["remove-input", "nbval-ignore-output"]
 parts = [f"*{n}*" for n in ledger_notes]
 for p in stored:
-    counts = ", ".join(f"{n} {v}" for v, n in claims.tally(ledgers[p]).items() if n)
-    parts.append(f"**Profile `{p}`: {len(ledgers[p])} rows ({counts}).** {site.profile_note(p)}")
+    parts.append(f"{claims.tally_text(ledgers[p], p)} {site.profile_note(p)}")
     for kind, title in (("paper", "Paper claims (P1-P3)"), ("ours", "The book's own claims"),
                         ("sanity check", "Sanity checks")):
         parts.append(f"**{title}.**\n\n{claims.ledger_markdown(ledgers[p], kind)}")

@@ -188,7 +188,7 @@ def forest(rows, title: str | None = None):
     lo_x, hi_x = min(xs), max(xs)
     pad = 0.05 * (hi_x - lo_x)
     ax.set_xlim(lo_x - pad, hi_x + pad)
-    ax.set_xlabel("effect / margin (signed so that the claim's side is positive)")
+    ax.set_xlabel("effect / margin (claim's side > 0)")
     handles = [plt.Line2D([], [], color=c, lw=2, label=v) for v, c in VERDICT_COLOURS.items()
                if any(ln[4] == v for ln in lines)]
     fig.legend(handles=handles + ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=3,
