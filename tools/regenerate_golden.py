@@ -3,7 +3,8 @@
 Refuses unless ``rgnb.mlp.train.NUMERICS_VERSION`` differs from the version the stored arrays were made
 under: new numbers need a new version, which makes every shipped weight file of the old version
 refuse to load until it is retrained (``python -m rgnb.mlp --profile reference --ship results/reference``).
-With ``--check`` it only retrains and compares (exit 1 when any array differs).
+With ``--check`` it only retrains and compares (exit 1 when any array differs). With ``--add-machine`` it
+stores this machine kind's bits beside the others (same version; refused unless the losses agree).
 """
 
 from __future__ import annotations
@@ -20,12 +21,23 @@ from rgnb.mlp import golden, train  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tools/regenerate_golden.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="retrain and compare only; write nothing")
+    parser.add_argument("--add-machine", action="store_true", help="store this machine kind's golden arrays")
     parser.add_argument("--directory", type=Path, default=golden.GOLDEN_DIR)
     args = parser.parse_args(argv)
+    if args.add_machine:
+        try:
+            target = golden.add_machine(args.directory)
+        except ValueError as exc:
+            print(f"[golden] refused: {exc}", file=sys.stderr)
+            return 2
+        print(f"[golden] {golden.machine_kind()}: written to {target}")
+        return 0
+    here = golden.kinds(args.directory).get(golden.machine_kind(), args.directory) if (
+        args.directory / golden.MANIFEST).is_file() else args.directory
     differences = {}
     if (args.directory / golden.MANIFEST).is_file():
         for family in golden.families():
-            lines = golden.compare(golden.stored(family, args.directory), golden.train_golden(family))
+            lines = golden.compare(golden.stored(family, here), golden.train_golden(family))
             if lines:
                 differences[family] = lines
                 print(f"[golden] {family}: " + "; ".join(lines))

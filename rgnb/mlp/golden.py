@@ -9,12 +9,22 @@ the pinned torch (CPU, one thread) and compares every array exactly (:func:`comp
 change to the step fails it, a docstring edit cannot. When a change is meant to alter the numbers,
 bump ``NUMERICS_VERSION`` and run ``tools/regenerate_golden.py`` (which refuses otherwise); shipped
 weights of another version are then refused at load (``rgnb.mlp.shipped.load_shipped``) until retrained.
+
+Bits are a property of the code *and of the machine kind*: torch dispatches to different vector
+kernels by CPU (vendor, model, instruction set), and AdamW carries round-off into directions a
+LayerNorm makes flat. The top-level arrays belong to the machine kind the manifest records
+(``machine``; absent for the first set); further kinds are added under ``machines/<slug>/`` by
+``tools/regenerate_golden.py --add-machine`` (same numerics version, refused unless every loss agrees
+with the first set to :data:`LOSS_TOLERANCE`). On a kind without arrays only the loss agreement
+is checked.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import platform
+import re
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +41,49 @@ MANIFEST = "manifest.json"
 KEPT = ("loss_per_step", "final_loss", "bayes_floor")
 #: The profile whose sweeps are shipped and whose code paths the golden sweeps cover.
 PROFILE = "reference"
+#: Largest difference of any per-step or held-out loss (nats) between two machine kinds' golden arrays.
+LOSS_TOLERANCE = 1e-5
+LOSSES = ("loss_per_step", "final_loss")
+UNRECORDED = "unrecorded (the first set's machine kind was not written down)"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
+def machine_kind() -> str:
+    """What decides the CPU's bits: architecture, CPU model and torch's CPU capability, e.g.
+    ``x86_64 | AMD EPYC | AVX512``."""
+    return f"{platform.machine()} | {_cpu_model()} | {torch.backends.cpu.get_cpu_capability()}"
+
+
+def _slug(kind: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", kind).strip("-").lower()
+
+
+def kinds(directory: str | Path = GOLDEN_DIR) -> dict[str, Path]:
+    """Machine kinds with stored golden arrays -> their directory (the first set under its recorded kind)."""
+    m = manifest(directory)
+    out = {m.get("machine", UNRECORDED): Path(directory)}
+    out.update({k: Path(directory) / "machines" / slug for k, slug in m.get("machines", {}).items()})
+    return out
+
+
+def loss_differences(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray],
+                     tol: float = LOSS_TOLERANCE) -> list[str]:
+    """Losses (per step and held out) that differ by more than ``tol`` nats, one line per array."""
+    lines = []
+    for name in LOSSES:
+        d = float(np.max(np.abs(np.asarray(expected[name], np.float64) - np.asarray(actual[name], np.float64))))
+        if not d <= tol:
+            lines.append(f"{name}: differs by up to {d:.3g} nats (allowed {tol:g})")
+    return lines
 
 
 def families() -> tuple[str, ...]:
@@ -70,10 +123,37 @@ def write(directory: str | Path = GOLDEN_DIR) -> Path:
         with open(directory / f"{family}.npz", "wb") as f:
             np.savez_compressed(f, **train_golden(family))
     manifest = {"numerics_version": train.NUMERICS_VERSION, "torch": torch.__version__, "device": "cpu",
+                "machine": machine_kind(),
                 "torch_threads": 1, "families": list(families()),
                 "configs": {f: json.loads(cache.canonical_json(golden_config(f))) for f in families()}}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return directory
+
+
+def add_machine(directory: str | Path = GOLDEN_DIR) -> Path:
+    """Store this machine kind's golden arrays beside the first set (same numerics version; every loss within
+    :data:`LOSS_TOLERANCE` of the first set, else ValueError)."""
+    directory = Path(directory)
+    m = manifest(directory)
+    if m["numerics_version"] != train.NUMERICS_VERSION:
+        raise ValueError(f"the stored arrays are numerics version {m['numerics_version']}, the code's is "
+                         f"{train.NUMERICS_VERSION}: regenerate them instead")
+    kind = machine_kind()
+    if kind in kinds(directory):
+        raise ValueError(f"machine kind {kind!r} already has golden arrays")
+    arrays = {f: train_golden(f) for f in families()}
+    bad = {f: loss_differences(stored(f, directory), a) for f, a in arrays.items()}
+    bad = {f: v for f, v in bad.items() if v}
+    if bad:
+        raise ValueError(f"this machine's losses differ from the stored ones beyond round-off: {bad}")
+    target = directory / "machines" / _slug(kind)
+    target.mkdir(parents=True, exist_ok=True)
+    for f, a in arrays.items():
+        with open(target / f"{f}.npz", "wb") as fh:
+            np.savez_compressed(fh, **a)
+    m.setdefault("machines", {})[kind] = _slug(kind)
+    (directory / MANIFEST).write_text(json.dumps(m, indent=2, sort_keys=True) + "\n")
+    return target
 
 
 def manifest(directory: str | Path = GOLDEN_DIR) -> dict:
