@@ -157,15 +157,19 @@ def forest(rows, title: str | None = None):
     Each effect is drawn as ``s * effect / margin`` (``s = -1`` for a claim of a fall), so a presence
     claim's side is right of the dashed line at 1 and an absence claim's equivalence band is
     [-1, 1] (shaded); the positive control of an absence claim is drawn below its contrasts. A
-    margin of 0 is drawn in the statistic's own units. Colours: the row's verdict. Returns ``(fig, ax)``.
+    margin of 0 is drawn in the statistic's own units. A row with more than three contrasts (one per layer
+    or time) shows the three nearest to deciding against it. Colours: the row's verdict. Returns ``(fig, ax)``.
     """
+    from rgnb.claims.tables import decisive_effects
+
     lines = []
     for r in rows:
         s = -1.0 if (r.kind == "presence" and r.direction == "below") else 1.0
         scale = r.margin if r.margin > 0 else 1.0
         unit = "" if r.margin > 0 else " (margin 0: own units)"
         for group, effects in (("", r.effects), ("positive control: ", r.positive_control), ("placebo: ", r.placebo)):
-            for name, e in effects.items():
+            shown, _ = decisive_effects(r, effects, limit=3)
+            for name, e in shown:
                 lo, hi = sorted((s * e["low"] / scale, s * e["high"] / scale))
                 lines.append((f"{r.id} | {group}{name}{unit}", s * e["estimate"] / scale, lo, hi, r.verdict, r.kind))
     n = max(len(lines), 1)

@@ -350,7 +350,7 @@ def _normalise(text: str) -> str:
 
 
 def _claim_key(row: dict) -> str:
-    """How a claims row is found in the rendered table: the anchor ``rgnb.claims.anchor(id)`` (schema 2),
+    """How a claims row is found in the rendered table: the anchor ``rgnb.claims.anchor(id)`` (schema 3),
     else (legacy rows) the claim's text up to its first markup."""
     if row.get("id"):
         from rgnb.claims import anchor

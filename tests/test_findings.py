@@ -1,4 +1,5 @@
-"""Tests of rgnb.mlp.findings (protocol v2): per-seed statistics, nulls, specs, and the pipeline on tiny sweeps."""
+"""Tests of rgnb.mlp.findings and rgnb.mlp.registry (verdicts v3): per-seed statistics, paired contrasts, the
+registry, and the pipeline on tiny sweeps."""
 
 import dataclasses
 import math
@@ -6,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from rgnb import chains, claims
-from rgnb.mlp import findings, measure, sweeps, train
+from rgnb import claims
+from rgnb.mlp import findings, measure, registry, sweeps, train
 
 BASE = sweeps.SweepConfig(vocab_size=8, seq_len=8, xis=(1.0, 7.0), depths=(4,), seeds=(0, 1, 2), width=8,
                          channel_mult=2, steps=30, warmup=3, batch_size=16, data_chunk=10, log_every=5, n_probe=48,
@@ -35,7 +36,7 @@ def test_rho_collapse_top2_plateau_per_seed():
     assert findings.plateau_ratio(drift, init)[0] == pytest.approx(0.1 / 0.2)
     with pytest.raises(ValueError, match="L >= 4"):
         findings.plateau_ratio(drift[:, :3], init[:, :3])
-    assert findings.top2_threshold(7) == pytest.approx(2 / 7 + 0.15)
+    np.testing.assert_allclose(findings.plateau_level(drift), [0.1])
 
 
 def test_relevant_modes_potts_switch_and_ring_count():
@@ -53,17 +54,17 @@ def test_task_scale_is_the_mean_distance_to_a_visible_token():
     assert measure.task_scale(mask) == pytest.approx((1 + 2 + 1 + 1) / 4)
 
 
-def test_specs_are_declared_with_nulls_and_the_pre_stated_thresholds():
-    sp = findings.specs(8)
-    assert sp["P1-i-monotone"].threshold == -0.8 and sp["P1-i-monotone"].passes == "below"
-    assert sp["P1-ii-selective"].threshold == pytest.approx(findings.COLLAPSE_MARGIN)
-    assert sp["P1-ii-present"].passes == "below" and sp["P1-ii-absent"].passes == "above"
-    assert sp["P1-iii-concentrated"].threshold == pytest.approx(2 / 7 + findings.TOP2_MARGIN)
-    assert sp["P1-iii-concentrated-with-embedding"].threshold == pytest.approx(2 / 8 + findings.TOP2_MARGIN)
-    assert sp["P1-iii-plateau"].threshold == findings.PLATEAU_RATIO and sp["P1-iii-plateau"].passes == "below"
-    assert all(s.null_control and s.ci_method == "student-t" and s.figure for s in sp.values())
-    assert {s.chapter for s in sp.values()} == {"rank_collapse", "selectivity", "kernel_drift"}
-    assert sum(s.source == "P1" for s in sp.values()) >= 10
+def test_registry_declares_one_row_per_finding_with_contrasts_and_margins():
+    sp = registry.BY_ID
+    assert [s.id for s in registry.FINDINGS] == ["P1-i-monotone", "P1-ii-present", "P1-ii-absent",
+                                                  "P1-iii-concentrated", "P1-iii-plateau"]
+    assert sp["P1-i-monotone"].margin == 0.3 and sp["P1-i-monotone"].direction == "below"
+    assert sp["P1-ii-absent"].kind == "absence" and sp["P1-ii-absent"].positive_control
+    assert sp["P1-iii-plateau"].scale == "log-ratio" and sp["P1-iii-plateau"].margin == pytest.approx(math.log(2))
+    for s in registry.FINDINGS:
+        assert s.contrasts == ("initialisation", "shuffled chain") and s.interval == "sign-flip" and s.margin_reason
+    assert "P1-ii-selective" not in sp and "P1-iii-concentrated-with-embedding" not in sp  # removed in v3
+    assert registry.RELEVANCE_GAIN.replaces == "ours-spectral-relevance"
 
 
 def test_measurements_shapes_and_nulls(tiny):
@@ -97,16 +98,40 @@ def test_claim_rows_say_premise_not_met_when_the_gate_fails(tiny):
     rows = (findings.rank_collapse_rows(meas, "smoke") + findings.selectivity_rows(meas, "smoke")
             + findings.kernel_drift_rows(meas, "smoke"))
     ids = [r.id for r in rows]
+    assert {"P1-i-monotone", "P1-ii-present", "P1-ii-absent", "P1-iii-concentrated", "P1-iii-plateau"} <= set(ids)
     assert len(ids) == len(set(ids))
-    assert {"P1-i-monotone", "P1-ii-present", "P1-ii-absent", "P1-ii-selective", "P1-ii-selective-ring",
-            "P1-iii-concentrated", "P1-iii-concentrated-with-embedding", "P1-iii-plateau"} <= set(ids)
-    assert all(r.verdict == claims.PREMISE_NOT_MET for r in rows)      # 30 steps: nowhere near the floor
-    assert all(not r.premise_met and "pass the convergence gate" in r.premise_detail for r in rows)
     by_id = {r.id: r for r in rows}
-    assert set(by_id["P1-i-monotone"].null) == {"initialisation", "shuffled chain"}
-    assert set(by_id["P1-ii-absent"].null) == {"shuffled chain"}
+    assert all(by_id[i].verdict == claims.PREMISE_NOT_MET for i in ("P1-i-monotone", "P1-ii-present"))  # 30 steps
+    assert all(not r.premise_met and "pass the convergence gate" in r.premise_detail for r in rows)
+    assert set(by_id["P1-i-monotone"].effects) == {"initialisation", "shuffled chain"}
+    assert set(by_id["P1-ii-absent"].positive_control) == {"initialisation, xi = 1"}
+    assert [s["configuration"].split(",")[0] for s in by_id["P1-i-monotone"].subrows] == [
+        "ring chain", "raw stream h^l", "PCs for 90 % of the variance of LN(h^l)"]  # no isolated sweep here
+
+
+def test_contrasts_are_paired_by_seed_on_the_same_probes(tiny):
+    results, meas, _ = tiny
+    contrasts, trained, has_null = findings.contrasts_of(meas, "P1-i-monotone", "potts", 1.0)
+    assert has_null
     rho = findings.rho_from_1(meas.get("potts", "erank_ln", "trained", 1.0))
-    assert by_id["P1-i-monotone"].measured["estimate"] == pytest.approx(rho.mean(), abs=1e-3)
+    rho0 = findings.rho_from_1(meas.get("potts", "erank_ln", "init", 1.0))
+    rho_sh = findings.rho_from_1(meas.get("shuffled", "erank_ln", "trained", probe="potts:1"))
+    np.testing.assert_allclose(trained, rho)
+    np.testing.assert_allclose(contrasts["initialisation"].samples, rho - rho0)
+    np.testing.assert_allclose(contrasts["shuffled chain"].samples, rho - rho_sh)
+    ring, _, ring_null = findings.contrasts_of(meas, "P1-i-monotone", "ring", 1.0)
+    rho_ring_sh = findings.rho_from_1(meas.get("shuffled", "erank_ln", "trained", probe="ring:1"))
+    assert ring_null  # the ring row's null is measured on the ring's own probes
+    np.testing.assert_allclose(ring["shuffled chain"].samples,
+                               findings.rho_from_1(meas.get("ring", "erank_ln", "trained", 1.0)) - rho_ring_sh)
+    # a continuous statistic (rho of a tiny network is often exactly -1 or +1 on every seed and probe)
+    for fam in ("potts", "ring"):
+        plateau, _, _ = findings.contrasts_of(meas, "P1-iii-plateau", fam, 1.0)
+        assert plateau["initialisation"].scale == "log-ratio"
+        own = findings.plateau_level(meas.get(fam, "drift", "trained", 1.0))
+        null = findings.plateau_level(meas.get("shuffled", "drift", "trained", probe=f"{fam}:1"))
+        assert np.ptp(null) > 0  # seeds differ, so pairing matters
+        np.testing.assert_allclose(plateau["shuffled chain"].samples, np.log(own) - np.log(null))
 
 
 def test_verdict_when_the_premise_holds(tiny, monkeypatch):
@@ -115,8 +140,8 @@ def test_verdict_when_the_premise_holds(tiny, monkeypatch):
         monkeypatch.setattr(type(r), "gate", lambda self: np.ones(len(self), dtype=bool))
     rows = {r.id: r for r in findings.rank_collapse_rows(meas, "smoke")}
     assert all(r.premise_met for r in rows.values())
-    assert rows["P1-i-monotone"].verdict in (claims.REPRODUCED, claims.NOT_REPRODUCED, claims.INCONCLUSIVE,
-                                             claims.VACUOUS)
+    # three seeds give 8 sign flips: no 95 % interval is finite, so nothing can be decided
+    assert rows["P1-i-monotone"].verdict == claims.INCONCLUSIVE
 
 
 # ----------------------------------------------------------------------------------------------- #
@@ -174,28 +199,17 @@ def test_relevance_gain_separates_modes_from_correlation_length():
     assert (only_xi + 0.7 * x) @ np.linalg.pinv(design)[1] == pytest.approx(0.7)
 
 
-def test_spectral_relevance_rows_keep_the_vacuous_test_and_add_the_post_hoc_gain(tiny, monkeypatch):
+def test_relevance_gain_row_contrasts_with_the_shuffled_chain(tiny, monkeypatch):
     results, meas, _ = tiny
     for r in results.values():
         monkeypatch.setattr(type(r), "gate", lambda self: np.ones(len(self), dtype=bool))
-    x = np.array([c[2] for c in findings.relevance_cells(meas)], dtype=float)
-    log_xi = np.log([c[1] for c in findings.relevance_cells(meas)])
-    assert np.linalg.matrix_rank(np.stack([np.ones_like(x), x, log_xi], 1)) == 3
-
-    def rows(chain_gain, null_gain):
-        fake = _with_taskdim(meas, chain_gain, null_gain)
-        noise = np.array([m["seed"] for m in results["potts"].members], dtype=float) * 0.1
-        fake.values[("potts", "trained", "own")]["taskdim"] = fake.values[("potts", "trained", "own")]["taskdim"] + noise
-        return {r.id: r for r in findings.selectivity_rows(fake, "smoke")}
-
-    got = rows(2.0, -0.5)
-    assert got["ours-spectral-relevance"].null.keys() == {"initialisation"}
-    assert got["ours-spectral-relevance"].verdict == claims.VACUOUS  # init slope 1 > 0 passes too
-    assert got["ours-spectral-relevance-gain"].post_hoc and got["ours-spectral-relevance-gain"].n_unit == "seeds"
-    assert got["ours-spectral-relevance-gain"].null.keys() == {"shuffled chain"}
-    assert got["ours-spectral-relevance-gain"].verdict == claims.REPRODUCED
-    assert rows(2.0, 2.0)["ours-spectral-relevance-gain"].verdict == claims.VACUOUS
-    assert rows(-1.0, -0.5)["ours-spectral-relevance-gain"].verdict == claims.NOT_REPRODUCED
+    fake = _with_taskdim(meas, 2.0, -0.5)
+    ev = findings.relevance_gain_evidence(fake)
+    assert ev.contrasts["initialisation"].estimate == pytest.approx(2.0)
+    assert ev.contrasts["shuffled chain"].estimate == pytest.approx(2.5)
+    row = {r.id: r for r in findings.selectivity_rows(fake, "smoke")}["ours-spectral-relevance-gain"]
+    assert row.source == "ours" and row.n_unit == "seeds" and set(row.effects) == {"initialisation", "shuffled chain"}
+    assert "ours-spectral-relevance" not in {r.id for r in findings.selectivity_rows(fake, "smoke")}
 
 
 # ----------------------------------------------------------------------------------------------- #
@@ -217,12 +231,10 @@ def test_reading_selects_an_architecture_and_drops_its_suffix():
 
 
 def test_robustness_specs_are_the_same_tests_as_our_claims():
-    main, robust = findings.specs(8), findings.specs(8, sweeps.ROBUSTNESS_READING)
-    assert set(robust) == set(main) - {"ours-spectral-relevance", "ours-spectral-relevance-gain"}
-    for k, spec in robust.items():
-        assert spec.id == f"robust-{k}" and spec.source == "ours" and spec.chapter == "robustness"
-        assert (spec.threshold, spec.passes, spec.null_control, spec.statistic) == \
-            (main[k].threshold, main[k].passes, main[k].null_control, main[k].statistic)
+    for main, spec in zip(registry.FINDINGS, registry.ROBUSTNESS):
+        assert spec.id == f"robust-{main.id}" and spec.source == "ours" and spec.chapter == "robustness"
+        assert (spec.kind, spec.direction, spec.margin, spec.contrasts, spec.statistic, spec.scale) == \
+            (main.kind, main.direction, main.margin, main.contrasts, main.statistic, main.scale)
         assert spec.figure.startswith("fig-robust-")
 
 
@@ -252,10 +264,7 @@ def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path, monkeypatch):
                                                        cache_dir=tmp_path, progress=False)}
     meas = measure.measure_profile(sweeps.reading(results, sweeps.ROBUSTNESS_READING), cache=False)
     rows = findings.robustness_rows(meas, "smoke")
-    assert {r.id for r in rows} == {"robust-P1-i-monotone", "robust-P1-i-monotone-raw", "robust-P1-i-monotone-pc90",
-                                    "robust-P1-ii-present", "robust-P1-ii-absent", "robust-P1-ii-selective",
-                                    "robust-P1-iii-concentrated", "robust-P1-iii-concentrated-with-embedding",
-                                    "robust-P1-iii-plateau"}
+    assert {r.id for r in rows} == {s.id for s in registry.ROBUSTNESS}
     assert all(r.source == "ours" and r.chapter == "robustness" for r in rows)
     assert all(r.verdict == claims.PREMISE_NOT_MET for r in rows)  # 10 steps: nowhere near the floor
     # with the premise granted, the statistic is the main reading's function of the no-LayerNorm networks
@@ -265,6 +274,4 @@ def test_robustness_rows_on_a_tiny_no_layer_norm_sweep(tmp_path, monkeypatch):
     assert by_id["robust-P1-i-monotone"].premise_met
     rho = findings.rho_from_1(meas.get("potts", "erank_ln", "trained", 1.0))
     assert by_id["robust-P1-i-monotone"].measured["estimate"] == pytest.approx(rho.mean(), abs=1e-3)
-    gap = findings.collapse_by_seed(meas, "potts", 7.0) - findings.collapse_by_seed(meas, "potts", 1.0)
-    assert by_id["robust-P1-ii-selective"].measured["estimate"] == pytest.approx(gap.mean(), rel=1e-2, abs=1e-3)
-    assert set(by_id["robust-P1-i-monotone"].null) == {"initialisation", "shuffled chain"}
+    assert set(by_id["robust-P1-i-monotone"].effects) == {"initialisation", "shuffled chain"}

@@ -178,24 +178,26 @@ def test_real_browser_typesets_nothing_external_and_catches_a_cdn_script(tmp_pat
 
 
 def _row(rid, chapter="chain_spectra", source="P1", profile="reference", verdict="reproduced"):
-    from rgnb import claims
+    from rgnb import claims, effects
 
-    return claims.Row(id=rid, chapter=chapter, source=source, claim=f"claim {rid}", statistic="s", test="t",
-                      threshold=0.0, passes="above", premise="p", premise_met=True, premise_detail="",
-                      measured={"text": "1 [0.5, 1.5]"}, null_control="n", null={}, ci_method="exact", n=1,
-                      n_unit="seeds", profile=profile, verdict=verdict, p_value=None, figure="", post_hoc=False,
-                      note="").to_json()
+    spec = claims.ClaimSpec(id=rid, chapter=chapter, source=source, claim=f"claim {rid}", statistic="s",
+                            kind="check" if source == "sanity check" else "presence", direction="above", margin=0.0,
+                            margin_reason="r", premise="p", primary="c", interval="exact",
+                            contrasts=() if source == "sanity check" else ("n",))
+    ev = claims.Evidence("c", {"value" if source == "sanity check" else "n": effects.exact(1.0)})
+    row = claims.evaluate(spec, ev, profile=profile, events=[])
+    return {**row.to_json(), "verdict": verdict}
 
 
 def test_load_ledgers_groups_by_the_rows_profile_and_names_legacy_chapters(tmp_path):
     ref, full = tmp_path / "_run", tmp_path / "_run" / "full"
     full.mkdir(parents=True)
     (ref / "chain_spectra.claims.json").write_text(json.dumps(
-        {"schema": 2, "chapter": "chain_spectra", "profile": "smoke",
+        {"schema": 3, "chapter": "chain_spectra", "profile": "smoke",
          "rows": [_row("P1-a", profile="smoke"), _row("S-b", source="sanity check", profile="smoke")]}))
     (ref / "training.claims.json").write_text(json.dumps([{"claim": "old", "verdict": "reproduced"}]))
     (full / "chain_spectra.claims.json").write_text(json.dumps(
-        {"schema": 2, "chapter": "chain_spectra", "profile": "full", "rows": [_row("P1-a", profile="full")]}))
+        {"schema": 3, "chapter": "chain_spectra", "profile": "full", "rows": [_row("P1-a", profile="full")]}))
     ledgers, notes = site.load_ledgers({"reference": ref, "full": full})
     assert sorted(ledgers) == ["full", "smoke"]
     assert [r.id for r in ledgers["smoke"]] == ["P1-a", "S-b"]

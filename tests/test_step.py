@@ -4,7 +4,6 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from rgnb.mlp import bench, model, step
 from rgnb.mlp.sweeps import SweepConfig

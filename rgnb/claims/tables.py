@@ -57,12 +57,36 @@ def margin_text(row: Row) -> str:
     return "; ".join(parts)
 
 
+def decisive_effects(row: Row, effects: dict | None = None, limit: int = 4) -> tuple[list[tuple[str, dict]], int]:
+    """The ``limit`` effects nearest to deciding the row against it (presence: the CI end nearest the
+    margin's wrong side; absence: the widest reach outside 0), and how many are not shown."""
+    items = list((row.effects if effects is None else effects).items())
+    if len(items) <= limit:
+        return items, 0
+    if row.kind == "absence":
+        key = lambda kv: -max(abs(kv[1]["low"]), abs(kv[1]["high"]))  # noqa: E731
+    elif row.direction == "above":
+        key = lambda kv: kv[1]["low"]  # noqa: E731
+    else:
+        key = lambda kv: -kv[1]["high"]  # noqa: E731
+    shown = sorted(items, key=key)[:limit]
+    order = [k for k, _ in items]
+    return sorted(shown, key=lambda kv: order.index(kv[0])), len(items) - limit
+
+
 def _effects_cell(row: Row) -> str:
     if not row.effects:
         return "n/a"
-    cells = [f"{k}: {v['text']}" for k, v in row.effects.items()]
+    shown, hidden = decisive_effects(row)
+    cells = [f"{k}: {v['text']}" for k, v in shown]
+    if hidden:
+        cells.append(f"(and {hidden} more contrasts, all in the ledger; shown: the {len(shown)} nearest to deciding "
+                     "against the claim)")
     if row.positive_control:
-        cells += [f"positive control ({k}): {v['text']}" for k, v in row.positive_control.items()]
+        ctrl, more = decisive_effects(row, row.positive_control)
+        cells += [f"positive control ({k}): {v['text']}" for k, v in ctrl]
+        if more:
+            cells.append(f"(and {more} more control points)")
     if row.placebo:
         cells += [f"placebo ({k}): {v['text']}" for k, v in row.placebo.items()]
     return "<br>".join(cells)
