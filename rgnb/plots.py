@@ -195,7 +195,7 @@ def forest(rows, title: str | None = None):
     ax.set_xlabel("effect / margin (claim's side > 0)")
     handles = [plt.Line2D([], [], color=c, lw=2, label=v) for v, c in VERDICT_COLOURS.items()
                if any(ln[4] == v for ln in lines)]
-    fig.legend(handles=handles + ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=3,
+    fig.legend(handles=handles + ax.get_legend_handles_labels()[0], loc="outside lower center", ncol=2,
                fontsize=TICK_PT, frameon=False)
     if title:
         ax.set_title(title)
