@@ -1,0 +1,49 @@
+"""The committed ledger is what the committed notebooks show: every stored claims row appears in its
+chapter's stored notebook output with the same verdict and effects, and nothing else claims a row."""
+
+import json
+import re
+
+import pytest
+
+from rgnb import claims
+from rgnb.layout import REPO_ROOT
+
+ROWS = claims.load_ledger(REPO_ROOT / "book" / "_run")
+CHAPTERS = sorted({r.chapter for r in ROWS})
+
+
+def _markdown_outputs(chapter: str) -> str:
+    nb = json.loads((REPO_ROOT / "book" / f"{chapter}.ipynb").read_text())
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/markdown")
+            if text:
+                parts.append("".join(text))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_stored_row_is_shown_with_its_verdict_and_effects(chapter):
+    shown = _markdown_outputs(chapter)
+    rows = [r for r in ROWS if r.chapter == chapter]
+    for r in rows:
+        lines = [ln for ln in shown.splitlines() if f'id="{claims.anchor(r.id)}"' in ln]
+        assert len(lines) == 1, f"{chapter}: row {r.id} is shown {len(lines)} times in the stored notebook"
+        assert f"**{r.verdict}**" in lines[0], f"{chapter}: {r.id} shows another verdict than the ledger's {r.verdict!r}"
+        for name, e in claims.tables.decisive_effects(r)[0]:
+            assert f"{name}: {e['text']}" in lines[0], f"{chapter}: {r.id}'s effect {name} differs from the ledger"
+    anchors = set(re.findall(r'id="(claim-[^"]+)"', shown))
+    assert anchors == {claims.anchor(r.id) for r in rows}, f"{chapter}: rows shown but not in the ledger"
+
+
+def test_the_dashboard_shows_the_stored_verdicts_after_holm():
+    shown = _markdown_outputs("intro")
+    decisions = claims.holm_decisions(ROWS)
+    for r in ROWS:
+        if r.source not in claims.PAPERS:
+            continue
+        line = next(ln for ln in shown.splitlines() if f"#{claims.anchor(r.id)}" in ln and ln.startswith("| P"))
+        want = decisions.get(r.id, r.verdict) + (" (post hoc)" if r.post_hoc else "")
+        assert f"**{want}**" in line, r.id
