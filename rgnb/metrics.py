@@ -353,6 +353,7 @@ DIMENSIONS = ("erank", "pr", "pc90")
 #: Streams a dimension is measured on: the raw residual stream h^l and LN(h^l) (per row standardised,
 #: the normalised stream the next block reads, without its learned gain and shift).
 VIEWS = ("ln", "raw")
+#: LayerNorm epsilon of the networks (rgnb.mlp.model) and of the measured LN(h^l), one constant for both.
 LN_EPS = 1e-5
 
 

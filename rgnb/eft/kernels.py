@@ -110,3 +110,9 @@ def two_inputs() -> np.ndarray:
 def single_input() -> np.ndarray:
     """One input in R^4 with K_in = [[1]], shape (1, 4)."""
     return _inputs_for(np.array([[1.0]]))
+
+
+def psd_sqrt(K: np.ndarray) -> np.ndarray:
+    """A square root ``A`` with ``A A^T = K`` of symmetric PSD matrices (..., k, k), negative eigenvalues clipped at 0."""
+    lam, U = np.linalg.eigh(K)
+    return U * np.sqrt(np.maximum(lam, 0.0))[..., None, :]

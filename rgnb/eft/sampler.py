@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from rgnb.eft.gaussian import Activation, get_activation
-from rgnb.eft.kernels import check_inputs, default_inputs, input_kernel, n_packed, pack, pair_labels
+from rgnb.eft.kernels import check_inputs, default_inputs, input_kernel, n_packed, pack, pair_labels, psd_sqrt
 from rgnb.validate import check_choice, check_float, check_int, check_seed, check_size
 
 __all__ = ["simulate_kernels", "KernelMoments", "kernel_moments", "TwoSampleResult", "two_sample_tests",
@@ -35,11 +35,6 @@ def _psd_sqrt_torch(S: torch.Tensor) -> torch.Tensor:
     return A
 
 
-def _psd_sqrt_np(K: np.ndarray) -> np.ndarray:
-    lam, U = np.linalg.eigh(K)
-    return U * np.sqrt(np.maximum(lam, 0.0))[..., None, :]
-
-
 def _randn(shape, gen: torch.Generator, device: torch.device) -> torch.Tensor:
     """Standard normals drawn in float32 (several times faster on CPU) and cast to float64: the
     arithmetic and every moment downstream are float64."""
@@ -54,7 +49,7 @@ def _simulate_chunk(X: np.ndarray, width: int, depth: int, eps: float, sigma_w: 
     dt = torch.float64
     n = width
     if method == "exact":
-        A0 = torch.as_tensor(_psd_sqrt_np(input_kernel(X, sigma_0)), dtype=dt, device=device)
+        A0 = torch.as_tensor(psd_sqrt(input_kernel(X, sigma_0)), dtype=dt, device=device)
         h = _randn((b, n, k), gen, device) @ A0.T
     else:
         Xt = torch.as_tensor(X, dtype=dt, device=device)

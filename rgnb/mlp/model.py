@@ -43,9 +43,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from rgnb.metrics import LN_EPS
 from rgnb.validate import check_int, check_seed
-
-LN_EPS = 1e-5
 
 #: Names of the parameters, in the order they are drawn at initialisation.
 PARAM_NAMES = ("tok_emb", "pos_emb",

@@ -11,12 +11,9 @@ import numpy as np
 from scipy import special as _special
 
 from rgnb.rg.config import FAMILIES_IID
-from rgnb.rg.estimators import Fit, jackknife_additive
+from rgnb.rg.estimators import Fit, jackknife_additive, scalar_or_array
 from rgnb.validate import check_choice, check_float, check_int, check_seed
 
-
-def _out(x: np.ndarray):
-    return float(x) if np.ndim(x) == 0 else x
 
 def block_sum_map(family: str, params: tuple, b: int = 2) -> tuple:
     """Parameters of ``(X_1 + ... + X_b) / sqrt(b)`` for i.i.d. ``X_i`` of a family, exact.
@@ -29,15 +26,15 @@ def block_sum_map(family: str, params: tuple, b: int = 2) -> tuple:
     if family == "gamma":
         k = check_float("shape", params[0], 0.0, low_open=True)
         s = check_float("scale", params[1], 0.0, low_open=True)
-        return _out(b * k), _out(s / math.sqrt(b))
+        return scalar_or_array(b * k), scalar_or_array(s / math.sqrt(b))
     if family == "poisson":
         lam = check_float("lam", params[0], 0.0, low_open=True)
         a = check_float("a", params[1], 0.0, low_open=True)
-        return _out(b * lam), _out(a / math.sqrt(b))
+        return scalar_or_array(b * lam), scalar_or_array(a / math.sqrt(b))
     if family == "normal":
         mu = check_float("mu", params[0])
         var = check_float("var", params[1], 0.0, low_open=True)
-        return _out(math.sqrt(b) * mu), _out(var)
+        return scalar_or_array(math.sqrt(b) * mu), scalar_or_array(var)
     check_choice("family", family, FAMILIES_IID)
     raise AssertionError("unreachable")
 
@@ -47,10 +44,10 @@ def standardised_cumulant(family: str, params: tuple, m: int):
     m = check_int("m", m, 3, 64)
     if family == "gamma":
         k = check_float("shape", params[0], 0.0, low_open=True)
-        return _out(math.factorial(m - 1) * k ** (1 - m / 2))
+        return scalar_or_array(math.factorial(m - 1) * k ** (1 - m / 2))
     if family == "poisson":
         lam = check_float("lam", params[0], 0.0, low_open=True)
-        return _out(lam ** (1 - m / 2))
+        return scalar_or_array(lam ** (1 - m / 2))
     if family == "normal":
         return 0.0
     check_choice("family", family, FAMILIES_IID)

@@ -132,3 +132,8 @@ def jackknife_groups(stat: Callable[[np.ndarray], np.ndarray], z: np.ndarray, n_
     loo = np.stack([stat(np.delete(z, idx[g], axis=-2)) for g in range(n_groups)])
     se = np.sqrt((n_groups - 1) / n_groups * ((loo - loo.mean(0)) ** 2).sum(0))
     return full, se
+
+
+def scalar_or_array(x: np.ndarray):
+    """A 0-d result as a Python float, anything else unchanged (the maps accept scalars or arrays)."""
+    return float(x) if np.ndim(x) == 0 else x

@@ -17,12 +17,8 @@ import numpy as np
 from scipy import linalg as _sla
 from scipy import signal as _signal
 
-from rgnb.rg.estimators import Fit, jackknife_additive
+from rgnb.rg.estimators import Fit, jackknife_additive, scalar_or_array
 from rgnb.validate import check_finite_array, check_float, check_int, check_seed
-
-
-def _out(x: np.ndarray):
-    return float(x) if np.ndim(x) == 0 else x
 
 
 def check_gaussian_chain(r, K, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -40,6 +36,7 @@ def check_u(u) -> np.ndarray:
         raise ValueError(f"u = 2K/r must satisfy |u| <= 1 (|u| < 1 normalisable, |u| = 1 critical), got {u!r}")
     return u
 
+
 def gaussian_chain_decimation(r, K, h=0.0):
     """One b = 2 decimation of the Gaussian chain: ``(r, K, h) -> (r', K', h')``, exact.
 
@@ -47,7 +44,7 @@ def gaussian_chain_decimation(r, K, h=0.0):
     """
     r, K, h = check_gaussian_chain(r, K, h)
     r, K, h = np.broadcast_arrays(r, K, h)
-    return _out(r - 2 * K ** 2 / r), _out(K ** 2 / r), _out(h * (1 + 2 * K / r))
+    return scalar_or_array(r - 2 * K ** 2 / r), scalar_or_array(K ** 2 / r), scalar_or_array(h * (1 + 2 * K / r))
 
 
 def gaussian_chain_flow(r, K, h=0.0, n_steps: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,18 +57,16 @@ def gaussian_chain_flow(r, K, h=0.0, n_steps: int = 10) -> tuple[np.ndarray, np.
     return tuple(np.stack([o[i] for o in out]) for i in range(3))
 
 
-
-
 def u_map(u):
     """``u' = u^2 / (2 - u^2)`` for ``u = 2K/r``, ``|u| <= 1``."""
     u = check_u(u)
-    return _out(u ** 2 / (2 - u ** 2))
+    return scalar_or_array(u ** 2 / (2 - u ** 2))
 
 
 def u_map_derivative(u):
     """``du'/du = 4u / (2 - u^2)^2``; equals 4 at the critical fixed point ``u* = 1`` (``y_t = 2``)."""
     u = check_u(u)
-    return _out(4 * u / (2 - u ** 2) ** 2)
+    return scalar_or_array(4 * u / (2 - u ** 2) ** 2)
 
 
 U_FIXED_POINTS = {"stable": 0.0, "critical": 1.0}
@@ -89,7 +84,7 @@ def u_flow(u, n_steps: int = 10) -> np.ndarray:
 def phi_to_u(phi):
     """Lag-1 correlation of the AR(1) form -> ``u = 2 phi / (1 + phi^2)``."""
     phi = check_finite_array("phi", phi)
-    return _out(2 * phi / (1 + phi ** 2))
+    return scalar_or_array(2 * phi / (1 + phi ** 2))
 
 
 def u_to_phi(u):
@@ -97,7 +92,7 @@ def u_to_phi(u):
     cancellation-free form ``u / (1 + sqrt((1 - u)(1 + u)))`` (0 at u = 0, +-1 at u = +-1); relative error
     < 1e-15 against mpmath on the whole domain (``tests/test_rg.py``). Any shape -> same, float64."""
     u = check_u(u)
-    return _out(u / (1.0 + np.sqrt((1.0 - u) * (1.0 + u))))
+    return scalar_or_array(u / (1.0 + np.sqrt((1.0 - u) * (1.0 + u))))
 
 
 def gaussian_chain_ar1(r, K, h=0.0) -> tuple:
@@ -107,7 +102,7 @@ def gaussian_chain_ar1(r, K, h=0.0) -> tuple:
     s2 = (1 + phi ** 2) / r                    # innovation variance
     var = s2 / (1 - phi ** 2)
     mu = h / (r - 2 * K)
-    return _out(phi), _out(var), _out(mu)
+    return scalar_or_array(phi), scalar_or_array(var), scalar_or_array(mu)
 
 
 def gaussian_chain_natural(phi, var, mu=0.0) -> tuple:
@@ -119,7 +114,7 @@ def gaussian_chain_natural(phi, var, mu=0.0) -> tuple:
         raise ValueError(f"phi must satisfy |phi| < 1, got {phi!r}")
     s2 = var * (1 - phi ** 2)
     r, K = (1 + phi ** 2) / s2, phi / s2
-    return _out(r), _out(K), _out(mu * (r - 2 * K))
+    return scalar_or_array(r), scalar_or_array(K), scalar_or_array(mu * (r - 2 * K))
 
 
 def gaussian_chain_covariance(phi: float, n: int) -> np.ndarray:
@@ -169,7 +164,6 @@ def fit_gaussian_chain(x: np.ndarray) -> Fit:
         raise ValueError(f"x must have shape (n_chains >= 2, length >= 2), got {x.shape}")
     units = _gauss_stats(x)
     return jackknife_additive(units.sum(0), units, _gauss_from_stats)
-
 
 
 # --------------------------------------------------------------------------------------------- #
@@ -263,7 +257,6 @@ def rsmi_linear_optimum(phi: float, block: int, buffer: int, env: int) -> tuple[
     cov = w @ Cfull[:block, block:] @ w
     p = cov / var
     return w, float(vals[-1]), float(2 * p / (1 + p ** 2))
-
 
 
 def gaussian_chain_lag1_after_decimation(phi: float, n_steps: int) -> np.ndarray:

@@ -14,12 +14,9 @@ import math
 
 import numpy as np
 
-from rgnb.rg.estimators import Fit, jackknife_additive
+from rgnb.rg.estimators import Fit, jackknife_additive, scalar_or_array
 from rgnb.validate import check_finite_array, check_float, check_int, check_seed
 
-
-def _out(x: np.ndarray):
-    return float(x) if np.ndim(x) == 0 else x
 
 def _logcosh(x: np.ndarray) -> np.ndarray:
     x = np.abs(x)
@@ -34,7 +31,7 @@ def ising_decimation(K, h=0.0):
     K, h = np.broadcast_arrays(check_finite_array("K", K), check_finite_array("h", h))
     Kp = 0.25 * (_logcosh(2 * K + h) + _logcosh(2 * K - h) - 2 * _logcosh(h))
     hp = h + 0.5 * (_logcosh(2 * K + h) - _logcosh(2 * K - h))
-    return _out(Kp), _out(hp)
+    return scalar_or_array(Kp), scalar_or_array(hp)
 
 
 def ising_flow(K, h=0.0, n_steps: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -53,13 +50,13 @@ def ising_correlation_length(K) -> np.ndarray:
     K = check_finite_array("K", K)
     if np.any(K <= 0):
         raise ValueError(f"K must be > 0, got {K!r}")
-    return _out(-1.0 / np.log(np.tanh(K)))
+    return scalar_or_array(-1.0 / np.log(np.tanh(K)))
 
 
 def ising_magnetisation(K, h) -> np.ndarray:
     """Infinite-chain magnetisation ``sinh h / sqrt(sinh^2 h + exp(-4K))``."""
     K, h = check_finite_array("K", K), check_finite_array("h", h)
-    return _out(np.sinh(h) / np.sqrt(np.sinh(h) ** 2 + np.exp(-4 * K)))
+    return scalar_or_array(np.sinh(h) / np.sqrt(np.sinh(h) ** 2 + np.exp(-4 * K)))
 
 
 def sample_ising_chain(K: float, h: float, n_chains: int, length: int, seed: int = 0) -> np.ndarray:

@@ -29,15 +29,10 @@ import numpy as np
 
 from rgnb.eft.closures.g_only import ClosureSolution, _common, check_t_eval, k0_discrete
 from rgnb.eft.gaussian import D2F, DF, hessian_contraction
-from rgnb.eft.kernels import n_packed, pack, unpack
+from rgnb.eft.kernels import n_packed, pack, psd_sqrt, unpack
 from rgnb.validate import check_int, check_seed, check_size
 
 MAX_PATHS = 1 << 24
-
-
-def _psd_sqrt_np(K: np.ndarray) -> np.ndarray:
-    lam, U = np.linalg.eigh(K)
-    return U * np.sqrt(np.maximum(lam, 0.0))[..., None, :]
 
 
 def _d2f_bilinear(K: np.ndarray, act, rel_step: float = 1e-2) -> np.ndarray:
@@ -78,7 +73,7 @@ def sigma_closure_discrete(K_in, depth: int, T: float, sigma_w: float, activatio
     K0 = k0_discrete(K, depth, T, sigma_w, act)
     rng = np.random.default_rng(seed)
     iu = np.triu_indices(k)
-    h = rng.standard_normal((n_paths, k)) @ _psd_sqrt_np(K).T
+    h = rng.standard_normal((n_paths, k)) @ psd_sqrt(K).T
     h_prev, D_prev = None, None
     c = np.zeros((n_paths, p))
     K1 = np.zeros(p)
@@ -119,7 +114,7 @@ def sigma_closure_discrete(K_in, depth: int, T: float, sigma_w: float, activatio
         c = c + eps * s2 * (phph - pack(F) + c @ J.T)
         D = eps * s2 * F
         h_prev, D_prev = h, D
-        h = h + rng.standard_normal((n_paths, k)) @ _psd_sqrt_np(D).T
+        h = h + rng.standard_normal((n_paths, k)) @ psd_sqrt(D).T
     t = np.linspace(0.0, T, depth + 1)
     extra = {"VC": np.stack(VCs), "VGS": np.stack(VGSs), "self": np.stack(selfs),
              "K1_se": np.stack(K1_se), "V4_se": np.stack(V4_se)}
