@@ -289,3 +289,17 @@ def test_every_verdict_is_reachable():
             s = spec(placebo="null in place")
         seen.add(evaluate(s, e).verdict)
     assert seen == set(claims.VERDICTS)
+
+
+def test_protocol_history_leaves_out_the_results_of_the_registered_specs():
+    """A chapter that lists its history must not change when its own results are registered."""
+    s = spec()
+    events = [{"event": "result", "claim": s.id, "what": "v1"},
+              {"event": "change", "claim": s.id, "what": "v2"},
+              {"event": "rule", "claims": ["*"], "what": "v3"},
+              {"event": "register", "claim": s.id, "spec_hash": s.spec_hash()},
+              {"event": "result", "claim": s.id, "spec_hash": s.spec_hash(), "what": "reference: reproduced"},
+              {"event": "register", "claim": "other", "spec_hash": "x"}]
+    got = registry.protocol_history({s.id}, events)
+    assert [e.get("what") for e in got] == ["v1", "v2", "v3", None]
+    assert registry.protocol_history({s.id}, events[:4]) == got

@@ -101,6 +101,22 @@ def post_hoc(spec: ClaimSpec, events: list[dict]) -> tuple[bool, str]:
     return False, ""
 
 
+def protocol_history(ids, events: list[dict]) -> list[dict]:
+    """The events that make the protocol history of the claims ``ids``: every event touching them (and the
+    ``rule`` events), except the results stored under the hash registered now (those are what the chapter
+    itself shows; listing them would change the chapter each time its results are registered)."""
+    ids = set(ids)
+    out = []
+    for e in events:
+        mine = set(_claims_of(e))
+        if e["event"] == "rule" or "*" in mine:
+            out.append(e)
+        elif mine & ids and not (e["event"] == "result" and e.get("spec_hash")
+                                 and all(registered_hash(c, events) == e["spec_hash"] for c in mine & ids)):
+            out.append(e)
+    return out
+
+
 def check_registered(spec: ClaimSpec, events: list[dict]) -> None:
     """Refuse a spec whose hash is not the one registered for its id (register it first)."""
     h = registered_hash(spec.id, events)
