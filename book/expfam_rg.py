@@ -466,7 +466,7 @@ for r in rows:
 # %%
 ids = {"P2-Tk", "P2-T", "ours-local-optimum"}
 from rgnb.claims import registry as claims_registry
-for e in claims_registry.protocol_history(ids, claims_registry.history()):
+for e in claims_registry.protocol_history(ids, claims_registry.load_history()):
     mine = set(e.get("claims") or [e["claim"]])
     if mine & ids or "*" in mine:
         print(f"{e['date']} {e['event']:8s} {', '.join(sorted(mine & ids) or ['every claim'])}: "

@@ -35,6 +35,17 @@ def git_revision(root: Path = REPO_ROOT) -> str:
         return "unknown"
 
 
+def cpu_model() -> str | None:
+    """The CPU's model name (``/proc/cpuinfo``), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def device_name(device: torch.device) -> str:
     """Human-readable name of a device (the GPU model on CUDA)."""
     if device.type == "cuda":

@@ -1,6 +1,7 @@
-"""Confidence intervals, one-sided p-values and the Holm adjustment, shared by every chapter.
+"""Confidence intervals of descriptive statistics and the Holm adjustment, shared by every chapter.
 
-One interval method per kind of claim, named in the claims row (``Interval.method``):
+The verdicts' effects and their intervals come from :mod:`rgnb.effects` (exact sign-flip tests,
+Monte Carlo standard errors); this module serves the numbers the chapters show beside them:
 
 - ``student-t``: mean of per-seed values, Student-t interval (:func:`mean_ci`), any n >= 2;
 - ``bca``: bias-corrected and accelerated bootstrap (:func:`bca_ci`), n >= 30 only;
@@ -61,17 +62,6 @@ class Interval(NamedTuple):
         if self.method == "exact":
             return g(self.estimate)
         return f"{g(self.estimate)} [{g(self.low)}, {g(self.high)}]"
-
-    def side(self, threshold: float, passes: str) -> str:
-        """Where the whole interval lies: ``"pass"``, ``"fail"`` or ``"straddle"`` of ``threshold``.
-
-        ``passes="below"``: the claim's side is ``< threshold``; ``"above"``: ``> threshold``.
-        """
-        if passes == "below":
-            return "pass" if self.high < threshold else "fail" if self.low >= threshold else "straddle"
-        if passes == "above":
-            return "pass" if self.low > threshold else "fail" if self.high <= threshold else "straddle"
-        raise ValueError(f"passes must be one of ('below', 'above'), got {passes!r}")
 
 
 def _as_samples(samples, name: str = "samples", minimum: int = 2) -> np.ndarray:
@@ -168,30 +158,6 @@ def interval(samples, method: str, rng: np.random.Generator | None = None, level
     if method == "percentile":
         return bootstrap_ci(samples, level=level, rng=rng)
     raise ValueError(f"method must be one of ('student-t', 'bca', 'percentile') for samples, got {method!r}")
-
-
-def one_sided_p(iv: Interval, threshold: float, passes: str) -> float | None:
-    """One-sided p-value of "the statistic lies on the ``passes`` side of ``threshold``".
-
-    Recovered from the interval itself for ``student-t`` (t with n - 1 degrees of freedom) and
-    ``normal-se`` intervals; ``None`` for other methods (no p-value is claimed for them).
-    """
-    if passes not in ("below", "above"):
-        raise ValueError(f"passes must be one of ('below', 'above'), got {passes!r}")
-    if iv.method == "student-t" and iv.n >= 2:
-        crit = float(_stats.t.ppf(0.5 + iv.level / 2, iv.n - 1))
-        dist = _stats.t(iv.n - 1)
-    elif iv.method == "normal-se":
-        crit = float(_stats.norm.ppf(0.5 + iv.level / 2))
-        dist = _stats.norm
-    else:
-        return None
-    se = (iv.high - iv.low) / (2 * crit)
-    if se <= 0:
-        on_side = iv.estimate < threshold if passes == "below" else iv.estimate > threshold
-        return 0.0 if on_side else 1.0
-    z = (iv.estimate - threshold) / se
-    return float(dist.cdf(z) if passes == "below" else dist.sf(z))
 
 
 def holm(p_values) -> np.ndarray:

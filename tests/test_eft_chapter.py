@@ -38,7 +38,7 @@ def _rounded(x):
 def test_registry_is_static_and_registered():
     ids = [s.id for s in registry.REGISTRY]
     assert ids == ["eft-sampler-law", "P3-K0", "P3-V4-O1", "P3-K1-init", "ours-K1-sigma-self", "ours-window-widens"]
-    events = claims_registry.history()
+    events = claims_registry.load_history()
     for spec in registry.REGISTRY:
         claims_registry.check_registered(spec, events)  # raises if the hash is not the registered one
         assert spec.chapter == "kernel_eft"

@@ -48,7 +48,7 @@ CHECKS = {k: _Check(1.5) for k in ("ising", "gauss", "gamma", "poisson", "normal
 
 
 def _rows(results, checks=CHECKS):
-    return {r.id: r for r in rg.build_claims(checks, _study(results), "smoke", events=registry.history())}
+    return {r.id: r for r in rg.build_claims(checks, _study(results), "smoke", events=registry.load_history())}
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +196,7 @@ def test_permutation_check_sees_lattice_statistics_change_and_iid_ones_not():
 
 
 def test_registry_is_static_registered_and_post_hoc_derived_from_history():
-    events = registry.history()
+    events = registry.load_history()
     for spec in rg.REGISTRY:
         registry.check_registered(spec, events)         # the committed history carries every hash
     assert {s.id for s in rg.REGISTRY} == {"A-map-ising", "A-map-gauss", "A-map-iid", "A-critical-eigenvalue",

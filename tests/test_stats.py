@@ -66,14 +66,6 @@ def test_student_interval_closed_form():
     assert iv.method == "student-t" and iv.n == 3
 
 
-def test_one_sided_p_matches_a_t_test():
-    x = np.random.default_rng(4).normal(0.3, 1.0, size=12)
-    iv = stats.mean_ci(x)
-    assert stats.one_sided_p(iv, 0.0, "above") == pytest.approx(sps.ttest_1samp(x, 0.0, alternative="greater").pvalue)
-    assert stats.one_sided_p(iv, 0.0, "below") == pytest.approx(sps.ttest_1samp(x, 0.0, alternative="less").pvalue)
-    assert stats.one_sided_p(stats.exact(1.0), 0.0, "above") is None
-
-
 def test_holm_on_known_p_values():
     # Holm: sorted p = .01, .02, .03, .04 times 4, 3, 2, 1 -> .04, .06, .06 (monotone), .06
     got = stats.holm([0.03, 0.01, 0.04, 0.02])
@@ -83,14 +75,10 @@ def test_holm_on_known_p_values():
         stats.holm([0.1, 1.5])
 
 
-def test_sides_and_formatting():
-    iv = stats.Interval(0.2, 0.1, 0.3)
-    assert iv.side(0.35, "below") == "pass" and iv.side(0.05, "below") == "fail" and iv.side(0.2, "above") == "straddle"
+def test_formatting():
     assert stats.Interval(0.123456, 0.1, 0.15).format(2) == "0.12 [0.1, 0.15]"
     assert stats.Interval(3e-15, 1e-15, 5e-15).format(2, floor=1e-12) == "< 1e-12 [< 1e-12, < 1e-12]"
     assert stats.exact(0.5).format() == "0.5"
-    with pytest.raises(ValueError, match="passes"):
-        iv.side(0.1, "near")
 
 
 @pytest.mark.parametrize("bad", [[1.0], [[1.0, 2.0]], [], [1.0, float("nan")]])

@@ -130,7 +130,7 @@ def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] =
                         "p_value": _r(sub.p_value, 2), "premise_met": ev.premise_met,
                         "effects": {k: _effect_record(e, digits, floor)["text"] for k, e in ev.contrasts.items()},
                         "note": ev.note})
-    events = _registry.history() if events is None else events
+    events = _registry.load_history() if events is None else events
     hoc, why = _registry.post_hoc(spec, events)
     return Row(id=spec.id, chapter=spec.chapter, source=spec.source, claim=spec.claim, statistic=spec.statistic,
                kind=spec.kind, direction=spec.direction, margin=spec.margin, margin_reason=spec.margin_reason,
@@ -168,7 +168,7 @@ def record(run, rows: Iterable[Row], directory: str | Path | None = None, specs:
         if r.chapter != run.chapter or r.profile != run.profile:
             raise ValueError(f"row {r.id!r} belongs to chapter {r.chapter!r} at profile {r.profile!r}, "
                              f"not to this run ({run.chapter!r}, {run.profile!r})")
-    events = _registry.history() if events is None else events
+    events = _registry.load_history() if events is None else events
     for spec in specs:
         _registry.check_registered(spec, events)
     base = Path(directory) if directory is not None else run_dir()

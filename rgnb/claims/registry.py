@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as _dt
 import importlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from rgnb.claims.spec import ClaimSpec
@@ -56,18 +55,6 @@ def load_history(path: str | Path = CLAIMS_HISTORY) -> list[dict]:
         if e.get("event") not in EVENTS:
             raise ValueError(f"{path}: unknown event {e.get('event')!r}; allowed: {EVENTS}")
     return list(data["events"])
-
-
-@lru_cache(maxsize=8)
-def _history_cached(path: str, mtime: float) -> tuple:
-    return tuple(json.dumps(e, sort_keys=True) for e in load_history(path))
-
-
-def history(path: str | Path = CLAIMS_HISTORY) -> list[dict]:
-    p = Path(path)
-    if not p.exists():
-        return []
-    return [json.loads(e) for e in _history_cached(str(p), p.stat().st_mtime)]
 
 
 def _claims_of(event: dict) -> list[str]:

@@ -154,8 +154,6 @@ def margin_segments(spec: ClaimSpec, ev: Evidence) -> list[tuple[float, float, s
     for a, b in zip(edges[:-1], edges[1:]):
         probe = (a + b) / 2 if math.isfinite(a) and math.isfinite(b) else (b - 1.0 if math.isfinite(b) else
                                                                            a + 1.0 if math.isfinite(a) else 0.0)
-        if spec.kind != "check" and a == 0.0 and not math.isfinite(b):
-            probe = 1.0
         v = decide(spec, ev, probe).verdict
         if segs and segs[-1][2] == v:
             segs[-1][1] = b

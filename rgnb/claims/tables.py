@@ -6,6 +6,7 @@ import math
 from typing import Any, Iterable, Mapping
 
 from rgnb.claims.ledger import Row, holm_adjusted, holm_decisions, kind_of, tally
+from rgnb.claims.spec import PAPERS
 from rgnb.stats import format_number
 from rgnb.validate import check_choice
 
@@ -40,8 +41,7 @@ def anchor(row_id: str) -> str:
 def p_text(p: float | None) -> str:
     if p is None:
         return "n/a"
-    s = format_number(p, 2, 1e-4)
-    return s if s.startswith("<") else f"{s}"
+    return format_number(p, 2, 1e-4)
 
 
 def margin_text(row: Row) -> str:
@@ -178,7 +178,7 @@ def ledger_markdown(rows: Iterable[Row], kind: str) -> str:
 
 def tally_text(rows: Iterable[Row], profile: str) -> str:
     """One line: the paper claims of a run, registered ones after Holm, post hoc ones apart."""
-    rows = [r for r in rows if r.source in ("P1", "P2", "P3")]
+    rows = [r for r in rows if r.source in PAPERS]
     dec = holm_decisions(rows)
     reg = [r for r in rows if r.is_paper_claim]
     hoc = [r for r in rows if r.post_hoc]
@@ -198,7 +198,7 @@ def dashboard_markdown(ledgers: Mapping[str, list[Row]]) -> str:
     for p in profiles:
         dec = holm_decisions(ledgers[p])
         for r in ledgers[p]:
-            if r.source not in ("P1", "P2", "P3"):
+            if r.source not in PAPERS:
                 continue
             seen.setdefault(r.id, r)
             verdicts.setdefault(r.id, {})[p] = dec.get(r.id, r.verdict) + (" (post hoc)" if r.post_hoc else "")

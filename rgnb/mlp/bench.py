@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from rgnb import chains
 from rgnb.mlp import model
 from rgnb.profiles import resolve_device
-from rgnb.provenance import device_name
+from rgnb.provenance import cpu_model, device_name
 from rgnb.mlp.step import StepOptions, make_optimizer, train_step
 from rgnb.validate import check_choice, check_int
 
@@ -266,7 +266,7 @@ def benchmark(config, n_models: int, depth: int, steps: int, repeats: int, devic
     floor = iso_s + sum(nonlinear.values())
     size, square = square_matmul_rate(device, mm_dtype)
     out = {"device": str(device), "device_name": device_name(device), "n_models": n_models,
-           "cpu_model": _cpu_model() if device.type == "cpu" else None,
+           "cpu_model": cpu_model() if device.type == "cpu" else None,
            "depth": depth, "width": config.width, "seq_len": config.seq_len, "batch": config.batch_size,
            "threads": torch.get_num_threads(), "options": dataclasses.asdict(options),
            "step_seconds": sec, "step_flops": step_flops,
@@ -364,17 +364,6 @@ def records_markdown(directory: Path | str = RECORDS_DIR) -> str:
                     f"{r['batch']} | {_options_text(r['options'])} | {r['step_seconds']['batched'] * 1e3:.1f} ms "
                     f"| {efficiency} | {pct(r.get('of_kernel_floor'))} | {loop} | {plain} | {pct(r.get('of_bf16_peak'))} |")
     return "\n".join(rows)
-
-
-def _cpu_model() -> str | None:
-    """The CPU's model name (``/proc/cpuinfo``), or None where it cannot be read."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
 
 
 def _rate(x: float, gpu: bool) -> str:

@@ -14,11 +14,12 @@ def paper_chains(config: _sweeps.SweepConfig) -> tuple[float, float]:
     return float(xis[np.argmin(abs(xis - 1.0))]), float(xis[np.argmin(abs(xis - 7.0))])
 
 
-def _worst(result: _train.SweepResult, values: np.ndarray, worst_is_max: bool) -> tuple[float, str]:
-    finite = np.isfinite(values)
+def _worst(result: _train.SweepResult, values: np.ndarray, worst_is_max: bool) -> tuple[float, str, int]:
+    """The worst finite value of a sweep, a note naming its network, and the number of finite values."""
+    n = int(np.isfinite(values).sum())
     k = int(np.nanargmax(values) if worst_is_max else np.nanargmin(values))
     m = result.members[k]
-    return float(values[k]), f"worst network xi = {m['xi']:g}, depth {m['depth']}, seed {m['seed']} ({int(finite.sum())} networks)"
+    return float(values[k]), f"worst network xi = {m['xi']:g}, depth {m['depth']}, seed {m['seed']} ({n} networks)", n
 
 
 def training_claims(results: dict[str, _train.SweepResult], profile: str) -> list:
@@ -37,7 +38,7 @@ def training_claims(results: dict[str, _train.SweepResult], profile: str) -> lis
         for family, r in results.items():
             v = np.asarray(get(r), dtype=float)
             if np.isfinite(v).any():
-                per[family] = (*_worst(r, v, worst_is_max), int(np.isfinite(v).sum()))
+                per[family] = _worst(r, v, worst_is_max)
         if not per:
             continue
         pick = max if worst_is_max else min

@@ -237,8 +237,7 @@ def finding_evidence(meas: _measure.Measurements, claim_id: str, label: str, fam
     ok, detail = _gate.premise(meas.results, (family, _sweeps.SHUFFLED) if has_null else (family,))
     note = "" if has_null else "no shuffled-chain networks measured on these probes: the initialisation contrast only"
     return Evidence(configuration=f"{label}, xi = {xi:g}, depth {_depth(meas)}", contrasts=contrasts,
-                    statistic=mean_ci(trained) if np.ptp(trained) > 0 else Interval(float(trained[0]), float(
-                        trained[0]), float(trained[0]), 0.95, "student-t", len(trained)),
+                    statistic=mean_ci(trained),
                     positive_control=control, premise_met=ok, premise_detail=detail, n=len(trained), n_unit="seeds",
                     note=note)
 

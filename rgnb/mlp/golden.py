@@ -32,7 +32,7 @@ import torch
 
 from rgnb import cache
 from rgnb.mlp import sweeps, train
-from rgnb.provenance import REPO_ROOT
+from rgnb.provenance import REPO_ROOT, cpu_model
 from rgnb.validate import check_choice
 
 GOLDEN_DIR = REPO_ROOT / "tests" / "golden"
@@ -47,20 +47,11 @@ LOSSES = ("loss_per_step", "final_loss")
 UNRECORDED = "unrecorded (the first set's machine kind was not written down)"
 
 
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown cpu"
-
-
 def machine_kind() -> str:
     """What decides the CPU's bits: architecture, CPU model and torch's CPU capability, e.g.
     ``x86_64 | AMD EPYC | AVX512``."""
-    return f"{platform.machine()} | {_cpu_model()} | {torch.backends.cpu.get_cpu_capability()}"
+    cpu = cpu_model() or platform.processor() or "unknown cpu"
+    return f"{platform.machine()} | {cpu} | {torch.backends.cpu.get_cpu_capability()}"
 
 
 def _slug(kind: str) -> str:
