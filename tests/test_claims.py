@@ -276,6 +276,20 @@ def test_tables_render_every_row_with_anchor_effects_and_margin():
     assert "P1" in claims.dashboard_markdown({"reference": rows})
 
 
+def test_findings_say_what_was_found_and_why_a_claim_failed():
+    ok = evaluate(spec(), ev({"initialisation": eff(-0.5)}, note="n = 3 seeds"))
+    bad = evaluate(spec(id="P1-y", claim="y falls"), ev({"initialisation": eff(0.3)}))
+    hoc = evaluate(spec(id="P1-z", claim="z falls"), ev({"initialisation": eff(-0.5)}, premise_met=False,
+                                                        premise_detail="2 of 10 networks above the gate"))
+    md = claims.findings_markdown([ok, bad, hoc])
+    lines = md.splitlines()
+    assert len(lines) == 3 and all(line.startswith("- **") for line in lines)
+    assert "**reproduced**" in lines[0] and "initialisation: -0.5" in lines[0] and "N = 3 seeds" in lines[0]
+    assert "Why" not in lines[0]
+    assert "**not reproduced**" in lines[1] and "Why: the contrast with initialisation lies wholly short" in lines[1]
+    assert "Why: 2 of 10 networks above the gate" in lines[2]
+
+
 def test_every_verdict_is_reachable():
     seen = set()
     control = {"c": eff(-0.5)}

@@ -19,13 +19,13 @@ from rgnb.claims.ledger import (SCHEMA, Row, evaluate, holm_adjusted, holm_decis
 from rgnb.claims.rule import ALPHA, Decision, critical_margin, decide, margin_segments
 from rgnb.claims.spec import (CLAIM_KINDS, INCONCLUSIVE, NOT_REPRODUCED, PAPERS, PREMISE_NOT_MET, REPRODUCED, SANITY,
                               SOURCES, VACUOUS, VERDICTS, ClaimSpec, Evidence)
-from rgnb.claims.tables import (PROFILE_NOTES, ClaimsTable, anchor, chapter_markdown, dashboard_markdown,
+from rgnb.claims.tables import (PROFILE_NOTES, ClaimsTable, anchor, chapter_markdown, dashboard_markdown, findings_markdown,
                                 ledger_markdown, markdown_table, tally_text)
 
 __all__ = ["ALPHA", "CLAIM_KINDS", "ClaimSpec", "ClaimsTable", "Decision", "Evidence", "INCONCLUSIVE",
            "NOT_REPRODUCED", "PAPERS", "PREMISE_NOT_MET", "PROFILE_NOTES", "REPRODUCED", "Row", "SANITY", "SCHEMA",
            "SOURCES", "VACUOUS", "VERDICTS", "anchor", "chapter_markdown", "critical_margin", "dashboard_markdown",
-           "decide", "evaluate", "holm_adjusted", "holm_decisions", "holm_family", "kind_of", "ledger_json",
+           "decide", "evaluate", "findings_markdown", "holm_adjusted", "holm_decisions", "holm_family", "kind_of", "ledger_json",
            "ledger_markdown", "ledger_text", "load_ledger", "margin_segments", "markdown_table", "record", "tally", "tally_text",
            "main"]
 
