@@ -155,6 +155,13 @@ def test_window_row_and_its_effect(built):
     n = max(WIDTHS)
     wg, ws = ch.windows(st, "gonly")[n], ch.windows(st, "sigma")[n]
     dt = float(st.t[1] - st.t[0])
+    # the band is the simultaneous one: Bonferroni over the grid times t > 0
+    r, r_se = ch.debiased_residual(st, "gonly", "V4", n)
+    r[0], r_se[0] = 0.0, 0.0
+    z = ch.simultaneous_z(len(st.t) - 1)
+    assert z == pytest.approx(2.4977054744123265)  # z_{1 - 0.025 / 4}: four grid times in (0, 2]
+    assert wg == eft.window_bounds(st.t, r, r_se, ch.TAU, z=z)
+    assert ch.simultaneous_z(1) == pytest.approx(1.959963984540054)
     e = evid.window_effect(ws, wg, dt)
     assert e.estimate == pytest.approx(ws[0] - wg[0])
     assert rows["ours-window-widens"].effects["G-only window"]["estimate"] == _rounded(e.estimate)
@@ -283,6 +290,9 @@ def test_k1_depth_and_small_t_rows(built):
     k0 = eft.pack(st.k0_ode[1])
     disc = eft.pack(eft.k0_discrete(st.K_in, st.depths[0], st.T, 1.0, "tanh")[1])
     np.testing.assert_allclose(raw["discretisation"], 32 * (disc - k0))
+    m, se = st.mc[(32, st.depths[0])]["C"]
+    np.testing.assert_allclose(raw["estimate"], 32 * (m[1] - k0))  # against the ODE: the term is in it
+    np.testing.assert_allclose(raw["se"], 32 * se[1])
     assert np.abs(raw["discretisation"]).max() > 0 and np.all(ext["discretisation"] == 0)
     sub = [s["configuration"] for s in rows["P3-K1-init"].subrows]
     assert f"tanh, sigma_w = 1, 2 inputs, n = 32, estimator n (E[G] - K0_ODE) at t = {st.t[1]:g}, eps -> 0" in sub

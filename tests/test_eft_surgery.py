@@ -40,8 +40,12 @@ def test_linear_activation_transport_is_the_covariance_itself(relu_and_linear):
     Vg = eft.g_only_discrete(K, 16, 2.0, 1.0, "linear").V4
     r_t, floor_t = _relative(res["transport"], Vg)
     r_g, floor_g = _relative(res["gonly"], Vg)
-    # both within noise (the closure is exact up to O(1/n) covariance terms of the source)
+    r_s, floor_s = _relative(res["source"], Vg)
+    # all within noise (the closure is exact up to O(1/n) covariance terms of the source); the source surgery
+    # propagates its own V with J = 1, which is the exact transport here
     assert np.all(r_g <= 3 * floor_g + 0.02) and np.all(r_t <= 3 * floor_t + 0.02)
+    assert np.all(r_s <= 3 * floor_s + 0.02)
+    assert r_g[-1] > 0 and np.abs(Vg[-1]).max() > 2 * np.abs(Vg[0]).max()  # V grows: a transport to get right
 
 
 def test_the_identity_leaves_only_noise_and_the_transport_carries_relu_s_residual(relu_and_linear):
@@ -56,6 +60,9 @@ def test_the_identity_leaves_only_noise_and_the_transport_carries_relu_s_residua
     assert r_g[-1] > 5 * floor_g[-1]                    # a resolved G-only residual at t = T
     assert r_t[-1] < 0.3 * r_g[-1]                      # the transport surgery removes most of it
     assert r_s[-1] > 0.7 * r_g[-1]                      # the source surgery does not
+    # V_MC is symmetric, and so is every surgery's recursion (the transport enters as T + T^T)
+    for key, r in res.items():
+        np.testing.assert_allclose(r, np.swapaxes(r, -1, -2), atol=1e-12, err_msg=key)
     # at t = 0 every surgery starts from the exact Wishart value: the residual is the sampling error of V
     assert np.all(res["transport"][:, 0] == res["source"][:, 0])
 
