@@ -24,7 +24,7 @@ from rgnb.claims.spec import PAPERS, REPRODUCED, SANITY, VERDICTS, ClaimSpec, Ev
 from rgnb.effects import Effect
 from rgnb.layout import chapters
 from rgnb.stats import Interval, format_number
-from rgnb.validate import check_choice
+from rgnb.validate import check_choice, check_interval, find_nan
 
 SCHEMA = 3
 PROFILES = ("smoke", "reference", "full")
@@ -102,6 +102,19 @@ def _segments_record(segs: list[tuple[float, float, str]], digits: int) -> list:
     return [[_r(a, digits), _r(b, digits), v] for a, b, v in segs]
 
 
+def check_evidence_intervals(ev: Evidence) -> None:
+    """Refuse evidence holding a malformed interval (NaN, low > high): its statistic and every effect's."""
+    where = f"evidence {ev.configuration!r}"
+    if ev.statistic is not None:
+        if not isinstance(ev.statistic, Interval):
+            raise ValueError(f"{where}: statistic must be an rgnb.stats.Interval, got {type(ev.statistic).__name__}")
+        check_interval(f"{where}: statistic", *ev.statistic[:3])
+    for field in ("contrasts", "positive_control", "placebo"):
+        for name, e in getattr(ev, field).items():
+            iv = e.interval()
+            check_interval(f"{where}: {field}[{name!r}]", iv.estimate, iv.low, iv.high)
+
+
 def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] = (), profile: str,
              note: str = "", digits: int = 3, floor: float | None = None,
              events: list[dict] | None = None) -> Row:
@@ -116,6 +129,9 @@ def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] =
         raise ValueError(f"primary must be an rgnb.claims.Evidence, got {type(primary).__name__}")
     check_choice("profile", profile, PROFILES)
     for ev in (primary, *others):
+        if not isinstance(ev, Evidence):
+            raise ValueError(f"others must hold rgnb.claims.Evidence, got {type(ev).__name__}")
+        check_evidence_intervals(ev)
         for e in ev.contrasts.values():
             if ev.premise_met and e.kind != spec.interval:
                 raise ValueError(f"claim {spec.id!r} registers interval {spec.interval!r} but the evidence for "
@@ -174,6 +190,9 @@ def record(run, rows: Iterable[Row], directory: str | Path | None = None, specs:
     base = Path(directory) if directory is not None else run_dir()
     base.mkdir(parents=True, exist_ok=True)
     payload = {"schema": SCHEMA, "chapter": run.chapter, "profile": run.profile, "rows": [r.to_json() for r in rows]}
+    nan = find_nan(payload)
+    if nan:  # NaN is not JSON; an infinite interval end (too few seeds) is written as Infinity
+        raise ValueError(f"the claims ledger of {run.chapter!r} would hold a NaN at {nan}; refusing to write it")
     path = base / f"{run.chapter}.claims.json"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
@@ -182,12 +201,15 @@ def record(run, rows: Iterable[Row], directory: str | Path | None = None, specs:
 
 
 def load_ledger(directory: str | Path | None = None) -> list[Row]:
-    """Every recorded row of a run directory, chapters in book order (schema-3 files only)."""
+    """Every recorded row of a run directory, chapters in book order (schema-3 files only).
+
+    A directory that does not exist raises ``FileNotFoundError`` naming it (an empty one gives no rows).
+    """
     from rgnb.provenance import run_dir
 
     base = Path(directory) if directory is not None else run_dir()
     if not base.is_dir():
-        return []
+        raise FileNotFoundError(f"no run directory at {base} (expected <chapter>.claims.json files there)")
     found = {p.name.removesuffix(".claims.json"): p for p in base.glob("*.claims.json")}
     book = chapters()
     order = [c for c in book if c in found] + sorted(set(found) - set(book))
