@@ -61,10 +61,10 @@ def profile_run_dirs() -> dict[str, Path]:
     While a chapter executes with ``RGNB_RUN_DIR`` set (papermill, nbval's temp copy), that directory
     stands for the current profile's run.
     """
-    import os
+    from rgnb.environment import read
 
     dirs = {"reference": RUN_DIR, "full": RUN_DIR / "full"}
-    current = os.environ.get("RGNB_RUN_DIR")
+    current = read().run_dir
     if current:  # the run being executed stands for its profile; the other profile's run stays the stored one
         dirs["full" if Path(current).name == "full" else "reference"] = Path(current)
     return dirs
@@ -306,12 +306,12 @@ class SiteReport:
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome binary (``$RGNB_CHROMIUM`` wins), or None."""
-    import os
+    """Path of a Chromium/Chrome binary (``$RGNB_CHROMIUM`` wins: :mod:`rgnb.environment` refuses a missing one), or None."""
+    from rgnb.environment import read
 
-    explicit = os.environ.get("RGNB_CHROMIUM")
+    explicit = read().chromium
     if explicit:
-        return explicit if Path(explicit).exists() else None
+        return str(explicit)
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:

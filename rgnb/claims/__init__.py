@@ -30,7 +30,7 @@ __all__ = ["ALPHA", "CLAIM_KINDS", "ClaimSpec", "ClaimsTable", "Decision", "Evid
            "main"]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings=None) -> int:
     """``python -m rgnb claims [--run-dir DIR] [--json]`` prints a run's ledger; ``python -m rgnb claims
     register [--what TEXT]`` appends the registries' new specs and the stored ledger's results to the history."""
     import argparse
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--what", default="", help="what changed (recorded with change events)")
         parser.add_argument("--run-dir", default=None, help="ledger whose results to record (default: book/_run)")
         args = parser.parse_args(argv[1:])
-        rows = load_ledger(args.run_dir)
+        rows = _load_or_exit(parser, args.run_dir, settings)
         new = registry.register(registry.all_specs(), rows, what=args.what)
         for e in new:
             print(f"{e['event']:8s} {e['claim']:36s} {e.get('spec_hash', '')} {e.get('what', '')}")
@@ -54,6 +54,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", default=None, help="run directory (default: book/_run, or $RGNB_RUN_DIR)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    rows = load_ledger(args.run_dir)
+    rows = _load_or_exit(parser, args.run_dir, settings)
     print(ledger_json(rows) if args.json else ledger_text(rows))
     return 0
+
+
+def _load_or_exit(parser, run_dir, settings) -> list:
+    """The ledger of ``run_dir`` (default: the settings' run directory, else ``book/_run``); exit 2 if absent."""
+    from pathlib import Path
+
+    from rgnb.provenance import REPO_ROOT
+
+    directory = Path(run_dir) if run_dir else ((settings.run_dir if settings is not None else None)
+                                               or REPO_ROOT / "book" / "_run")
+    try:
+        return load_ledger(directory)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))
