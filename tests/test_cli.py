@@ -151,6 +151,29 @@ def test_nbval_ledger_check_fails_on_a_one_character_change_to_a_committed_ledge
     assert conftest.ledger_problems(run, Settings(profile="smoke"), committed) == []  # another scale: not compared
 
 
+def test_nbval_session_fails_when_a_computed_ledger_differs_from_the_committed_one(tmp_path, monkeypatch):
+    import shutil
+    from types import SimpleNamespace
+
+    import pytest as _pytest
+
+    from rgnb.environment import Settings
+
+    conftest = _book_conftest()
+    run = tmp_path / "run"
+    shutil.copytree(REPO / "book" / "_run", run)
+    config = SimpleNamespace(_rgnb_tracked_before={}, _rgnb_settings=Settings(), _rgnb_run_dir=run,
+                             pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    monkeypatch.setattr(conftest, "tracked_hashes", lambda root=None: {})
+    session = SimpleNamespace(config=config, exitstatus=0)
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == 0  # every ledger as committed
+    path = run / "selectivity.claims.json"
+    path.write_text(path.read_text().replace('"verdict": "', '"verdict": " ', 1))  # one character
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == _pytest.ExitCode.TESTS_FAILED
+
+
 def test_nbval_order_is_the_book_order_with_ledger_readers_last():
     conftest = _book_conftest()
     order = execute.chapters()
