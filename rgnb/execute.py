@@ -11,8 +11,9 @@ stored ledger (:mod:`rgnb.reproduction`). Storing is the maintainer's explicit s
 - ``full``: ``book/full/<name>.ipynb`` and ``book/_run/full/``;
 - ``smoke`` is never stored (``_build/runs/smoke/`` either way).
 
-``RGNB_RUN_DIR``, when set, replaces the run directory. Each kernel gets its own Jupyter runtime
-directory (its connection file), removed with the chapter's temporary files even when the run is killed. Each chapter is executed into a temporary
+``RGNB_RUN_DIR``, when set, replaces the run directory. Each kernel gets its own temporary and
+Jupyter runtime directory (its connection file), removed even when the run is killed (SIGKILL: by the
+next run). Each chapter is executed into a temporary
 file beside its destination, and its kernel records provenance and claims in a staging copy of the
 run directory (``RGNB_RUN_DIR`` in the kernel); notebook and records replace the stored ones
 (``os.replace``, atomic) only when the chapter succeeded, so a failing, timed-out or killed chapter
@@ -371,7 +372,7 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
         dirty = dirty_files(root)
         if dirty:
             raise ValueError("--store refuses a git tree with uncommitted changes to tracked files (commit them, "
-                             "or pass --allow-dirty):\n  " + "\n  ".join(dirty[:20]))
+                             f"or pass --allow-dirty), {len(dirty)} file(s):\n  " + "\n  ".join(dirty[:20]))
     names = chapters(root / "_toc.yml")
     if selected:
         unknown = sorted(set(selected) - set(names))
@@ -495,5 +496,6 @@ def set_writable_dirs() -> None:
             os.environ[var] = str(base / sub)
 
 
-__all__ = ["chapters", "output_dirs", "stored_dirs", "dirty_files", "reproduction_report", "execute", "build", "check_site", "error_outputs", "failing_cell",
+__all__ = ["chapters", "output_dirs", "stored_dirs", "dirty_files", "reproduction_report", "execute", "build",
+           "check_site", "error_outputs", "failing_cell",
            "write_report", "validate_options", "ChapterReport", "TIMEOUTS_S", "TEXT_ONLY"]

@@ -87,7 +87,8 @@ class ChapterRun:
     seed: int
     env: dict[str, Any]
     started: float = dataclasses.field(default_factory=time.perf_counter)
-    settings: Settings = dataclasses.field(default_factory=Settings)
+    #: The RGNB_* settings read at the chapter's start (None: read them where needed).
+    settings: Settings | None = None
 
     def banner(self) -> str:
         """One Markdown line: profile, device, versions, revision and time of execution."""

@@ -187,7 +187,7 @@ def record(run, rows: Iterable[Row], directory: str | Path | None = None, specs:
     events = _registry.load_history() if events is None else events
     for spec in specs:
         _registry.check_registered(spec, events)
-    base = Path(directory) if directory is not None else run_dir()
+    base = Path(directory) if directory is not None else run_dir(getattr(run, "settings", None))
     base.mkdir(parents=True, exist_ok=True)
     payload = {"schema": SCHEMA, "chapter": run.chapter, "profile": run.profile, "rows": [r.to_json() for r in rows]}
     nan = find_nan(payload)
