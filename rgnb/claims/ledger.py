@@ -30,16 +30,20 @@ SCHEMA = 3
 PROFILES = ("smoke", "reference", "full")
 
 
-def _r(x: float | None, digits: int) -> float | None:
+def _r(x: float | None, digits: int, floor: float | None = None) -> float | None:
+    """``x`` to ``digits`` significant digits; with a ``floor``, any ``|x| < floor`` is stored as ``floor``
+    (round-off-level numbers differ between CPUs, their bound does not: the text shows ``< floor``)."""
     if x is None:
         return None
+    if floor is not None and math.isfinite(x) and abs(x) < floor:
+        return float(floor)
     return float(f"{x:.{digits}g}") if math.isfinite(x) else x
 
 
 def _effect_record(e: Effect, digits: int, floor: float | None) -> dict:
     iv = e.interval()
-    return {"estimate": _r(iv.estimate, digits), "low": _r(iv.low, digits), "high": _r(iv.high, digits),
-            "method": e.kind, "n": e.n, "scale": e.scale,
+    return {"estimate": _r(iv.estimate, digits, floor), "low": _r(iv.low, digits, floor),
+            "high": _r(iv.high, digits, floor), "method": e.kind, "n": e.n, "scale": e.scale,
             "text": Interval(iv.estimate, iv.low, iv.high, 0.95, "" if e.kind != "exact" else "exact").format(
                 digits, floor)}
 
@@ -47,8 +51,8 @@ def _effect_record(e: Effect, digits: int, floor: float | None) -> dict:
 def _interval_record(iv: Interval | None, digits: int, floor: float | None) -> dict | None:
     if iv is None:
         return None
-    return {"estimate": _r(iv.estimate, digits), "low": _r(iv.low, digits), "high": _r(iv.high, digits),
-            "method": iv.method, "n": iv.n, "text": iv.format(digits, floor)}
+    return {"estimate": _r(iv.estimate, digits, floor), "low": _r(iv.low, digits, floor),
+            "high": _r(iv.high, digits, floor), "method": iv.method, "n": iv.n, "text": iv.format(digits, floor)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +102,8 @@ class Row:
         return dataclasses.asdict(self)
 
 
-def _segments_record(segs: list[tuple[float, float, str]], digits: int) -> list:
-    return [[_r(a, digits), _r(b, digits), v] for a, b, v in segs]
+def _segments_record(segs: list[tuple[float, float, str]], digits: int, floor: float | None = None) -> list:
+    return [[_r(a, digits, floor), _r(b, digits, floor), v] for a, b, v in segs]
 
 
 def check_evidence_intervals(ev: Evidence) -> None:
@@ -157,7 +161,8 @@ def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] =
                positive_control={k: _effect_record(e, digits, floor) for k, e in primary.positive_control.items()},
                placebo={k: _effect_record(e, digits, floor) for k, e in primary.placebo.items()},
                verdict=d.verdict, reason=d.reason, p_value=_r(d.p_value, 2),
-               critical_margin=_r(critical_margin(spec, segs), digits), margin_segments=_segments_record(segs, digits),
+               critical_margin=_r(critical_margin(spec, segs), digits, floor),
+               margin_segments=_segments_record(segs, digits, floor),
                subrows=subrows, holds=f"{held} of {len(subrows)}" if subrows else "",
                n=int(primary.n), n_unit=primary.n_unit, profile=profile, figure=spec.figure, post_hoc=hoc,
                post_hoc_reason=why, spec_hash=spec.spec_hash(), note=note or primary.note)
