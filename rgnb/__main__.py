@@ -76,22 +76,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "execute":
         try:
             execute.validate_options(args.device, args.timeout, settings)
-            if args.allow_dirty and not args.store:
-                raise ValueError("--allow-dirty only applies with --store")
             names = execute.chapters(Path(args.root) / "_toc.yml" if args.root else execute.TOC)
             unknown = sorted(set(args.chapter or []) - set(names))
             if unknown:
                 raise ValueError(f"chapter must be one of {names}, got {unknown}")
+            from rgnb.profiles import resolve_profile
+
+            execute.check_store(resolve_profile(args.profile, settings), Path(args.root) if args.root else
+                                execute.REPO_ROOT, args.store, args.allow_dirty)
         except ValueError as exc:
             parser.error(str(exc))
     execute.set_writable_dirs()
     if args.command == "execute":
         root = Path(args.root) if args.root else execute.REPO_ROOT
-        try:
-            return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root,
-                                   store=args.store, allow_dirty=args.allow_dirty, settings=settings)
-        except ValueError as exc:  # --store on a dirty tree, a smoke run stored
-            parser.error(str(exc))
+        return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root,
+                               store=args.store, allow_dirty=args.allow_dirty, settings=settings)
     if args.command == "build":
         return execute.build()
     if args.command == "check-site":

@@ -326,6 +326,20 @@ def write_report(reports: list[ChapterReport], profile: str, directory: Path | N
     return directory / "report.md"
 
 
+def check_store(profile: str, root: Path, store: bool, allow_dirty: bool) -> None:
+    """Refuse ``--store`` of a smoke run, and from a git tree with uncommitted tracked changes unless ``allow_dirty``."""
+    if not store:
+        if allow_dirty:
+            raise ValueError("--allow-dirty only applies with --store")
+        return
+    if profile == "smoke":
+        raise ValueError("--store writes a reference or full run into book/; a smoke run is never stored")
+    dirty = [] if allow_dirty else dirty_files(root)
+    if dirty:
+        raise ValueError("--store refuses a git tree with uncommitted changes to tracked files (commit them, "
+                         f"or pass --allow-dirty), {len(dirty)} file(s):\n  " + "\n  ".join(dirty[:20]))
+
+
 def validate_options(device: str | None, timeout_s: float | None, settings: Settings | None = None) -> None:
     """Refuse a bad ``device`` or ``timeout_s``, or an ``RGNB_DEVICE`` this machine lacks, before any notebook
     is touched (ValueError naming the option or variable)."""
@@ -366,13 +380,7 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
     settings = settings_or_read(settings)
     validate_options(device, timeout_s, settings)
     resolved = resolve_profile(profile, settings)
-    if store and resolved == "smoke":
-        raise ValueError("--store writes a reference or full run into book/; a smoke run is never stored")
-    if store and not allow_dirty:
-        dirty = dirty_files(root)
-        if dirty:
-            raise ValueError("--store refuses a git tree with uncommitted changes to tracked files (commit them, "
-                             f"or pass --allow-dirty), {len(dirty)} file(s):\n  " + "\n  ".join(dirty[:20]))
+    check_store(resolved, root, store, allow_dirty)
     names = chapters(root / "_toc.yml")
     if selected:
         unknown = sorted(set(selected) - set(names))
@@ -496,6 +504,6 @@ def set_writable_dirs() -> None:
             os.environ[var] = str(base / sub)
 
 
-__all__ = ["chapters", "output_dirs", "stored_dirs", "dirty_files", "reproduction_report", "execute", "build",
+__all__ = ["chapters", "output_dirs", "stored_dirs", "dirty_files", "check_store", "reproduction_report", "execute", "build",
            "check_site", "error_outputs", "failing_cell",
            "write_report", "validate_options", "ChapterReport", "TIMEOUTS_S", "TEXT_ONLY"]

@@ -30,6 +30,8 @@ def no_execution(monkeypatch):
     (["execute", "--chapter", "nope"], "chapter must be one of"),
     (["execute", "--bogus"], "unrecognized arguments: --bogus"),
     (["execute", "--profile", "tiny"], "invalid choice: 'tiny'"),
+    (["execute", "--allow-dirty"], "--allow-dirty only applies with --store"),
+    (["execute", "--profile", "smoke", "--store"], "a smoke run is never stored"),
     (["bench", "rg", "--bogus"], "bench rg takes no arguments, got ['--bogus']"),
     (["bench", "nosuch"], "invalid choice: 'nosuch'"),
     (["bench", "eft", "--bogus"], "unrecognized arguments: --bogus"),  # the benchmark's own parser
