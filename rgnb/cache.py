@@ -52,8 +52,10 @@ STALE_TEMP_S = 60 * 60
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache directory: ``cache_dir``, else ``$RGNB_CACHE``, else ``<repo>/.rgnb-cache``."""
-    path = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("RGNB_CACHE") or REPO_ROOT / ".rgnb-cache")
+    """The cache directory: ``cache_dir``, else ``$RGNB_CACHE`` (:mod:`rgnb.environment`), else ``<repo>/.rgnb-cache``."""
+    from rgnb.environment import read
+
+    path = Path(cache_dir) if cache_dir is not None else (read().cache or REPO_ROOT / ".rgnb-cache")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

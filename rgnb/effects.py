@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats as _stats
 
 from rgnb.stats import Interval
-from rgnb.validate import check_choice, check_finite_array, check_float
+from rgnb.validate import check_choice, check_finite_array, check_float, check_int
 
 KINDS = ("sign-flip", "normal-se", "exact")
 SCALES = ("difference", "log-ratio")
@@ -68,8 +68,12 @@ class Effect:
         check_choice("scale", self.scale, SCALES)
         if self.kind == "sign-flip" and len(self.samples) < 2:
             raise ValueError(f"a sign-flip effect needs >= 2 paired differences, got {len(self.samples)}")
-        if not math.isfinite(self.estimate):
-            raise ValueError(f"estimate must be finite, got {self.estimate!r}")
+        object.__setattr__(self, "estimate", check_float("estimate", self.estimate))
+        object.__setattr__(self, "n", check_int("n", self.n, 0))
+        object.__setattr__(self, "se", check_float("se", self.se, 0.0))
+        if self.samples:
+            samples = check_finite_array("samples", self.samples, ndim=1)
+            object.__setattr__(self, "samples", tuple(float(x) for x in samples))
 
     # ------------------------------------------------------------------ sign-flip internals
     @cached_property

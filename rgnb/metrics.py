@@ -31,7 +31,7 @@ import torch
 from scipy.stats import rankdata
 
 from rgnb.stats import Interval, mean_ci
-from rgnb.validate import check_float, check_int
+from rgnb.validate import check_finite_array, check_float, check_int
 
 STREAM_MODES = ("position", "pooled", "stacked")
 MEASURES = ("erank", "pr")
@@ -42,16 +42,9 @@ _EPS = 1e-12
 # Input handling
 # --------------------------------------------------------------------------------------------- #
 def _to_numpy(x: Any, name: str) -> np.ndarray:
-    """numpy float64 view of an array or torch tensor (detached, on the CPU)."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        x = x.detach().cpu().numpy()
-    try:
-        out = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array or tensor, got {type(x).__name__}") from exc
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} must contain only finite values")
-    return out
+    """numpy float64 view of a real array or torch tensor (detached, on the CPU); complex, text and
+    non-finite values are refused (:func:`rgnb.validate.check_finite_array`)."""
+    return check_finite_array(name, x)
 
 
 def _representation(X: Any, name: str = "X") -> np.ndarray:

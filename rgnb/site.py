@@ -41,11 +41,13 @@ def stored_provenance(chapter: str, run_dir: Path = RUN_DIR) -> dict:
 
 
 def rerun_commands(chapter: str, profile: str = "reference") -> list[str]:
-    """The exact shell lines (comments included) that re-execute one chapter and rebuild the HTML."""
-    out = "book/_run/full/" if profile == "full" else "book/_run/"
-    nb = f"book/full/{chapter}.ipynb" if profile == "full" else f"book/{chapter}.ipynb"
+    """The exact shell lines (comments included) that re-execute one chapter and rebuild the HTML.
+
+    A reader's re-run goes to ``_build/runs/<profile>/`` and never touches the stored book."""
+    out = f"_build/runs/{profile}/"
     return [
-        f"# re-execute {nb} through papermill (run record in {out})",
+        f"# re-execute the chapter through papermill into {out}{chapter}.ipynb (run record and reproduction "
+        f"report in {out}_run/; the stored book is untouched)",
         f".venv/bin/python -m rgnb execute --profile {profile} --chapter {chapter}",
         "# rebuild _build/html from the stored notebooks (executes nothing)",
         ".venv/bin/python -m rgnb build",
@@ -61,10 +63,10 @@ def profile_run_dirs() -> dict[str, Path]:
     While a chapter executes with ``RGNB_RUN_DIR`` set (papermill, nbval's temp copy), that directory
     stands for the current profile's run.
     """
-    import os
+    from rgnb.environment import read
 
     dirs = {"reference": RUN_DIR, "full": RUN_DIR / "full"}
-    current = os.environ.get("RGNB_RUN_DIR")
+    current = read().run_dir
     if current:  # the run being executed stands for its profile; the other profile's run stays the stored one
         dirs["full" if Path(current).name == "full" else "reference"] = Path(current)
     return dirs
@@ -306,12 +308,12 @@ class SiteReport:
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome binary (``$RGNB_CHROMIUM`` wins), or None."""
-    import os
+    """Path of a Chromium/Chrome binary (``$RGNB_CHROMIUM`` wins: :mod:`rgnb.environment` refuses a missing one), or None."""
+    from rgnb.environment import read
 
-    explicit = os.environ.get("RGNB_CHROMIUM")
+    explicit = read().chromium
     if explicit:
-        return explicit if Path(explicit).exists() else None
+        return str(explicit)
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:

@@ -317,3 +317,16 @@ def test_protocol_history_leaves_out_the_results_of_the_registered_specs():
     got = registry.protocol_history({s.id}, events)
     assert [e.get("what") for e in got] == ["v1", "v2", "v3", None]
     assert registry.protocol_history({s.id}, events[:4]) == got
+
+
+def test_round_off_below_the_floor_is_stored_as_the_floor_so_ledgers_agree_across_cpus():
+    check = spec(id="sanity-x", source=claims.SANITY, kind="check", direction="below", margin=1e-10, contrasts=(),
+                 interval="exact")
+    rows = [claims.evaluate(check, claims.Evidence("grid", {"value": effects.exact(x)}), profile="reference",
+                            floor=1e-12, events=[]).to_json() for x in (2.66e-15, 3.22e-15, 0.0)]
+    assert rows[0] == rows[1] == rows[2]
+    assert rows[0]["effects"]["value"]["estimate"] == 1e-12 and rows[0]["effects"]["value"]["text"] == "< 1e-12"
+    assert rows[0]["critical_margin"] == 1e-12 and rows[0]["verdict"] == claims.REPRODUCED
+    above = claims.evaluate(check, claims.Evidence("grid", {"value": effects.exact(2.5e-11)}), profile="reference",
+                            floor=1e-12, events=[])
+    assert above.effects["value"]["estimate"] == 2.5e-11  # above the floor: the number itself

@@ -135,17 +135,22 @@ def test_rerun_commands_name_the_chapter_and_profile():
     cmds = [c for c in site.rerun_commands("kernel_eft", "reference") if not c.startswith("#")]
     assert cmds == [".venv/bin/python -m rgnb execute --profile reference --chapter kernel_eft",
                     ".venv/bin/python -m rgnb build"]
-    assert "book/full/kernel_eft.ipynb" in site.rerun_commands("kernel_eft", "full")[0]
+    assert "_build/runs/full/kernel_eft.ipynb" in site.rerun_commands("kernel_eft", "full")[0]
+    assert "_build/runs/reference/_run/" in site.rerun_commands("kernel_eft", "reference")[0]
     assert "not a test of the papers" in site.profile_note("smoke")
     assert "full" in site.profile_note("reference")
 
 
 def test_without_chromium_the_check_says_skipped_never_passes(tmp_path, monkeypatch):
-    monkeypatch.setenv("RGNB_CHROMIUM", str(tmp_path / "no-such-browser"))
+    monkeypatch.delenv("RGNB_CHROMIUM", raising=False)
+    monkeypatch.setattr(site, "CHROMIUM_NAMES", ())  # no browser on PATH either
     report = site.check_site(tmp_path)
     assert report.skipped and "Chromium" in report.skipped and report.pages == []
     assert "SKIPPED" in site.format_report(report)
     assert site.main(["--html", str(tmp_path), "--require-browser"]) == 2
+    monkeypatch.setenv("RGNB_CHROMIUM", str(tmp_path / "no-such-browser"))  # named but missing: refused
+    with pytest.raises(ValueError, match="RGNB_CHROMIUM must be the path of an existing Chromium"):
+        site.find_chromium()
 
 
 @pytest.mark.skipif(site.find_chromium() is None, reason="SKIPPED: no Chromium (apt-get install -y chromium)")

@@ -18,7 +18,7 @@ from scipy.special import erf as _erf
 from scipy.stats import norm
 
 from rgnb.eft.kernels import n_packed, pack, unpack
-from rgnb.validate import check_choice
+from rgnb.validate import check_choice, check_int, check_psd_pairs, check_size
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "gaussian_F", "relu_F", "erf_F", "tanh_F",
            "gauss_hermite", "gaussian_expectation_2d", "trapezoid_expectation_2d", "DF", "D2F", "price_derivatives",
@@ -32,6 +32,8 @@ _GH_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 def gauss_hermite(m: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for E_{z ~ N(0,1)}[f(z)] ~ sum w f(x), shape (m,), (m,)."""
+    m = check_int("m", m, 1)
+    check_size("m", m * m, 8)  # the companion matrix hermegauss diagonalises
     if m not in _GH_CACHE:
         x, w = np.polynomial.hermite_e.hermegauss(m)
         _GH_CACHE[m] = (x, w / w.sum())
@@ -199,8 +201,9 @@ def get_activation(activation: str | Activation) -> Activation:
 
 
 def gaussian_F(K, activation: str | Activation) -> np.ndarray:
-    """F(K) = E_{z ~ N(0,K)}[phi(z) phi(z)^T], (..., k, k) float64."""
-    return get_activation(activation).F(np.asarray(K, dtype=np.float64))
+    """F(K) = E_{z ~ N(0,K)}[phi(z) phi(z)^T], (..., k, k) float64; K finite, symmetric, PSD (pairwise)."""
+    K = check_psd_pairs("K", K)
+    return get_activation(activation).F(K)
 
 
 def _unit_directions(k: int) -> np.ndarray:
