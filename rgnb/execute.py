@@ -40,9 +40,10 @@ import time
 from pathlib import Path
 
 
-from rgnb.cache import pid_alive
 from rgnb.environment import Settings, settings_or_read
 from rgnb.layout import REPO_ROOT, TOC, chapters
+from rgnb.processes import kill_tree as _kill_tree
+from rgnb.processes import pid_alive
 
 BOOK_DIR = REPO_ROOT / "book"
 HTML_DIR = REPO_ROOT / "_build" / "html"
@@ -54,7 +55,6 @@ TEXT_ONLY = {"intro", "appendix"}
 #: Chapters that read the other chapters' claims ledger: executed after every other chapter.
 LEDGER_READERS = ("intro", "appendix")
 #: Seconds a killed papermill/kernel gets to exit after SIGTERM before SIGKILL.
-KILL_GRACE_S = 5.0
 
 
 def stored_dirs(profile: str, root: Path = REPO_ROOT) -> tuple[Path, Path]:
@@ -106,68 +106,6 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (children, grandchildren, ...), read from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """End papermill and everything it started: its process group and each descendant's group.
-
-    The kernel runs in a session of its own (jupyter_client starts it with ``start_new_session``),
-    so killing papermill's group alone would orphan it. SIGTERM first, SIGKILL after a grace period.
-    """
-    groups = {proc.pid}
-    for pid in _descendants(proc.pid):
-        groups.add(_pgid(pid))
-    groups.discard(-1)
-    groups.discard(os.getpgid(0))  # never our own group
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for group in groups:
-            try:
-                os.killpg(group, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-        deadline = time.monotonic() + KILL_GRACE_S
-        while time.monotonic() < deadline:
-            proc.poll()  # reap papermill once it exits
-            if not any(_group_alive(g) for g in groups):
-                return
-            time.sleep(0.05)
-    proc.poll()
-
-
-def _group_alive(group: int) -> bool:
-    """Whether a process group has a member that is not a zombie."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
-            return True
-    return False
-
-
-def _pgid(pid: int) -> int:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return -1
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
