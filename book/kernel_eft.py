@@ -452,7 +452,7 @@ for name, st in studies.items():
     for cl in ("gonly", "sigma"):
         r, _ = eft.relative_residual(mc.value, ch.closure_values(st, cl, "K1"), mc.se)
         z = eft.residual_in_se(mc.value, ch.closure_values(st, cl, "K1"), mc.se)
-        print(f"  {name} K1 residual {cl:>6} at t = 1, 2, 4: " + ", ".join(f"{r[i]:.2f} / z {z[i]:.1f}"
+        print(f"  {name} K1 residual {cl:>6} at t = {', '.join(f'{x:g}' for x in T_SHOW)}: " + ", ".join(f"{r[i]:.2f} / z {z[i]:.1f}"
                                                                      for i in at_t(st, T_SHOW)))
 
 # %% [markdown]

@@ -158,7 +158,7 @@ def growth_evidence(study: Study, value: np.ndarray, se: np.ndarray, ref: np.nda
                  / np.linalg.norm(norm_ref.reshape(len(ref), -1), axis=1))
         r, r_se = relative_residual(value, ref, se)
         floor, floor_se = noise_floor(se, ref)
-    r, r_se, floor, floor_se = r * scale, r_se * scale, floor * scale, floor_se * scale
+        r, r_se, floor, floor_se = r * scale, r_se * scale, floor * scale, floor_se * scale
     per_t = {f"t={study.t[j]:g}": effects.difference(effects.normal(float(r[j]), float(r_se[j]), study.n_networks),
                                                       effects.normal(float(floor[j]), float(floor_se[j]),
                                                                      study.n_networks)) for j in idx}
