@@ -161,7 +161,7 @@ def _slow_statistics():
         out[kind, "acf"] = np.concatenate(chains.slow_mode_autocorrelation(x, P, 5))
         scan = chains.correlation_length_scan(kind, 8, (1.0, 5.0), 3000, 12, seed=4)
         out[kind, "scan"] = np.stack([scan[k] for k in ("estimate", "low", "high")])
-        worst = chains.worst_relative_deviation(scan)
+        worst = chains.worst_xi_deviation(scan)
         out[kind, "worst"] = np.array([worst.estimate, worst.low, worst.high])
     return out
 
@@ -256,16 +256,16 @@ def test_measured_correlation_length_interval_is_the_delta_method():
     assert ci.low < 3.0 < ci.high
 
 
-def test_relative_deviation_and_the_worst_grid_point():
-    inside = chains.relative_deviation(Interval(1.02, 0.95, 1.10), 1.0)
+def test_relative_deviation_interval_and_the_worst_grid_point():
+    inside = chains.relative_deviation_interval(Interval(1.02, 0.95, 1.10), 1.0)
     assert inside.estimate == pytest.approx(0.02) and inside.low == 0.0 and inside.high == pytest.approx(0.10)
-    above = chains.relative_deviation(Interval(2.4, 2.2, 2.6), 2.0)
+    above = chains.relative_deviation_interval(Interval(2.4, 2.2, 2.6), 2.0)
     assert above.low == pytest.approx(0.1) and above.high == pytest.approx(0.3)
-    below = chains.relative_deviation(Interval(1.6, 1.5, 1.8), 2.0)
+    below = chains.relative_deviation_interval(Interval(1.6, 1.5, 1.8), 2.0)
     assert below.low == pytest.approx(0.1) and below.high == pytest.approx(0.25)
     scan = {"xi": np.array([1.0, 2.0, 4.0]), "estimate": np.array([1.0, 2.4, 4.1]),
             "low": np.array([0.98, 2.2, 3.9]), "high": np.array([1.02, 2.6, 4.3])}
-    worst = chains.worst_relative_deviation(scan)
+    worst = chains.worst_xi_deviation(scan)
     assert worst.high == pytest.approx(0.3) and worst.low == pytest.approx(0.1)
 
 
@@ -325,7 +325,7 @@ def _chapter_rows():
     V = 6
     records = spectra.autocorrelation_study(V, (1.0, 4.0), 3000, 12, 4, torch.Generator().manual_seed(5))
     scans = [chains.correlation_length_scan(kind, V, (1.0, 4.0), 3000, 12, seed=7) for kind in chains.KINDS]
-    worst_xi = max((chains.worst_relative_deviation(s) for s in scans), key=lambda d: d.high)
+    worst_xi = max((chains.worst_xi_deviation(s) for s in scans), key=lambda d: d.high)
     P = chains.make_chain("potts", V, 4.0)
     span = chains.context_beyond_neighbours(P, 12, n_sequences=300, seed=1)
     isolated = chains.context_beyond_neighbours(P, 12, chains.MaskSpec(0.15, 1), n_sequences=300, seed=1)
