@@ -134,8 +134,8 @@ def parse_tuning(data: dict) -> TuningHistory:
         main_decision=_field(main, "decision", str, "main"),
         no_layernorm_steps=_field(robust, "chosen_steps", int, "no_layernorm"),
         no_layernorm_runs=tuple(_seed_run(r, "no_layernorm run") for r in _field(robust, "runs", list, "no_layernorm")),
-        no_layernorm_first_run=FirstRun(_field(first, "steps", int, "first_run"), _field(first, "passed", str, "first_run"),
-                                        failed),
+        no_layernorm_first_run=FirstRun(_field(first, "steps", int, "first_run"),
+                                        _field(first, "passed", str, "first_run"), failed),
         no_layernorm_decision=_field(robust, "decision", str, "no_layernorm"))
 
 
