@@ -1,9 +1,12 @@
 # Two commands do everything on a fresh machine (python3 >= 3.10 and make are all they need):
-#   make book   -> set up .venv, execute every chapter (PROFILE=auto|smoke|full), build _build/html, check it
-#   make test   -> set up .venv, unit tests, then pytest --nbval on the stored chapter notebooks
-# Where a profile writes: reference -> book/ + book/_run/ (the stored book); full -> book/full/ +
-# book/_run/full/; smoke -> _build/runs/smoke/ (never book/). A failing or killed chapter leaves the
-# stored notebooks byte-identical.
+#   make book   -> set up .venv, execute every chapter (PROFILE=auto|reference|smoke|full) into
+#                  _build/runs/<profile>/ (never book/), print the reproduction report against the stored
+#                  ledger, build _build/html from the stored notebooks, check it
+#   make test   -> set up .venv, unit tests, then pytest --nbval on the stored chapter notebooks (every
+#                  claims ledger it computes must equal the committed one byte for byte)
+#   make store  -> maintainers: execute at PROFILE=reference (or full) and store the run into book/ +
+#                  book/_run/ (full: book/full/ + book/_run/full/); refused on a dirty git tree
+# A failing or killed chapter leaves the stored notebooks byte-identical.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= auto
@@ -11,7 +14,7 @@ PROFILE ?= auto
 TORCH_PIP_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with book/nbval-sanitize.cfg
 
-.PHONY: book execute build check-site test unit nbval bench mutate clean
+.PHONY: book execute store build check-site test unit nbval bench mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,6 +32,10 @@ book: $(VENV)/.installed
 execute: $(VENV)/.installed
 	$(PY) -m rgnb execute --profile $(PROFILE)
 
+# The maintainer's step: the only way a run reaches book/ (add ARGS=--allow-dirty to store from a dirty tree).
+store: $(VENV)/.installed
+	$(PY) -m rgnb execute --profile $(if $(filter auto,$(PROFILE)),reference,$(PROFILE)) --store $(ARGS)
+
 build: $(VENV)/.installed
 	$(PY) -m rgnb build
 
@@ -42,7 +49,8 @@ test: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(PY) -m pytest
 
-# book/conftest.py runs the kernels against a temp copy of book/_run and fails if a committed file changes.
+# book/conftest.py runs the kernels against a temp copy of book/_run and fails if a committed file changes
+# or if a claims ledger it computes differs from the committed book/_run/<chapter>.claims.json.
 nbval: $(VENV)/.installed
 	$(PY) -m pytest $(NBVAL) book/
 

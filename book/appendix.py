@@ -82,7 +82,7 @@ Markdown(bench.records_markdown())
 # and `make`:
 #
 # ```bash
-# make book                # set up .venv (pinned), execute (profile auto), build
+# make book                # set up .venv (pinned), execute into _build/runs/ (profile auto), report, build
 # make test                # unit tests and pytest --nbval on the stored notebooks
 # make book PROFILE=full   # paper scale on a GPU (RGNB_DEVICE=cpu forces the CPU)
 # # one chapter, then every built page checked in headless Chromium

@@ -6,12 +6,16 @@
   committed file, and a chapter collected alone still finds the ledger the intro/appendix read.
 - Notebooks run in book order (``_toc.yml``) with the ledger readers (intro, appendix) last, so
   they summarise the claims computed in this very session, whatever order the files were named in.
-- At the end of the session the committed files are checked: if re-execution changed any tracked
-  file, the session fails and names it.
+- At the end of the session two checks fail it: every claims ledger the kernels computed must be
+  byte-identical to the committed ``book/_run/<chapter>.claims.json`` (one truth per result; skipped,
+  with a note, when ``RGNB_PROFILE`` re-executes at another scale), and no tracked file may have
+  changed: their contents are hashed before and after (a file already dirty and changed again counts).
+- The ``RGNB_*`` variables are read and validated once, before any kernel starts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -20,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from rgnb import environment, reproduction
 from rgnb.execute import LEDGER_READERS  # chapters that read every chapter's claims: run last
 
 BOOK = Path(__file__).resolve().parent
@@ -35,20 +40,38 @@ def _toc_order() -> list[str]:
         return []
 
 
-def _tracked_changes() -> set[str]:
-    """``git status`` lines of tracked files (empty when git is unavailable)."""
+def tracked_hashes(root: Path = ROOT) -> dict[str, str]:
+    """SHA-256 of every tracked file's contents (``git ls-files``; a deleted file hashes as ``missing``);
+    empty when git is unavailable."""
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                             capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, timeout=60,
+                             check=True).stdout
     except (OSError, subprocess.SubprocessError):
-        return set()
-    return set(out.splitlines())
+        return {}
+    hashes = {}
+    for name in filter(None, out.decode().split("\0")):
+        path = Path(root) / name
+        hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+    return hashes
 
 
-def isolate_run_dir() -> Path:
+def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Tracked files whose contents differ between two :func:`tracked_hashes` snapshots."""
+    return sorted(name for name in set(before) | set(after) if before.get(name) != after.get(name))
+
+
+def ledger_problems(run: Path, settings: environment.Settings, stored: Path = BOOK / "_run") -> list[str]:
+    """Ledgers computed in ``run`` that differ from the committed ones (none checked at another profile)."""
+    if settings.profile not in (None, "reference"):
+        return []
+    return reproduction.ledger_mismatches(stored, run)
+
+
+def isolate_run_dir(settings: environment.Settings | None = None) -> Path:
     """Point ``RGNB_RUN_DIR`` at a temp copy of ``book/_run`` (unless the caller chose one); returns it."""
-    if os.environ.get("RGNB_NBVAL_RUN_DIR"):
-        return Path(os.environ["RGNB_NBVAL_RUN_DIR"])
+    settings = environment.settings_or_read(settings)
+    if settings.nbval_run_dir is not None:
+        return settings.nbval_run_dir
     run = Path(tempfile.mkdtemp(prefix="rgnb-nbval-run-"))
     stored = BOOK / "_run"
     if stored.is_dir():
@@ -68,8 +91,12 @@ def sort_key(path: Path, order: list[str]) -> tuple[int, int, str]:
 
 
 def pytest_configure(config):
-    config._rgnb_run_dir = isolate_run_dir()  # before collection, so before any kernel starts
-    config._rgnb_tracked_before = _tracked_changes()
+    try:
+        config._rgnb_settings = environment.read()  # validated before any kernel starts
+    except environment.SettingError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config._rgnb_run_dir = isolate_run_dir(config._rgnb_settings)  # before collection, so before any kernel
+    config._rgnb_tracked_before = tracked_hashes()
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -82,21 +109,33 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    before = getattr(session.config, "_rgnb_tracked_before", None)
+    config = session.config
+    before = getattr(config, "_rgnb_tracked_before", None)
     if before is None:
         return
-    changed = sorted(_tracked_changes() - before)
+    messages = []
+    changed = changed_files(before, tracked_hashes())
     if changed:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        message = "nbval re-execution changed committed files:\n  " + "\n  ".join(changed)
+        messages.append("nbval re-execution changed committed files:\n  " + "\n  ".join(changed))
+    settings = config._rgnb_settings
+    stale = ledger_problems(Path(config._rgnb_run_dir), settings)
+    if stale:
+        messages.append("claims ledgers computed by this re-execution differ from the committed ones (re-execute "
+                        "and store the chapter: python -m rgnb execute --profile reference --store --chapter "
+                        "NAME):\n  " + "\n  ".join(stale))
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if settings.profile not in (None, "reference") and reporter is not None:
+        reporter.write_line(f"ledger comparison skipped: RGNB_PROFILE={settings.profile} re-executes at another scale")
+    if messages:
         if reporter is not None:
-            reporter.write_line(message, red=True)
+            for message in messages:
+                reporter.write_line(message, red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config):
     run = getattr(config, "_rgnb_run_dir", None)
     if run is not None and Path(run).name.startswith("rgnb-nbval-run-") and \
-            os.environ.get("RGNB_NBVAL_RUN_DIR") == str(run):
+            environment.read().nbval_run_dir == Path(run):  # the directory this file made
         shutil.rmtree(run, ignore_errors=True)
         del os.environ["RGNB_NBVAL_RUN_DIR"]

@@ -151,14 +151,14 @@ Markdown("\n\n".join(f"**At `{p}`.**\n\n" + claims.ledger_markdown(ledgers[p], "
 # On a fresh machine with Python >= 3.10 and `make`, after cloning the repository:
 #
 # ```bash
-# make book   # set up .venv, execute every chapter (profile auto), build _build/html
+# make book   # set up .venv, execute every chapter (profile auto) into _build/runs/, report, build
 # make test   # unit tests, then pytest --nbval on the stored notebooks
 # ```
 #
 # Three profiles exist. `smoke` runs the whole book on a 2-core CPU in minutes (CI; not a test of
 # the papers; its outputs go to `_build/runs/smoke/`, never over the stored book); `reference` is
 # the stored book, re-executable on a laptop CPU; `full` is the papers' scale, for a GPU (outputs in
-# `book/full/` and `book/_run/full/`). `auto` picks `full` where CUDA is present and `reference`
+# `_build/runs/full/`, stored into `book/full/` by `make store PROFILE=full`). `auto` picks `full` where CUDA is present and `reference`
 # otherwise. More:
 #
 # ```bash

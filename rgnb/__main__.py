@@ -1,8 +1,9 @@
-"""Command line: ``python -m rgnb {execute,build,check-site,chapters,bench} ...``.
+"""Command line: ``python -m rgnb {execute,build,check-site,chapters,claims,bench} ...``.
 
-Arguments are validated before anything runs: an unknown option, a bad ``--device``, a
-non-positive or unbounded ``--timeout`` or an unknown chapter exits with status 2 and a message,
-without touching any notebook.
+Arguments and the ``RGNB_*`` environment variables (:mod:`rgnb.environment`, read once here and
+passed down) are validated before anything runs: an unknown option, a bad ``--device``, a
+non-positive or unbounded ``--timeout``, an unknown chapter or a bad variable exits with status 2
+and a message naming it, without touching any notebook.
 """
 
 from __future__ import annotations
@@ -37,12 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--device", default=None, help="force a device for every chapter (cpu, cuda, cuda:N, auto)")
     ex.add_argument("--timeout", type=_timeout, default=None,
                     help="per-chapter wall-clock limit in seconds, in (0, 172800]")
+    ex.add_argument("--store", action="store_true",
+                    help="maintainers: store the run into book/ (reference, full); refused on a dirty git tree")
+    ex.add_argument("--allow-dirty", action="store_true", help="with --store: store even from a dirty tree")
     ex.add_argument("--root", default=None, help=argparse.SUPPRESS)  # another checkout (tests)
     sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
     sub.add_parser("check-site", help="check every chapter page exists, has figures and shows no errors")
     sub.add_parser("chapters", help="list the chapters in book order")
-    cl = sub.add_parser("claims", help="print the claims ledger of a run (table, or --json)")
-    cl.add_argument("args", nargs=argparse.REMAINDER, help="--run-dir DIR, --json")
+    sub.add_parser("claims", add_help=False,
+                   help="print a run's claims ledger: claims [--run-dir DIR] [--json]; claims register [--what TEXT]")
     bench = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
     bench.add_argument("name", choices=sorted(BENCHMARKS))
     bench.add_argument("args", nargs=argparse.REMAINDER, help="passed to the benchmark")
@@ -52,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
+    from rgnb import environment
+
+    try:
+        settings = environment.read()
+    except environment.SettingError as exc:
+        parser.error(str(exc))
+    if argv[:1] == ["claims"]:  # its own parser: claims [--run-dir DIR] [--json] | claims register ...
+        from rgnb import claims
+        return claims.main(argv[1:], settings)
     args = parser.parse_args(argv)
 
     from rgnb import execute
@@ -62,17 +75,22 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"bench {args.name} takes no arguments, got {args.args}")
     if args.command == "execute":
         try:
-            execute.validate_options(args.device, args.timeout)
+            execute.validate_options(args.device, args.timeout, settings)
             names = execute.chapters(Path(args.root) / "_toc.yml" if args.root else execute.TOC)
             unknown = sorted(set(args.chapter or []) - set(names))
             if unknown:
                 raise ValueError(f"chapter must be one of {names}, got {unknown}")
+            from rgnb.profiles import resolve_profile
+
+            execute.check_store(resolve_profile(args.profile, settings), Path(args.root) if args.root else
+                                execute.REPO_ROOT, args.store, args.allow_dirty)
         except ValueError as exc:
             parser.error(str(exc))
     execute.set_writable_dirs()
     if args.command == "execute":
         root = Path(args.root) if args.root else execute.REPO_ROOT
-        return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root)
+        return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root,
+                               store=args.store, allow_dirty=args.allow_dirty, settings=settings)
     if args.command == "build":
         return execute.build()
     if args.command == "check-site":
@@ -83,9 +101,6 @@ def main(argv: list[str] | None = None) -> int:
         from rgnb import site
         browser_rc = site.main(["--require-browser"] if os.environ.get("CI") else [])
         return 1 if problems or browser_rc == 1 else browser_rc
-    if args.command == "claims":
-        from rgnb import claims
-        return claims.main(args.args)
     if args.command == "chapters":
         print("\n".join(execute.chapters()))
         return 0

@@ -42,6 +42,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from rgnb.processes import pid_alive
 from rgnb.provenance import REPO_ROOT
 
 MANIFEST = "manifest.json"
@@ -52,8 +53,10 @@ STALE_TEMP_S = 60 * 60
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache directory: ``cache_dir``, else ``$RGNB_CACHE``, else ``<repo>/.rgnb-cache``."""
-    path = Path(cache_dir) if cache_dir is not None else Path(os.environ.get("RGNB_CACHE") or REPO_ROOT / ".rgnb-cache")
+    """The cache directory: ``cache_dir``, else ``$RGNB_CACHE`` (:mod:`rgnb.environment`), else ``<repo>/.rgnb-cache``."""
+    from rgnb.environment import read
+
+    path = Path(cache_dir) if cache_dir is not None else (read().cache or REPO_ROOT / ".rgnb-cache")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -238,17 +241,6 @@ def _locked(root: Path, key: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists (a writer that died leaves its temp files to sweep)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def sweep_temp(cache_dir: str | os.PathLike | None = None, max_age_s: float = STALE_TEMP_S) -> list[Path]:

@@ -28,7 +28,7 @@ import numpy as np
 from scipy import stats as _stats
 
 from rgnb.stats import Interval
-from rgnb.validate import check_choice, check_finite_array, check_float
+from rgnb.validate import check_choice, check_finite_array, check_float, check_int
 
 KINDS = ("sign-flip", "normal-se", "exact")
 SCALES = ("difference", "log-ratio")
@@ -68,8 +68,12 @@ class Effect:
         check_choice("scale", self.scale, SCALES)
         if self.kind == "sign-flip" and len(self.samples) < 2:
             raise ValueError(f"a sign-flip effect needs >= 2 paired differences, got {len(self.samples)}")
-        if not math.isfinite(self.estimate):
-            raise ValueError(f"estimate must be finite, got {self.estimate!r}")
+        object.__setattr__(self, "estimate", check_float("estimate", self.estimate))
+        object.__setattr__(self, "n", check_int("n", self.n, 0))
+        object.__setattr__(self, "se", check_float("se", self.se, 0.0))
+        if self.samples:
+            samples = check_finite_array("samples", self.samples, ndim=1)
+            object.__setattr__(self, "samples", tuple(float(x) for x in samples))
 
     # ------------------------------------------------------------------ sign-flip internals
     @cached_property
@@ -178,3 +182,22 @@ def difference(a: Effect, b: Effect) -> Effect:
         if e.kind not in ("normal-se", "exact"):
             raise ValueError(f"{name} must be a normal-se or exact effect, got {e.kind!r}")
     return normal(a.estimate - b.estimate, math.hypot(a.se, b.se), max(a.n, b.n), a.scale)
+
+
+def union_max(contrasts: dict[str, Effect], alpha: float = 0.025) -> tuple[str, Effect]:
+    """"Some contrast is large", selection-aware: of k normal-se (or exact) contrasts, the one whose
+    simultaneous lower bound estimate - z_k se (Bonferroni, z_k = z_{1 - alpha / k}) is largest, returned as
+    a normal effect with se inflated by z_k / z_{1 - alpha}. Its 95 % interval is the simultaneous one, so
+    "its interval lies beyond the margin" is the Bonferroni union test over the k contrasts (a maximum over t
+    or configurations read without selection bias). Returns (name, effect)."""
+    if not contrasts:
+        raise ValueError("contrasts must hold at least one effect")
+    alpha = check_float("alpha", alpha, 0.0, 0.5, low_open=True, high_open=True)
+    for name, e in contrasts.items():
+        if e.kind not in ("normal-se", "exact"):
+            raise ValueError(f"contrast {name!r} must be a normal-se or exact effect, got {e.kind!r}")
+    k = len(contrasts)
+    z_k, z_1 = float(_stats.norm.isf(alpha / k)), float(_stats.norm.isf(alpha))
+    name = max(contrasts, key=lambda c: contrasts[c].estimate - z_k * contrasts[c].se)
+    e = contrasts[name]
+    return name, normal(e.estimate, e.se * z_k / z_1, e.n, e.scale)

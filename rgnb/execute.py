@@ -1,14 +1,19 @@
 """Execute the book's chapters through papermill, write the run report, build and check the HTML.
 
 Chapters are the jupytext sources ``book/<name>.py`` in the order ``_toc.yml`` gives; each is
-executed in a fresh kernel, sequentially, under a per-chapter wall-clock limit. Where a profile
-writes (:func:`output_dirs`):
+executed in a fresh kernel, sequentially, under a per-chapter wall-clock limit. Where a run
+writes (:func:`output_dirs`): a reader's run of any profile to ``_build/runs/<profile>/<name>.ipynb``
+and ``_build/runs/<profile>/_run/`` (never ``book/``), followed by a reproduction report against the
+stored ledger (:mod:`rgnb.reproduction`). Storing is the maintainer's explicit step (``store=True``,
+``--store``), refused on a git tree with uncommitted changes to tracked files unless ``allow_dirty``:
 
 - ``reference`` (the stored book): ``book/<name>.ipynb`` and the run directory ``book/_run/``;
 - ``full``: ``book/full/<name>.ipynb`` and ``book/_run/full/``;
-- ``smoke``: ``_build/runs/smoke/<name>.ipynb`` and ``_build/runs/smoke/_run/`` (never ``book/``).
+- ``smoke`` is never stored (``_build/runs/smoke/`` either way).
 
-``RGNB_RUN_DIR``, when set, replaces the run directory. Each chapter is executed into a temporary
+``RGNB_RUN_DIR``, when set, replaces the run directory. Each kernel gets its own temporary and
+Jupyter runtime directory (its connection file), removed even when the run is killed (SIGKILL: by the
+next run). Each chapter is executed into a temporary
 file beside its destination, and its kernel records provenance and claims in a staging copy of the
 run directory (``RGNB_RUN_DIR`` in the kernel); notebook and records replace the stored ones
 (``os.replace``, atomic) only when the chapter succeeded, so a failing, timed-out or killed chapter
@@ -35,8 +40,10 @@ import time
 from pathlib import Path
 
 
-from rgnb.cache import pid_alive
+from rgnb.environment import Settings, settings_or_read
 from rgnb.layout import REPO_ROOT, TOC, chapters
+from rgnb.processes import kill_tree as _kill_tree
+from rgnb.processes import pid_alive
 
 BOOK_DIR = REPO_ROOT / "book"
 HTML_DIR = REPO_ROOT / "_build" / "html"
@@ -48,21 +55,39 @@ TEXT_ONLY = {"intro", "appendix"}
 #: Chapters that read the other chapters' claims ledger: executed after every other chapter.
 LEDGER_READERS = ("intro", "appendix")
 #: Seconds a killed papermill/kernel gets to exit after SIGTERM before SIGKILL.
-KILL_GRACE_S = 5.0
 
 
-def output_dirs(profile: str, root: Path = REPO_ROOT) -> tuple[Path, Path]:
-    """``(notebook directory, run directory)`` a resolved profile writes to (``RGNB_RUN_DIR`` wins)."""
+def stored_dirs(profile: str, root: Path = REPO_ROOT) -> tuple[Path, Path]:
+    """``(notebook directory, run directory)`` of a resolved profile's stored run (smoke: never ``book/``)."""
     from rgnb.validate import check_choice
 
     profile = check_choice("profile", profile, ("smoke", "reference", "full"))
     root = Path(root)
-    nb_dir, run = {"reference": (root / "book", root / "book" / "_run"),
-                   "full": (root / "book" / "full", root / "book" / "_run" / "full"),
-                   "smoke": (root / "_build" / "runs" / "smoke", root / "_build" / "runs" / "smoke" / "_run")}[profile]
-    if os.environ.get("RGNB_RUN_DIR"):
-        run = Path(os.environ["RGNB_RUN_DIR"])
-    return nb_dir, run
+    return {"reference": (root / "book", root / "book" / "_run"),
+            "full": (root / "book" / "full", root / "book" / "_run" / "full"),
+            "smoke": (root / "_build" / "runs" / "smoke", root / "_build" / "runs" / "smoke" / "_run")}[profile]
+
+
+def output_dirs(profile: str, root: Path = REPO_ROOT, *, store: bool = False,
+                settings: Settings | None = None) -> tuple[Path, Path]:
+    """``(notebook directory, run directory)`` a run writes to: the stored place with ``store``, else
+    ``_build/runs/<profile>/`` (``RGNB_RUN_DIR`` replaces the run directory either way)."""
+    nb_dir, run = stored_dirs(profile, root)
+    if not store:
+        nb_dir = Path(root) / "_build" / "runs" / profile
+        run = nb_dir / "_run"
+    override = settings_or_read(settings).run_dir
+    return nb_dir, (override if override is not None else run)
+
+
+def dirty_files(root: Path = REPO_ROOT) -> list[str]:
+    """Tracked files with uncommitted changes (``git status --porcelain`` lines); refuses where git cannot tell."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ValueError(f"--store needs a git checkout to check it is clean ({exc}); use --allow-dirty") from None
+    return out.splitlines()
 
 
 @dataclasses.dataclass
@@ -81,68 +106,6 @@ class Interrupted(BaseException):
     def __init__(self, signum: int):
         super().__init__(signum)
         self.signum = signum
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live descendant of ``pid`` (children, grandchildren, ...), read from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    """End papermill and everything it started: its process group and each descendant's group.
-
-    The kernel runs in a session of its own (jupyter_client starts it with ``start_new_session``),
-    so killing papermill's group alone would orphan it. SIGTERM first, SIGKILL after a grace period.
-    """
-    groups = {proc.pid}
-    for pid in _descendants(proc.pid):
-        groups.add(_pgid(pid))
-    groups.discard(-1)
-    groups.discard(os.getpgid(0))  # never our own group
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for group in groups:
-            try:
-                os.killpg(group, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-        deadline = time.monotonic() + KILL_GRACE_S
-        while time.monotonic() < deadline:
-            proc.poll()  # reap papermill once it exits
-            if not any(_group_alive(g) for g in groups):
-                return
-            time.sleep(0.05)
-    proc.poll()
-
-
-def _group_alive(group: int) -> bool:
-    """Whether a process group has a member that is not a zombie."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
-            return True
-    return False
-
-
-def _pgid(pid: int) -> int:
-    try:
-        return os.getpgid(pid)
-    except ProcessLookupError:
-        return -1
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -177,6 +140,17 @@ def _hide_injected_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def _kernel_runtime_dir() -> Path:
+    """A fresh Jupyter runtime directory for one kernel (its connection file), named by our pid;
+    those left by a run killed with SIGKILL are swept first."""
+    base = Path(tempfile.gettempdir())
+    for path in base.glob("rgnb-kernel-*"):
+        parts = path.name.split("-")
+        if len(parts) > 3 and parts[2].isdigit() and not pid_alive(int(parts[2])):
+            shutil.rmtree(path, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"rgnb-kernel-{os.getpid()}-"))
+
+
 def _sweep_stale_temp_notebooks(directory: Path) -> None:
     """Remove ``.<chapter>.<pid>.*.ipynb.tmp`` files whose writer is dead (a run killed by SIGKILL)."""
     for path in directory.glob(".*.ipynb.tmp"):
@@ -205,6 +179,7 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.{os.getpid()}.", suffix=".ipynb.tmp", dir=nb_dir)
     os.close(fd)
     tmp_out = Path(tmp_name)
+    runtime = _kernel_runtime_dir()
     proc = None
     start = time.perf_counter()
     status, error = "failed", ""
@@ -217,6 +192,8 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
             if device is not None:
                 cmd += ["-p", "device", device]
             env = dict(os.environ, RGNB_RUN_DIR=str(staging))
+            # The kernel's connection file (a tempfile of papermill's) and any runtime file: removed below.
+            env.update(TMPDIR=str(runtime), JUPYTER_RUNTIME_DIR=str(runtime))
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                     start_new_session=True)
             try:
@@ -249,6 +226,7 @@ def _run_one(name: str, profile: str, device: str | None, timeout_s: float, book
             record = staging / f"{name}.provenance.json"
             dev = json.loads(record.read_text()).get("device_name", "unknown") if record.exists() else "unknown"
             shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(runtime, ignore_errors=True)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     wall = time.perf_counter() - start
@@ -286,11 +264,27 @@ def write_report(reports: list[ChapterReport], profile: str, directory: Path | N
     return directory / "report.md"
 
 
-def validate_options(device: str | None, timeout_s: float | None) -> None:
-    """Refuse a bad ``device`` or ``timeout_s`` before any notebook is touched (ValueError)."""
+def check_store(profile: str, root: Path, store: bool, allow_dirty: bool) -> None:
+    """Refuse ``--store`` of a smoke run, and from a git tree with uncommitted tracked changes unless ``allow_dirty``."""
+    if not store:
+        if allow_dirty:
+            raise ValueError("--allow-dirty only applies with --store")
+        return
+    if profile == "smoke":
+        raise ValueError("--store writes a reference or full run into book/; a smoke run is never stored")
+    dirty = [] if allow_dirty else dirty_files(root)
+    if dirty:
+        raise ValueError("--store refuses a git tree with uncommitted changes to tracked files (commit them, "
+                         f"or pass --allow-dirty), {len(dirty)} file(s):\n  " + "\n  ".join(dirty[:20]))
+
+
+def validate_options(device: str | None, timeout_s: float | None, settings: Settings | None = None) -> None:
+    """Refuse a bad ``device`` or ``timeout_s``, or an ``RGNB_DEVICE`` this machine lacks, before any notebook
+    is touched (ValueError naming the option or variable)."""
     from rgnb.profiles import DEVICES, resolve_device
     from rgnb.validate import check_choice, check_float
 
+    settings = settings_or_read(settings)
     if timeout_s is not None:
         check_float("timeout", timeout_s, 0.0, MAX_TIMEOUT_S, low_open=True)
     if device is not None:
@@ -298,27 +292,33 @@ def validate_options(device: str | None, timeout_s: float | None) -> None:
         check_choice("device", kind, DEVICES)
         if index and not (kind == "cuda" and index.isdigit()):
             raise ValueError(f"device must be one of {DEVICES} (optionally 'cuda:N'), got {device!r}")
-        saved = os.environ.pop("RGNB_DEVICE", None)
+        resolve_device(device, Settings())  # e.g. cuda requested where there is none (RGNB_DEVICE aside)
+    if settings.device is not None:
         try:
-            resolve_device(device)  # e.g. cuda requested where there is none
-        finally:
-            if saved is not None:
-                os.environ["RGNB_DEVICE"] = saved
+            resolve_device(settings.device, Settings())
+        except ValueError as exc:
+            raise ValueError(f"RGNB_DEVICE={settings.device!r}: {exc}") from None
 
 
 def execute(profile: str = "auto", selected: list[str] | None = None, device: str | None = None,
-            timeout_s: float | None = None, *, root: Path = REPO_ROOT) -> int:
+            timeout_s: float | None = None, *, root: Path = REPO_ROOT, store: bool = False,
+            allow_dirty: bool = False, settings: Settings | None = None) -> int:
     """Execute chapters in book order; returns a process exit code.
 
     ``root`` is the repository (``_toc.yml``, ``book/``, ``_build/``). 0: every chapter ran;
     1: a chapter failed or timed out; ``128 + signal`` when interrupted (SIGINT, SIGTERM).
-    Bad ``profile``, ``device``, ``timeout_s`` or chapter names raise ``ValueError`` before anything runs.
+    ``store``: write into the stored book (reference, full), refused on a dirty tree unless ``allow_dirty``;
+    otherwise the run goes to ``_build/runs/<profile>/`` and ends with the reproduction report.
+    Bad ``profile``, ``device``, ``timeout_s``, chapter names or ``RGNB_*`` variables raise ``ValueError``
+    before anything runs.
     """
     from rgnb.profiles import resolve_profile
 
     root = Path(root)
-    validate_options(device, timeout_s)
-    resolved = resolve_profile(profile)
+    settings = settings_or_read(settings)
+    validate_options(device, timeout_s, settings)
+    resolved = resolve_profile(profile, settings)
+    check_store(resolved, root, store, allow_dirty)
     names = chapters(root / "_toc.yml")
     if selected:
         unknown = sorted(set(selected) - set(names))
@@ -330,7 +330,7 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
     if missing:
         raise ValueError(f"chapter sources missing: {[f'book/{n}.py' for n in missing]}")
     limit = timeout_s if timeout_s is not None else TIMEOUTS_S[resolved]
-    nb_dir, run = output_dirs(resolved, root)
+    nb_dir, run = output_dirs(resolved, root, store=store, settings=settings)
     failed_dir = root / "_build" / "failed" / resolved
     # The appendix summarises this run: keep earlier chapters' rows when only some are re-run.
     previous = {}
@@ -378,7 +378,19 @@ def execute(profile: str = "auto", selected: list[str] | None = None, device: st
         for sig, old in installed.items():
             signal.signal(sig, old)
     print((run / "report.md").read_text())
+    if not store and resolved != "smoke":
+        print(reproduction_report(root, resolved, run, names), flush=True)
     return 0
+
+
+def reproduction_report(root: Path, profile: str, run: Path, names: list[str]) -> str:
+    """Compare this run's ledgers with the stored ones; write ``reproduction.md`` beside them and return it."""
+    from rgnb import reproduction
+
+    rep = reproduction.compare_runs(stored_dirs(profile, root)[1], run, names)
+    text = reproduction.report_markdown(rep)
+    (run / "reproduction.md").write_text(text)
+    return text
 
 
 def build(root: Path = REPO_ROOT) -> int:
@@ -430,5 +442,6 @@ def set_writable_dirs() -> None:
             os.environ[var] = str(base / sub)
 
 
-__all__ = ["chapters", "output_dirs", "execute", "build", "check_site", "error_outputs", "failing_cell",
+__all__ = ["chapters", "output_dirs", "stored_dirs", "dirty_files", "check_store", "reproduction_report", "execute", "build",
+           "check_site", "error_outputs", "failing_cell",
            "write_report", "validate_options", "ChapterReport", "TIMEOUTS_S", "TEXT_ONLY"]

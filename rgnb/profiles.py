@@ -5,28 +5,28 @@ looks: not a test of the papers), ``reference`` (the stored book: networks at th
 trainable on a CPU, re-executable from shipped results), ``full`` (paper scale, on a GPU) or
 ``auto`` (``full`` where CUDA is available, else ``reference``).
 The sizes behind each profile live beside the concept they size (e.g. ``rgnb.eft.EFTSizes``);
-this module only resolves names. ``RGNB_PROFILE`` and ``RGNB_DEVICE`` override what a notebook's
-parameters cell says, so a stored notebook can be validated at smoke scale.
+this module only resolves names. ``RGNB_PROFILE`` and ``RGNB_DEVICE`` (read by
+:mod:`rgnb.environment`, passed in as ``settings``) override what a notebook's parameters cell
+says, so a stored notebook can be validated at smoke scale.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Mapping, TypeVar
 
 import torch
 
-PROFILES = ("smoke", "reference", "full", "auto")
+from rgnb.environment import DEVICES, PROFILES, Settings, settings_or_read
+
 #: Profiles that name a scale (``auto`` resolves to one of these).
 SCALES = ("smoke", "reference", "full")
-DEVICES = ("auto", "cpu", "cuda")
 
 T = TypeVar("T")
 
 
-def resolve_profile(profile: str = "auto") -> str:
+def resolve_profile(profile: str = "auto", settings: Settings | None = None) -> str:
     """Return ``"smoke"``, ``"reference"`` or ``"full"`` for a requested profile; ``RGNB_PROFILE`` wins if set."""
-    requested = os.environ.get("RGNB_PROFILE") or profile
+    requested = settings_or_read(settings).profile or profile
     if requested not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {requested!r}")
     if requested == "auto":
@@ -34,12 +34,12 @@ def resolve_profile(profile: str = "auto") -> str:
     return requested
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
+def resolve_device(device: str | torch.device = "auto", settings: Settings | None = None) -> torch.device:
     """Return the torch device to run on; ``RGNB_DEVICE`` wins if set.
 
     ``auto`` picks CUDA when available, else the CPU. Asking for CUDA where there is none raises.
     """
-    requested = os.environ.get("RGNB_DEVICE") or device
+    requested = settings_or_read(settings).device or device
     if isinstance(requested, torch.device):
         requested = str(requested)
     kind = str(requested).split(":")[0]
@@ -52,9 +52,9 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(requested)
 
 
-def sizes_for(table: Mapping[str, T], profile: str) -> T:
+def sizes_for(table: Mapping[str, T], profile: str, settings: Settings | None = None) -> T:
     """Pick the sizes for a resolved profile from a ``{"smoke": ..., "reference": ..., "full": ...}`` table."""
-    resolved = resolve_profile(profile) if profile == "auto" else profile
+    resolved = resolve_profile(profile, settings) if profile == "auto" else profile
     if resolved not in table:
         raise ValueError(f"profile must be one of {tuple(table)}, got {profile!r}")
     return table[resolved]

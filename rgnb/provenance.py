@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from rgnb.environment import Settings, settings_or_read
 from rgnb.layout import REPO_ROOT
 from rgnb.profiles import resolve_device, resolve_profile
 from rgnb.validate import check_seed
@@ -69,9 +70,9 @@ def environment(device: torch.device | None = None) -> dict[str, Any]:
     }
 
 
-def run_dir() -> Path:
+def run_dir(settings: Settings | None = None) -> Path:
     """Where chapters record their run metadata and claims (``RGNB_RUN_DIR``, default ``book/_run``)."""
-    path = Path(os.environ.get("RGNB_RUN_DIR", REPO_ROOT / "book" / "_run"))
+    path = settings_or_read(settings).run_dir or REPO_ROOT / "book" / "_run"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -86,6 +87,8 @@ class ChapterRun:
     seed: int
     env: dict[str, Any]
     started: float = dataclasses.field(default_factory=time.perf_counter)
+    #: The RGNB_* settings read at the chapter's start (None: read them where needed).
+    settings: Settings | None = None
 
     def banner(self) -> str:
         """One Markdown line: profile, device, versions, revision and time of execution."""
@@ -122,19 +125,24 @@ def stream_seed(seed: int, stream: str) -> int:
     return int(hashlib.sha256(f"{seed}|{stream}".encode()).hexdigest()[:15], 16)
 
 
-def start_chapter(chapter: str, profile: str = "auto", device: str = "auto", seed: int = 0) -> ChapterRun:
+def start_chapter(chapter: str, profile: str = "auto", device: str = "auto", seed: int = 0,
+                  settings: Settings | None = None) -> ChapterRun:
     """Resolve a chapter's parameters (env overrides included), record and return them.
+
+    The kernel's entry point: the ``RGNB_*`` variables are read here once (unless ``settings`` are
+    given) and kept on the returned run (``run.settings``).
 
     No global random state is seeded: every draw takes a generator from ``run.numpy_rng(stream)``
     or ``run.torch_generator(stream)`` (or a seed derived from ``run.seed``), passed down
     explicitly. Display the returned object (last expression of the cell) to show the banner.
     """
     seed = check_seed("seed", seed)
-    resolved_device = resolve_device(device)
-    run = ChapterRun(chapter=chapter, profile=resolve_profile(profile), device=resolved_device,
-                     seed=seed, env=environment(resolved_device))
+    settings = settings_or_read(settings)
+    resolved_device = resolve_device(device, settings)
+    run = ChapterRun(chapter=chapter, profile=resolve_profile(profile, settings), device=resolved_device,
+                     seed=seed, env=environment(resolved_device), settings=settings)
     record = {"chapter": chapter, "profile": run.profile, "seed": seed, **run.env}
-    (run_dir() / f"{chapter}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
+    (run_dir(settings) / f"{chapter}.provenance.json").write_text(json.dumps(record, indent=2) + "\n")
     return run
 
 

@@ -26,7 +26,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy import stats as _stats
 
-from rgnb.validate import check_finite_array, check_float, check_int
+from rgnb.validate import check_finite_array, check_float, check_int, check_interval
 
 METHODS = ("student-t", "bca", "normal-se", "exact", "percentile")
 #: Fewest samples for which a bootstrap interval is used at all.
@@ -42,15 +42,28 @@ def format_number(x: float, digits: int = 3, floor: float | None = None) -> str:
     return f"{x:.{digits}g}"
 
 
-class Interval(NamedTuple):
-    """A point estimate with a two-sided confidence interval at ``level``, made by ``method`` from ``n`` samples."""
-
+class _IntervalFields(NamedTuple):
     estimate: float
     low: float
     high: float
     level: float = 0.95
     method: str = ""
     n: int = 0
+
+
+class Interval(_IntervalFields):
+    """A point estimate with a two-sided confidence interval at ``level``, made by ``method`` from ``n`` samples.
+
+    Refused at construction: a NaN estimate or end, ``low > high`` (ends may be infinite: a sign-flip
+    interval over too few seeds), a level outside (0, 1).
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, estimate: float, low: float, high: float, level: float = 0.95, method: str = "", n: int = 0):
+        estimate, low, high = check_interval("interval", estimate, low, high)
+        level = check_float("level", level, 0.0, 1.0, low_open=True, high_open=True)
+        return super().__new__(cls, estimate, low, high, level, method, n)
 
     def format(self, digits: int = 2, floor: float | None = None) -> str:
         """``estimate [low, high]`` with ``digits`` significant digits (stable for notebook checks).
@@ -65,11 +78,9 @@ class Interval(NamedTuple):
 
 
 def _as_samples(samples, name: str = "samples", minimum: int = 2) -> np.ndarray:
-    x = np.asarray(samples, dtype=np.float64)
+    x = check_finite_array(name, samples)
     if x.ndim != 1 or x.size < minimum:
         raise ValueError(f"{name} must be a 1-D array of at least {minimum} values (one per seed), got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} must be finite (no NaN or inf), got {x}")
     return x
 
 
@@ -97,9 +108,7 @@ def normal_ci(estimate: float, se: float, level: float = 0.95, n: int = 0) -> In
 
 def exact(value: float) -> Interval:
     """A number computed exactly: a zero-width interval with method ``exact``."""
-    value = float(value)
-    if math.isnan(value):
-        raise ValueError("value must not be NaN")
+    value = check_float("value", value, finite=False)
     return Interval(value, value, value, 0.95, "exact", 0)
 
 

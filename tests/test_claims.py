@@ -276,6 +276,20 @@ def test_tables_render_every_row_with_anchor_effects_and_margin():
     assert "P1" in claims.dashboard_markdown({"reference": rows})
 
 
+def test_findings_say_what_was_found_and_why_a_claim_failed():
+    ok = evaluate(spec(), ev({"initialisation": eff(-0.5)}, note="n = 3 seeds"))
+    bad = evaluate(spec(id="P1-y", claim="y falls"), ev({"initialisation": eff(0.3)}))
+    hoc = evaluate(spec(id="P1-z", claim="z falls"), ev({"initialisation": eff(-0.5)}, premise_met=False,
+                                                        premise_detail="2 of 10 networks above the gate"))
+    md = claims.findings_markdown([ok, bad, hoc])
+    lines = md.splitlines()
+    assert len(lines) == 3 and all(line.startswith("- **") for line in lines)
+    assert "**reproduced**" in lines[0] and "initialisation: -0.5" in lines[0] and "N = 3 seeds" in lines[0]
+    assert "Why" not in lines[0]
+    assert "**not reproduced**" in lines[1] and "Why: the contrast with initialisation lies wholly short" in lines[1]
+    assert "Why: 2 of 10 networks above the gate" in lines[2]
+
+
 def test_every_verdict_is_reachable():
     seen = set()
     control = {"c": eff(-0.5)}
@@ -303,3 +317,16 @@ def test_protocol_history_leaves_out_the_results_of_the_registered_specs():
     got = registry.protocol_history({s.id}, events)
     assert [e.get("what") for e in got] == ["v1", "v2", "v3", None]
     assert registry.protocol_history({s.id}, events[:4]) == got
+
+
+def test_round_off_below_the_floor_is_stored_as_the_floor_so_ledgers_agree_across_cpus():
+    check = spec(id="sanity-x", source=claims.SANITY, kind="check", direction="below", margin=1e-10, contrasts=(),
+                 interval="exact")
+    rows = [claims.evaluate(check, claims.Evidence("grid", {"value": effects.exact(x)}), profile="reference",
+                            floor=1e-12, events=[]).to_json() for x in (2.66e-15, 3.22e-15, 0.0)]
+    assert rows[0] == rows[1] == rows[2]
+    assert rows[0]["effects"]["value"]["estimate"] == 1e-12 and rows[0]["effects"]["value"]["text"] == "< 1e-12"
+    assert rows[0]["critical_margin"] == 1e-12 and rows[0]["verdict"] == claims.REPRODUCED
+    above = claims.evaluate(check, claims.Evidence("grid", {"value": effects.exact(2.5e-11)}), profile="reference",
+                            floor=1e-12, events=[])
+    assert above.effects["value"]["estimate"] == 2.5e-11  # above the floor: the number itself

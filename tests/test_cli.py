@@ -30,6 +30,8 @@ def no_execution(monkeypatch):
     (["execute", "--chapter", "nope"], "chapter must be one of"),
     (["execute", "--bogus"], "unrecognized arguments: --bogus"),
     (["execute", "--profile", "tiny"], "invalid choice: 'tiny'"),
+    (["execute", "--allow-dirty"], "--allow-dirty only applies with --store"),
+    (["execute", "--profile", "smoke", "--store"], "a smoke run is never stored"),
     (["bench", "rg", "--bogus"], "bench rg takes no arguments, got ['--bogus']"),
     (["bench", "nosuch"], "invalid choice: 'nosuch'"),
     (["bench", "eft", "--bogus"], "unrecognized arguments: --bogus"),  # the benchmark's own parser
@@ -99,6 +101,79 @@ def test_nbval_kernels_write_to_a_temp_copy_of_the_run_dir(monkeypatch):
         import shutil
 
         shutil.rmtree(run, ignore_errors=True)
+
+
+def test_claims_command_takes_json_and_run_dir_as_the_readme_says(capsys, tmp_path):
+    import json
+
+    assert cli.main(["claims", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and {"id", "verdict", "holm_p"} <= set(rows[0])
+    assert cli.main(["claims", "--run-dir", str(REPO / "book" / "_run")]) == 0
+    assert "reproduced" in capsys.readouterr().out
+    assert cli.main(["claims", "--run-dir", str(tmp_path), "--json"]) == 0  # an empty run: no rows
+    assert json.loads(capsys.readouterr().out) == []
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["claims", "--run-dir", str(tmp_path / "missing")])
+    assert stop.value.code == 2 and f"no run directory at {tmp_path / 'missing'}" in capsys.readouterr().err
+
+
+def test_nbval_guard_hashes_tracked_files_so_a_dirty_file_changed_again_counts(tmp_path):
+    conftest = _book_conftest()
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    (tmp_path / "a.txt").write_text("one\n")
+    (tmp_path / "b.txt").write_text("b\n")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, env=env, capture_output=True)
+    (tmp_path / "a.txt").write_text("two\n")  # already dirty before the session
+    before = conftest.tracked_hashes(tmp_path)
+    assert conftest.changed_files(before, conftest.tracked_hashes(tmp_path)) == []
+    (tmp_path / "a.txt").write_text("three\n")  # git status shows the same line as before
+    (tmp_path / "b.txt").unlink()
+    assert conftest.changed_files(before, conftest.tracked_hashes(tmp_path)) == ["a.txt", "b.txt"]
+
+
+def test_nbval_ledger_check_fails_on_a_one_character_change_to_a_committed_ledger(tmp_path):
+    import shutil
+
+    conftest = _book_conftest()
+    from rgnb.environment import Settings
+
+    committed, run = tmp_path / "committed", tmp_path / "run"
+    for d in (committed, run):
+        shutil.copytree(REPO / "book" / "_run", d)
+    assert conftest.ledger_problems(run, Settings(), committed) == []
+    path = committed / "kernel_drift.claims.json"
+    text = path.read_text()
+    i = text.index('"p_value": ') + len('"p_value": ')
+    path.write_text(text[:i] + ("1" if text[i] != "1" else "2") + text[i + 1:])
+    problems = conftest.ledger_problems(run, Settings(), committed)
+    assert len(problems) == 1 and problems[0].startswith("kernel_drift: the computed ledger differs")
+    assert conftest.ledger_problems(run, Settings(profile="smoke"), committed) == []  # another scale: not compared
+
+
+def test_nbval_session_fails_when_a_computed_ledger_differs_from_the_committed_one(tmp_path, monkeypatch):
+    import shutil
+    from types import SimpleNamespace
+
+    import pytest as _pytest
+
+    from rgnb.environment import Settings
+
+    conftest = _book_conftest()
+    run = tmp_path / "run"
+    shutil.copytree(REPO / "book" / "_run", run)
+    config = SimpleNamespace(_rgnb_tracked_before={}, _rgnb_settings=Settings(), _rgnb_run_dir=run,
+                             pluginmanager=SimpleNamespace(get_plugin=lambda name: None))
+    monkeypatch.setattr(conftest, "tracked_hashes", lambda root=None: {})
+    session = SimpleNamespace(config=config, exitstatus=0)
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == 0  # every ledger as committed
+    path = run / "selectivity.claims.json"
+    path.write_text(path.read_text().replace('"verdict": "', '"verdict": " ', 1))  # one character
+    conftest.pytest_sessionfinish(session, 0)
+    assert session.exitstatus == _pytest.ExitCode.TESTS_FAILED
 
 
 def test_nbval_order_is_the_book_order_with_ledger_readers_last():

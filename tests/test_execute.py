@@ -1,10 +1,12 @@
-"""rgnb.execute: chapter list, where profiles write, atomic replacement, failure, kill, site check."""
+"""rgnb.execute: chapter list, where runs write (a reader's run vs --store), atomic replacement, failure,
+kill, the reproduction report, site check."""
 
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +29,13 @@ CHAPTERS = {
                         '(markers / "sleepy.kernel-pid.tmp").write_text(str(os.getpid()))\n'
                         'os.replace(markers / "sleepy.kernel-pid.tmp", markers / "sleepy.kernel-pid")\n'
                         'time.sleep(120)\n'),
+    "claimy": RECORD + ('# %%\nrows = [{{"id": "a", "verdict": "reproduced", "p_value": 0.01}},\n'
+                        '        {{"id": "b", "verdict": "reproduced", "p_value": 0.02}}]\n'
+                        '(run / "claimy.claims.json").write_text(json.dumps({{"schema": 3, "rows": rows}}))\n'),
 }
+#: The stored ledger of "claimy": row b differs from what the chapter computes.
+STORED_CLAIMY = {"schema": 3, "rows": [{"id": "a", "verdict": "reproduced", "p_value": 0.01},
+                                       {"id": "b", "verdict": "inconclusive", "p_value": 0.03}]}
 
 
 @pytest.fixture
@@ -41,7 +49,7 @@ def book(tmp_path, monkeypatch):
     (tmp_path / "markers").mkdir()
     (tmp_path / "book").mkdir()
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/ok\nchapters:\n"
-                                       "  - file: book/boom\n  - file: book/sleepy\n")
+                                       "  - file: book/boom\n  - file: book/sleepy\n  - file: book/claimy\n")
     for name, body in CHAPTERS.items():
         (tmp_path / "book" / f"{name}.py").write_text(HEADER + body.format(name=name))
         (tmp_path / "book" / f"{name}.ipynb").write_bytes(f'{{"stored": "{name}"}}\n'.encode())
@@ -66,9 +74,14 @@ def test_every_chapter_in_the_toc_has_a_source():
 
 def test_profiles_write_to_their_own_places(tmp_path, monkeypatch):
     monkeypatch.delenv("RGNB_RUN_DIR", raising=False)
-    assert execute.output_dirs("reference", tmp_path) == (tmp_path / "book", tmp_path / "book" / "_run")
-    assert execute.output_dirs("full", tmp_path) == (tmp_path / "book" / "full", tmp_path / "book" / "_run" / "full")
-    nb, run = execute.output_dirs("smoke", tmp_path)
+    for profile in ("reference", "full", "smoke"):  # a reader's run: never into book/
+        runs = tmp_path / "_build" / "runs" / profile
+        assert execute.output_dirs(profile, tmp_path) == (runs, runs / "_run")
+    stored = {"store": True}
+    assert execute.output_dirs("reference", tmp_path, **stored) == (tmp_path / "book", tmp_path / "book" / "_run")
+    assert execute.output_dirs("full", tmp_path, **stored) == (tmp_path / "book" / "full",
+                                                               tmp_path / "book" / "_run" / "full")
+    nb, run = execute.output_dirs("smoke", tmp_path, **stored)
     assert nb == tmp_path / "_build" / "runs" / "smoke" and run == nb / "_run"
     monkeypatch.setenv("RGNB_RUN_DIR", str(tmp_path / "elsewhere"))
     assert execute.output_dirs("smoke", tmp_path)[1] == tmp_path / "elsewhere"
@@ -77,7 +90,7 @@ def test_profiles_write_to_their_own_places(tmp_path, monkeypatch):
 
 
 def test_successful_chapter_replaces_the_stored_notebook(book):
-    assert execute.execute("reference", ["ok"], root=book) == 0
+    assert execute.execute("reference", ["ok"], root=book, store=True, allow_dirty=True) == 0
     nb = nbformat.read(book / "book" / "ok.ipynb", as_version=4)
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert len(injected) == 1 and "remove-cell" in injected[0].metadata.tags
@@ -99,7 +112,7 @@ def test_smoke_never_touches_the_stored_book(book):
 
 def test_failing_chapter_leaves_the_stored_notebook_byte_identical(book, capsys):
     before = _stored(book)
-    assert execute.execute("reference", ["boom"], root=book) == 1
+    assert execute.execute("reference", ["boom"], root=book, store=True, allow_dirty=True) == 1
     assert _stored(book) == before  # the stored notebook is untouched
     err = capsys.readouterr().err
     assert "CHAPTER FAILED: boom (failed)" in err
@@ -112,7 +125,7 @@ def test_failing_chapter_leaves_the_stored_notebook_byte_identical(book, capsys)
 
 def test_timeout_leaves_the_stored_notebook_and_no_process(book, capsys):
     before = _stored(book)
-    assert execute.execute("reference", ["sleepy"], timeout_s=8, root=book) == 1
+    assert execute.execute("reference", ["sleepy"], timeout_s=8, root=book, store=True, allow_dirty=True) == 1
     assert _stored(book) == before
     assert _report(book / "_build" / "failed" / "reference")["sleepy"]["status"] == "timeout"
     pid_file = book / "markers" / "sleepy.kernel-pid"
@@ -144,7 +157,7 @@ def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, 
     before = _stored(book)
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen([sys.executable, "-m", "rgnb", "execute", "--profile", "reference", "--chapter", "ok",
-                             "--chapter", "sleepy", "--root", str(book)], cwd=REPO, env=env,
+                             "--chapter", "sleepy", "--root", str(book), "--store", "--allow-dirty"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     pid_file = book / "markers" / "sleepy.kernel-pid"
     deadline = time.monotonic() + 120
@@ -153,6 +166,8 @@ def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, 
     assert pid_file.exists(), proc.communicate()
     kernel = int(pid_file.read_text())
     assert _alive(kernel)
+    runtime = list(Path(tempfile.gettempdir()).glob(f"rgnb-kernel-{proc.pid}-*"))
+    assert len(runtime) == 1 and list(runtime[0].glob("*.json"))  # the kernel's connection file
     stored_after_ok = {k: v for k, v in _stored(book).items() if not k.endswith(".ipynb.tmp")}
     assert any(k.endswith(".ipynb.tmp") for k in _stored(book))  # sleepy is being written to a temp file
     proc.send_signal(sig)
@@ -162,6 +177,7 @@ def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, 
     time.sleep(0.5)
     assert not _alive(kernel)  # the kernel did not outlive the run
     assert _processes_mentioning(str(book)) == []  # nor papermill
+    assert not runtime[0].exists()  # nor its connection file
     after = _stored(book)
     assert after == stored_after_ok  # the killed chapter changed nothing: no temp, partial or record file
     assert after["book/sleepy.ipynb"] == before["book/sleepy.ipynb"]  # byte-identical
@@ -170,6 +186,49 @@ def test_killed_run_ends_its_processes_and_leaves_the_book_byte_identical(book, 
     assert _report(book / "book" / "_run").keys() == {"ok"}
     report = _report(book / "_build" / "failed" / "reference")
     assert report["sleepy"]["status"] == "killed" and report["ok"]["status"] == "ok"
+
+
+def _git(root, *args):
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                   env=dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+                            GIT_COMMITTER_EMAIL="t@t"))
+
+
+def test_a_readers_run_never_touches_the_stored_book_and_reports_reproduction(book, capsys):
+    (book / "book" / "_run").mkdir()
+    (book / "book" / "_run" / "claimy.claims.json").write_text(json.dumps(STORED_CLAIMY))
+    before = _stored(book)
+    assert execute.execute("reference", ["ok", "claimy"], root=book) == 0
+    assert _stored(book) == before  # book/ and book/_run/ byte-identical
+    runs = book / "_build" / "runs" / "reference"
+    assert (runs / "ok.ipynb").exists() and _report(runs / "_run")["claimy"]["status"] == "ok"
+    out = capsys.readouterr().out
+    assert "1 of 2 rows identical, 1 differ" in out
+    assert "claimy / b: differs in 2 field(s)" in out
+    assert 'p_value: stored 0.03, this run 0.02' in out
+    assert 'verdict: stored "inconclusive", this run "reproduced"' in out
+    assert (runs / "_run" / "reproduction.md").read_text() in out
+
+
+def test_store_refuses_a_dirty_tree_and_smoke(book, capsys):
+    from rgnb import __main__ as cli
+
+    _git(book, "init", "-q")
+    _git(book, "add", "-A")
+    _git(book, "commit", "-qm", "stored")
+    (book / "book" / "ok.ipynb").write_text('{"edited": true}\n')  # a tracked file changed
+    before = _stored(book)
+    with pytest.raises(ValueError, match=r"--store refuses a git tree with uncommitted changes(.|\n)*book/ok.ipynb"):
+        execute.execute("reference", ["ok"], root=book, store=True)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["execute", "--profile", "reference", "--chapter", "ok", "--root", str(book), "--store"])
+    assert stop.value.code == 2 and "uncommitted changes" in capsys.readouterr().err
+    assert _stored(book) == before
+    with pytest.raises(ValueError, match="a smoke run is never stored"):
+        execute.execute("smoke", ["ok"], root=book, store=True, allow_dirty=True)
+    _git(book, "checkout", "--", "book/ok.ipynb")  # clean again: storing works
+    assert execute.execute("reference", ["ok"], root=book, store=True) == 0
+    assert _report(book / "book" / "_run")["ok"]["status"] == "ok"
 
 
 def test_stale_temp_notebooks_of_dead_writers_are_swept(book):

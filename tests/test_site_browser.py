@@ -37,11 +37,15 @@ def test_book_pages_follow_the_toc():
 
 
 def test_without_chromium_the_check_says_skipped_never_passes(tmp_path, monkeypatch):
-    monkeypatch.setenv("RGNB_CHROMIUM", str(tmp_path / "no-such-browser"))
+    monkeypatch.delenv("RGNB_CHROMIUM", raising=False)
+    monkeypatch.setattr(site.browser, "CHROMIUM_NAMES", ())  # no browser on PATH either
     report = site.check_site(tmp_path)
     assert report.skipped and "Chromium" in report.skipped and report.pages == []
     assert "SKIPPED" in site.format_report(report)
     assert site.main(["--html", str(tmp_path), "--require-browser"]) == 2
+    monkeypatch.setenv("RGNB_CHROMIUM", str(tmp_path / "no-such-browser"))  # named but missing: refused
+    with pytest.raises(ValueError, match="RGNB_CHROMIUM must be the path of an existing Chromium"):
+        site.find_chromium()
 
 
 @pytest.mark.skipif(site.find_chromium() is None, reason="SKIPPED: no Chromium (apt-get install -y chromium)")

@@ -11,7 +11,8 @@ def test_rerun_commands_name_the_chapter_and_profile():
     cmds = [c for c in site.rerun_commands("kernel_eft", "reference") if not c.startswith("#")]
     assert cmds == [".venv/bin/python -m rgnb execute --profile reference --chapter kernel_eft",
                     ".venv/bin/python -m rgnb build"]
-    assert "book/full/kernel_eft.ipynb" in site.rerun_commands("kernel_eft", "full")[0]
+    assert "_build/runs/full/kernel_eft.ipynb" in site.rerun_commands("kernel_eft", "full")[0]
+    assert "_build/runs/reference/_run/" in site.rerun_commands("kernel_eft", "reference")[0]
     assert "not a test of the papers" in site.profile_note("smoke")
     assert "full" in site.profile_note("reference")
 

@@ -70,7 +70,7 @@ def ratio_interval(numerators: np.ndarray, denominators: np.ndarray, level: floa
                          f"a nonzero sum of denominators, got shapes {a.shape}, {b.shape}")
     level = check_float("level", level, 0.0, 1.0, low_open=True, high_open=True)
     r = a.sum() / b.sum()
-    se = np.sqrt(np.var(a - r * b, ddof=1) / a.size) / b.mean()
+    se = np.sqrt(np.var(a - r * b, ddof=1) / a.size) / abs(b.mean())
     z = float(torch.distributions.Normal(0.0, 1.0).icdf(torch.tensor(0.5 + level / 2)))
     return Interval(float(r), float(r - z * se), float(r + z * se), level)
 

@@ -14,23 +14,28 @@ a function of the margin), ``ledger`` (Row, evaluate, record, load_ledger, the H
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rgnb.claims.ledger import (SCHEMA, Row, evaluate, holm_adjusted, holm_decisions, holm_family, kind_of,
                                 ledger_json, ledger_text, load_ledger, record, tally)
 from rgnb.claims.rule import ALPHA, Decision, critical_margin, decide, margin_segments
 from rgnb.claims.spec import (CLAIM_KINDS, INCONCLUSIVE, NOT_REPRODUCED, PAPERS, PREMISE_NOT_MET, REPRODUCED, SANITY,
                               SOURCES, VACUOUS, VERDICTS, ClaimSpec, Evidence)
-from rgnb.claims.tables import (PROFILE_NOTES, ClaimsTable, anchor, chapter_markdown, dashboard_markdown,
+from rgnb.claims.tables import (PROFILE_NOTES, ClaimsTable, anchor, chapter_markdown, dashboard_markdown, findings_markdown,
                                 ledger_markdown, markdown_table, tally_text)
 
 __all__ = ["ALPHA", "CLAIM_KINDS", "ClaimSpec", "ClaimsTable", "Decision", "Evidence", "INCONCLUSIVE",
            "NOT_REPRODUCED", "PAPERS", "PREMISE_NOT_MET", "PROFILE_NOTES", "REPRODUCED", "Row", "SANITY", "SCHEMA",
            "SOURCES", "VACUOUS", "VERDICTS", "anchor", "chapter_markdown", "critical_margin", "dashboard_markdown",
-           "decide", "evaluate", "holm_adjusted", "holm_decisions", "holm_family", "kind_of", "ledger_json",
+           "decide", "evaluate", "findings_markdown", "holm_adjusted", "holm_decisions", "holm_family", "kind_of", "ledger_json",
            "ledger_markdown", "ledger_text", "load_ledger", "margin_segments", "markdown_table", "record", "tally", "tally_text",
            "main"]
 
+if TYPE_CHECKING:
+    from rgnb.environment import Settings
 
-def main(argv: list[str] | None = None) -> int:
+
+def main(argv: list[str] | None = None, settings: "Settings | None" = None) -> int:
     """``python -m rgnb claims [--run-dir DIR] [--json]`` prints a run's ledger; ``python -m rgnb claims
     register [--what TEXT]`` appends the registries' new specs and the stored ledger's results to the history."""
     import argparse
@@ -44,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--what", default="", help="what changed (recorded with change events)")
         parser.add_argument("--run-dir", default=None, help="ledger whose results to record (default: book/_run)")
         args = parser.parse_args(argv[1:])
-        rows = load_ledger(args.run_dir)
+        rows = _load_or_exit(parser, args.run_dir, settings)
         new = registry.register(registry.all_specs(), rows, what=args.what)
         for e in new:
             print(f"{e['event']:8s} {e['claim']:36s} {e.get('spec_hash', '')} {e.get('what', '')}")
@@ -54,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir", default=None, help="run directory (default: book/_run, or $RGNB_RUN_DIR)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
-    rows = load_ledger(args.run_dir)
+    rows = _load_or_exit(parser, args.run_dir, settings)
     print(ledger_json(rows) if args.json else ledger_text(rows))
     return 0
+
+
+def _load_or_exit(parser, run_dir, settings) -> list:
+    """The ledger of ``run_dir`` (default: the settings' run directory, else ``book/_run``); exit 2 if absent."""
+    from pathlib import Path
+
+    from rgnb.environment import settings_or_read
+    from rgnb.provenance import REPO_ROOT
+
+    directory = Path(run_dir) if run_dir else (settings_or_read(settings).run_dir or REPO_ROOT / "book" / "_run")
+    try:
+        return load_ledger(directory)
+    except FileNotFoundError as exc:
+        parser.error(str(exc))

@@ -24,22 +24,26 @@ from rgnb.claims.spec import PAPERS, REPRODUCED, SANITY, VERDICTS, ClaimSpec, Ev
 from rgnb.effects import Effect
 from rgnb.layout import chapters
 from rgnb.stats import Interval, format_number
-from rgnb.validate import check_choice
+from rgnb.validate import check_choice, check_interval, find_nan
 
 SCHEMA = 3
 PROFILES = ("smoke", "reference", "full")
 
 
-def _r(x: float | None, digits: int) -> float | None:
+def _r(x: float | None, digits: int, floor: float | None = None) -> float | None:
+    """``x`` to ``digits`` significant digits; with a ``floor``, any ``|x| < floor`` is stored as ``floor``
+    (round-off-level numbers differ between CPUs, their bound does not: the text shows ``< floor``)."""
     if x is None:
         return None
+    if floor is not None and math.isfinite(x) and abs(x) < floor:
+        return float(floor)
     return float(f"{x:.{digits}g}") if math.isfinite(x) else x
 
 
 def _effect_record(e: Effect, digits: int, floor: float | None) -> dict:
     iv = e.interval()
-    return {"estimate": _r(iv.estimate, digits), "low": _r(iv.low, digits), "high": _r(iv.high, digits),
-            "method": e.kind, "n": e.n, "scale": e.scale,
+    return {"estimate": _r(iv.estimate, digits, floor), "low": _r(iv.low, digits, floor),
+            "high": _r(iv.high, digits, floor), "method": e.kind, "n": e.n, "scale": e.scale,
             "text": Interval(iv.estimate, iv.low, iv.high, 0.95, "" if e.kind != "exact" else "exact").format(
                 digits, floor)}
 
@@ -47,8 +51,8 @@ def _effect_record(e: Effect, digits: int, floor: float | None) -> dict:
 def _interval_record(iv: Interval | None, digits: int, floor: float | None) -> dict | None:
     if iv is None:
         return None
-    return {"estimate": _r(iv.estimate, digits), "low": _r(iv.low, digits), "high": _r(iv.high, digits),
-            "method": iv.method, "n": iv.n, "text": iv.format(digits, floor)}
+    return {"estimate": _r(iv.estimate, digits, floor), "low": _r(iv.low, digits, floor),
+            "high": _r(iv.high, digits, floor), "method": iv.method, "n": iv.n, "text": iv.format(digits, floor)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,8 +102,21 @@ class Row:
         return dataclasses.asdict(self)
 
 
-def _segments_record(segs: list[tuple[float, float, str]], digits: int) -> list:
-    return [[_r(a, digits), _r(b, digits), v] for a, b, v in segs]
+def _segments_record(segs: list[tuple[float, float, str]], digits: int, floor: float | None = None) -> list:
+    return [[_r(a, digits, floor), _r(b, digits, floor), v] for a, b, v in segs]
+
+
+def check_evidence_intervals(ev: Evidence) -> None:
+    """Refuse evidence holding a malformed interval (NaN, low > high): its statistic and every effect's."""
+    where = f"evidence {ev.configuration!r}"
+    if ev.statistic is not None:
+        if not isinstance(ev.statistic, Interval):
+            raise ValueError(f"{where}: statistic must be an rgnb.stats.Interval, got {type(ev.statistic).__name__}")
+        check_interval(f"{where}: statistic", *ev.statistic[:3])
+    for field in ("contrasts", "positive_control", "placebo"):
+        for name, e in getattr(ev, field).items():
+            iv = e.interval()
+            check_interval(f"{where}: {field}[{name!r}]", iv.estimate, iv.low, iv.high)
 
 
 def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] = (), profile: str,
@@ -116,6 +133,9 @@ def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] =
         raise ValueError(f"primary must be an rgnb.claims.Evidence, got {type(primary).__name__}")
     check_choice("profile", profile, PROFILES)
     for ev in (primary, *others):
+        if not isinstance(ev, Evidence):
+            raise ValueError(f"others must hold rgnb.claims.Evidence, got {type(ev).__name__}")
+        check_evidence_intervals(ev)
         for e in ev.contrasts.values():
             if ev.premise_met and e.kind != spec.interval:
                 raise ValueError(f"claim {spec.id!r} registers interval {spec.interval!r} but the evidence for "
@@ -141,7 +161,8 @@ def evaluate(spec: ClaimSpec, primary: Evidence, *, others: Sequence[Evidence] =
                positive_control={k: _effect_record(e, digits, floor) for k, e in primary.positive_control.items()},
                placebo={k: _effect_record(e, digits, floor) for k, e in primary.placebo.items()},
                verdict=d.verdict, reason=d.reason, p_value=_r(d.p_value, 2),
-               critical_margin=_r(critical_margin(spec, segs), digits), margin_segments=_segments_record(segs, digits),
+               critical_margin=_r(critical_margin(spec, segs), digits, floor),
+               margin_segments=_segments_record(segs, digits, floor),
                subrows=subrows, holds=f"{held} of {len(subrows)}" if subrows else "",
                n=int(primary.n), n_unit=primary.n_unit, profile=profile, figure=spec.figure, post_hoc=hoc,
                post_hoc_reason=why, spec_hash=spec.spec_hash(), note=note or primary.note)
@@ -171,9 +192,12 @@ def record(run, rows: Iterable[Row], directory: str | Path | None = None, specs:
     events = _registry.load_history() if events is None else events
     for spec in specs:
         _registry.check_registered(spec, events)
-    base = Path(directory) if directory is not None else run_dir()
+    base = Path(directory) if directory is not None else run_dir(getattr(run, "settings", None))
     base.mkdir(parents=True, exist_ok=True)
     payload = {"schema": SCHEMA, "chapter": run.chapter, "profile": run.profile, "rows": [r.to_json() for r in rows]}
+    nan = find_nan(payload)
+    if nan:  # NaN is not JSON; an infinite interval end (too few seeds) is written as Infinity
+        raise ValueError(f"the claims ledger of {run.chapter!r} would hold a NaN at {nan}; refusing to write it")
     path = base / f"{run.chapter}.claims.json"
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
@@ -182,12 +206,15 @@ def record(run, rows: Iterable[Row], directory: str | Path | None = None, specs:
 
 
 def load_ledger(directory: str | Path | None = None) -> list[Row]:
-    """Every recorded row of a run directory, chapters in book order (schema-3 files only)."""
+    """Every recorded row of a run directory, chapters in book order (schema-3 files only).
+
+    A directory that does not exist raises ``FileNotFoundError`` naming it (an empty one gives no rows).
+    """
     from rgnb.provenance import run_dir
 
     base = Path(directory) if directory is not None else run_dir()
     if not base.is_dir():
-        return []
+        raise FileNotFoundError(f"no run directory at {base} (expected <chapter>.claims.json files there)")
     found = {p.name.removesuffix(".claims.json"): p for p in base.glob("*.claims.json")}
     book = chapters()
     order = [c for c in book if c in found] + sorted(set(found) - set(book))

@@ -154,8 +154,11 @@ class Evidence:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if not self.configuration.strip():
-            raise ValueError("configuration must name the configuration (e.g. 'potts, xi ~ 1, depth 8')")
+        if not isinstance(self.configuration, str) or not self.configuration.strip():
+            raise ValueError("configuration must name the configuration (e.g. 'potts, xi ~ 1, depth 8'), "
+                             f"got {self.configuration!r}")
+        if self.statistic is not None and not isinstance(self.statistic, Interval):
+            raise ValueError(f"statistic must be an rgnb.stats.Interval, got {type(self.statistic).__name__}")
         for field in ("contrasts", "positive_control", "placebo"):
             value = dict(getattr(self, field))
             for name, e in value.items():

@@ -6,7 +6,7 @@ import math
 from typing import Any, Iterable, Mapping
 
 from rgnb.claims.ledger import Row, holm_adjusted, holm_decisions, kind_of, tally
-from rgnb.claims.spec import PAPERS
+from rgnb.claims.spec import PAPERS, REPRODUCED
 from rgnb.stats import format_number
 from rgnb.validate import check_choice
 
@@ -134,6 +134,32 @@ def chapter_markdown(rows: Iterable[Row]) -> str:
         parts.append("Post hoc (derived from `results/claims_history.json`): " + "; ".join(
             f"`{r.id}`: {r.post_hoc_reason}" for r in hoc) + ".")
     return "\n\n".join(parts)
+
+
+def findings_markdown(rows: Iterable[Row]) -> str:
+    """What a chapter found, computed from its rows: one bullet per claim (source, verdict, the decisive effect
+    with its CI, the row's note) and, for a claim that did not reproduce, why (the rule's reason or the failed
+    premise). The chapter's closing paragraph: no number in it is typed by hand."""
+    out = []
+    for r in rows:
+        if r.kind == "check":
+            continue
+        hoc = ", post hoc" if r.post_hoc else ""
+        line = f"- **{r.claim}** ({r.source}{hoc}; {r.configuration}): **{r.verdict}**"
+        shown, more = decisive_effects(r, limit=1)
+        if shown:
+            name, e = shown[0]
+            line += f"; {name}: {e['text']}" + (f" (and {more} more)" if more else "")
+        if r.verdict != REPRODUCED:
+            why = r.reason if r.premise_met else r.premise_detail
+            if why:
+                line += f". Why: {why}"
+        if r.note:
+            line += f". {r.note[0].upper()}{r.note[1:]}"
+        if r.holds:
+            line += f". Other configurations: holds in {r.holds}"
+        out.append(line + ".")
+    return "\n".join(out)
 
 
 class ClaimsTable:

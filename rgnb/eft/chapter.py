@@ -1,12 +1,15 @@
-"""What the chapter ``kernel_eft`` computes: sizes per profile, the continuum-limit studies, and its
-evidence for the registered claims (``rgnb.eft.registry``) with the builder of their rows (:func:`claims_rows`).
+"""What the chapter ``kernel_eft`` computes: sizes per profile, the continuum-limit studies, the validity
+windows, the transport surgery's attribution and the K1 estimators; the claims' evidence is in
+:mod:`rgnb.eft.evidence`.
 
 A *study* runs the exact sampler at every width n and depth L (eps = T / L) of a profile, reduces the
 networks to per-layer moments on the common grid t_j = j T / L_0 (L_0 = the smallest L), and holds:
 - the closures' exact recursions at each simulated eps and their continuum limits (one Richardson
   step from the two finest L: 2 y(L_max) - y(L_max / 2));
 - the Monte Carlo extrapolated to eps -> 0 at each width (a weighted straight-line fit in eps, with
-  its standard error), and to 1/n -> 0 (leading order) where a claim is about the leading order.
+  its standard error), and to 1/n -> 0 (leading order) where a claim is about the leading order;
+- with ``surgery``, the V4 residuals of the G-only closure and of the transport surgery per batch of
+  networks (:mod:`rgnb.eft.surgery`), for the attribution of the residual term by term.
 Quantities: "C" = E[G] (via the conditional covariance C, same mean, lower variance), "V4" = n Cov(G),
 "K1" = n (E[G] - K0^eps) (against the infinite-width limit of the same L-layer network).
 """
@@ -17,14 +20,13 @@ import dataclasses
 
 import numpy as np
 
-from rgnb import effects, stats
-from rgnb.claims import Evidence, evaluate
 from rgnb.eft import registry
 from rgnb.eft.closures import (ClosureSolution, g_only_discrete, k0_discrete, sigma_closure_discrete, solve_k0)
 from rgnb.eft.kernels import check_inputs, input_kernel, pack
 from rgnb.eft.moments import (Extrapolation, extrapolate_to_zero, measured_k1, relative_residual, residual_in_se,
                               window_bounds)
-from rgnb.eft.sampler import TwoSampleResult, holm_min_p, kernel_moments
+from rgnb.eft.sampler import kernel_moments
+from rgnb.eft.surgery import RESIDUALS, surgery_residuals
 from rgnb.provenance import stream_seed
 from rgnb.validate import check_choice, check_float, check_int, check_seed
 
@@ -50,8 +52,11 @@ class EFTSizes:
     n_networks: int
     n_groups: int
     closure_paths: int
+    single_T: float
+    single_depths: tuple[int, ...]
     single_widths: tuple[int, ...]
     single_networks: int
+    single_paths: int
     init_widths: tuple[int, ...]
     init_networks: int
     scan_sigma_w: tuple[float, ...]
@@ -63,16 +68,20 @@ class EFTSizes:
     bench_repeats: int
 
 
-SMOKE = EFTSizes(T=4.0, depths=(8, 16), widths=(32, 128), n_networks=800, n_groups=10, closure_paths=4_000,
-                 single_widths=(32,), single_networks=2_000, init_widths=(32,), init_networks=4_000,
-                 scan_sigma_w=(2.0,), scan_width=64, scan_networks=600, val_cases=((16, 4),), val_networks=400,
-                 bench_widths=(256,), bench_repeats=1)
-REFERENCE = EFTSizes(T=4.0, depths=(32, 64, 128), widths=(32, 128, 512), n_networks=4_000, n_groups=20,
-                     closure_paths=50_000, single_widths=(32, 64), single_networks=30_000, init_widths=(32, 128),
-                     init_networks=100_000, scan_sigma_w=(2.0,), scan_width=128, scan_networks=2_000,
+SMOKE = EFTSizes(T=8.0, depths=(8, 16), widths=(32, 128), n_networks=800, n_groups=10, closure_paths=4_000,
+                 single_T=4.0, single_depths=(8, 16), single_widths=(32,), single_networks=2_000, single_paths=4_000,
+                 init_widths=(32,), init_networks=4_000, scan_sigma_w=(2.0,), scan_width=64, scan_networks=600,
+                 val_cases=((16, 4),), val_networks=400, bench_widths=(256,), bench_repeats=1)
+#: Reference: depth-time to T = 16 at eps = 1/4, 1/8, 1/16 (issue 24); the single-input study keeps the
+#: stored T = 4 and eps = 1/8, 1/16, 1/32 (its claim is about K1 at t = T of that study).
+REFERENCE = EFTSizes(T=16.0, depths=(64, 128, 256), widths=(32, 128, 512), n_networks=2_000, n_groups=20,
+                     closure_paths=20_000, single_T=4.0, single_depths=(32, 64, 128), single_widths=(32, 64),
+                     single_networks=30_000, single_paths=50_000, init_widths=(32, 128), init_networks=100_000,
+                     scan_sigma_w=(0.5, 1.5, 2.0, 3.0), scan_width=128, scan_networks=2_000,
                      val_cases=((32, 8), (128, 4)), val_networks=1_000, bench_widths=(256, 1024), bench_repeats=2)
-FULL = EFTSizes(T=4.0, depths=(32, 64, 128, 256), widths=(32, 64, 128, 256, 512, 1024), n_networks=200_000,
-                n_groups=20, closure_paths=400_000, single_widths=(32, 128, 512), single_networks=200_000,
+FULL = EFTSizes(T=16.0, depths=(64, 128, 256, 512), widths=(32, 64, 128, 256, 512, 1024), n_networks=200_000,
+                n_groups=20, closure_paths=400_000, single_T=4.0, single_depths=(32, 64, 128, 256),
+                single_widths=(32, 128, 512), single_networks=200_000, single_paths=400_000,
                 init_widths=(32, 128, 512), init_networks=1_000_000, scan_sigma_w=(0.5, 1.5, 2.0, 3.0),
                 scan_width=256, scan_networks=200_000, val_cases=((32, 16), (128, 16), (512, 8)),
                 val_networks=5_000, bench_widths=(256, 1024, 4096), bench_repeats=5)
@@ -121,6 +130,7 @@ class Study:
     mc: dict              # (n, L) -> {q: (estimate, se)}
     mc0: dict             # n -> {q: Extrapolation in eps}
     lead: dict            # q -> Extrapolation in 1/n of mc0 (needs >= 2 widths)
+    surgery: dict = dataclasses.field(default_factory=dict)  # (n, L) -> {residual: (m, nt, p, p)} per batch
 
     @property
     def eps(self) -> np.ndarray:
@@ -128,9 +138,11 @@ class Study:
 
 
 def run_study(X, activation: str, sigma_w: float, widths, depths, T: float, n_networks: int, n_groups: int,
-              closure_paths: int, seed: int, device=None, closures: tuple[str, ...] = ("gonly", "sigma")) -> Study:
+              closure_paths: int, seed: int, device=None, closures: tuple[str, ...] = ("gonly", "sigma"),
+              surgery: bool = False) -> Study:
     """Monte Carlo at every (width, depth), the closures' recursions at every depth and their
-    continuum limits, and the extrapolations (module doc)."""
+    continuum limits, and the extrapolations (module doc); with ``surgery``, the V4 residuals of the G-only
+    closure and of the transport surgery per batch of networks (:mod:`rgnb.eft.surgery`)."""
     X = check_inputs(X)
     seed = check_seed("seed", seed)
     sigma_w = check_float("sigma_w", sigma_w, 0.0, 1e2, low_open=True)
@@ -159,12 +171,15 @@ def run_study(X, activation: str, sigma_w: float, widths, depths, T: float, n_ne
         for c in closures:
             cont[c] = _richardson(disc[c][depths[-1]], disc[c][depths[-2]])
     mc: dict = {}
+    cuts: dict = {}
     for n in widths:
         for L in depths:
             st = L // L0
             mom = kernel_moments(X, n, L, T, sigma_w, activation, n_networks,
                                  seed=stream_seed(seed, f"mc-{activation}-{sigma_w:g}-n{n}-L{L}"), device=device,
                                  n_groups=n_groups)
+            if surgery:
+                cuts[(n, L)] = {k: v[:, ::st] for k, v in surgery_residuals(mom, K_in, sigma_w, activation).items()}
             mC, seC = mom.mean("C")
             V, seV = mom.ncov("G", "G")
             k1, sek1 = measured_k1(mom, k0_discrete(K_in, L, T, sigma_w, activation))
@@ -181,7 +196,7 @@ def run_study(X, activation: str, sigma_w: float, widths, depths, T: float, n_ne
         lead = {q: extrapolate_to_zero(inv_n, np.stack([mc0[n][q].value for n in widths]),
                                        np.stack([mc0[n][q].se for n in widths])) for q in QUANTITIES}
     return Study(activation, sigma_w, K_in, T, t, depths, widths, n_networks, disc, cont,
-                 solve_k0(K_in, T, sigma_w, activation, t), mc, mc0, lead)
+                 solve_k0(K_in, T, sigma_w, activation, t), mc, mc0, lead, cuts)
 
 
 def continuum(study: Study, q: str, width: int | None = None) -> Extrapolation:
@@ -222,30 +237,25 @@ def debiased_residual(study: Study, closure: str, q: str, width: int) -> tuple[n
     return deb, r_se
 
 
+def simultaneous_z(n_points: int, alpha: float = 0.025) -> float:
+    """Bonferroni critical value z_{1 - alpha / n}: a band estimate +- z se over ``n_points`` grid points covers
+    every point at once with probability >= 1 - 2 alpha."""
+    from scipy.stats import norm
+    return float(norm.isf(alpha / check_int("n_points", n_points, 1, 1 << 20)))
+
+
 def windows(study: Study, closure: str, q: str = "V4", tau: float = TAU) -> dict[int, tuple[float, float, float]]:
     """t*(n, tau) in the continuum limit with its noise band, per width: {n: (t*, t*_low, t*_high)}, from the
-    noise-debiased residual (:func:`debiased_residual`) and its band +- 1.96 SE."""
+    noise-debiased residual (:func:`debiased_residual`) and its *simultaneous* band (+- z se, z Bonferroni over
+    the grid points t > 0, :func:`simultaneous_z`): t* is read off a whole curve, so the band must hold on all
+    of it at once."""
+    z = simultaneous_z(len(study.t) - 1)
     out = {}
     for n in study.widths:
         r, r_se = debiased_residual(study, closure, q, n)
         r[0], r_se[0] = 0.0, 0.0  # t = 0: both closures start from the exact Wishart / zero values
-        out[n] = window_bounds(study.t, r, r_se, tau)
+        out[n] = window_bounds(study.t, r, r_se, tau, z=z)
     return out
-
-
-def relative_deviation(estimate: np.ndarray, se: np.ndarray, reference: np.ndarray, z: float = 1.96) -> np.ndarray:
-    """Entry-wise relative deviation of a Monte Carlo estimate from a reference beyond its noise band:
-    0 where the reference lies inside estimate +- z se, else (|estimate - reference| - z se) / |reference|."""
-    gap = np.abs(estimate - reference)
-    inside = gap <= z * se
-    return np.where(inside, 0.0, (gap - z * se) / np.abs(reference))
-
-
-def worst_relative_deviation(estimate: np.ndarray, se: np.ndarray, reference: np.ndarray) -> float:
-    """The largest :func:`relative_deviation` over every entry and grid point."""
-    deviations = relative_deviation(estimate, se, reference).ravel().tolist()
-    worst = max(deviations)
-    return float(worst)
 
 
 def k1_first_layer(X, activation: str, sigma_w: float, width: int, eps: float, n_networks: int, seed: int,
@@ -269,202 +279,92 @@ def k1_first_layer(X, activation: str, sigma_w: float, width: int, eps: float, n
 
 
 # --------------------------------------------------------------------------------------------
-# Claims (verdicts v3): the evidence of each configuration for the specs of rgnb.eft.registry
+# Transport surgery (rgnb.eft.surgery) in the continuum limit
 # --------------------------------------------------------------------------------------------
-def pooled_k1_deviation(study: Study, closure: str) -> tuple[float, float]:
-    """Signed relative deviation of the networks' K1 at t = T from a closure's recursion at the same eps,
-    projected on the sigma closure's prediction, d = <K1_MC - K1_closure, K1_sigma> / ||K1_sigma||^2,
-    pooled by inverse variance over every (width, depth) cell; returns (d, se)."""
-    ds, ws = [], []
-    for (n, L), q in study.mc.items():
-        k1, se = q["K1"][0][-1], q["K1"][1][-1]
-        ref = pack(study.disc["sigma"][L].K1[-1])
-        pred = pack(study.disc[closure][L].K1[-1])
-        nrm = float(ref @ ref)
-        d = float((k1 - pred) @ ref) / nrm
-        s = float(np.sqrt(np.sum((se * ref) ** 2))) / nrm
-        ds.append(d)
-        ws.append(1.0 / s ** 2)
-    ds, ws = np.array(ds), np.array(ws)
-    return float(np.sum(ws * ds) / np.sum(ws)), float(1.0 / np.sqrt(np.sum(ws)))
+@dataclasses.dataclass(frozen=True)
+class Attribution:
+    """The V4 residuals of the G-only closure and of each surgery at one width, Monte Carlo at eps -> 0,
+    noise-debiased and relative to ||V4_G-only||: ``residual[name]`` (nt,), and the share of the G-only
+    residual each surgery removes, ``share[name] = 1 - r_name / r_G-only`` (nt,); standard errors by a
+    jackknife over the batches of networks (every depth's batch j left out together)."""
+
+    t: np.ndarray
+    width: int
+    residual: dict
+    residual_se: dict
+    share: dict
+    share_se: dict
 
 
-def _premise(study: Study) -> tuple[bool, str]:
-    chi = np.concatenate([np.ravel(study.mc0[n]["V4"].chi2) for n in study.widths]) if study.mc0 else np.array([])
-    chi = chi[np.isfinite(chi)]
-    med = float(np.median(chi)) if chi.size else float("nan")
-    ok = len(study.depths) >= 3 and bool(chi.size) and med < 4.0
-    return ok, f"eps -> 0 over L = {study.depths}; median chi2/dof of the fits {med:.2g}"
+def _attribution_point(study: Study, width: int, keep: np.ndarray, se: dict) -> tuple[dict, dict]:
+    eps = study.eps
+    ref = np.linalg.norm(closure_values(study, "gonly", "V4").reshape(len(study.t), -1), axis=1)
+    res = {}
+    for name in RESIDUALS:
+        y = np.stack([study.surgery[(width, L)][name][keep].mean(0) for L in study.depths])
+        d = extrapolate_to_zero(eps, y, se[name])
+        nt = len(study.t)
+        sq = np.sum(d.value.reshape(nt, -1) ** 2, axis=1) - np.sum(d.se.reshape(nt, -1) ** 2, axis=1)
+        res[name] = np.sqrt(np.maximum(sq, 0.0)) / ref
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = {name: 1.0 - res[name] / res["gonly"] for name in RESIDUALS if name != "gonly"}
+    return res, share
 
 
-def noise_floor(se: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The relative residual a closure equal to the truth would show, ||se|| / ||ref|| per leading index,
-    and its standard error (floor / sqrt(2 p), p entries: the spread of a chi statistic); (nt,) each."""
-    nt = len(ref)
-    s = np.asarray(se, dtype=np.float64).reshape(nt, -1)
-    floor = np.linalg.norm(s, axis=1) / np.linalg.norm(np.asarray(ref).reshape(nt, -1), axis=1)
-    return floor, floor / np.sqrt(2 * s.shape[1])
+def attribution(study: Study, width: int | None = None) -> Attribution:
+    """:class:`Attribution` at ``width`` (default: the largest) from ``study.surgery`` (run_study(surgery=True))."""
+    n = study.widths[-1] if width is None else width
+    if not study.surgery or len(study.depths) < 2:
+        raise ValueError("attribution needs a study run with surgery=True over >= 2 depths")
+    m = study.surgery[(n, study.depths[0])]["gonly"].shape[0]
+    se = {name: np.stack([study.surgery[(n, L)][name].std(0, ddof=1) / np.sqrt(m) for L in study.depths])
+          for name in RESIDUALS}
+    res, share = _attribution_point(study, n, np.ones(m, dtype=bool), se)
+    jack_r = {k: [] for k in res}
+    jack_s = {k: [] for k in share}
+    for j in range(m):
+        keep = np.arange(m) != j
+        rj, sj = _attribution_point(study, n, keep, se)
+        for k in rj:
+            jack_r[k].append(rj[k])
+        for k in sj:
+            jack_s[k].append(sj[k])
+
+    def jse(reps):
+        a = np.stack(reps)
+        with np.errstate(invalid="ignore"):
+            return np.sqrt((m - 1) / m * np.sum((a - a.mean(0)) ** 2, axis=0))
+
+    return Attribution(study.t, n, res, {k: jse(v) for k, v in jack_r.items()}, share,
+                       {k: jse(v) for k, v in jack_s.items()})
 
 
-def residual_contrasts(t: np.ndarray, value: np.ndarray, se: np.ndarray, ref: np.ndarray, n: int = 0,
-                       prefix: str = "", skip_zero: bool = True) -> dict[str, effects.Effect]:
-    """Per grid time: the relative residual r(t) = ||value - ref|| / ||ref|| minus the noise floor of a closure
-    equal to the truth (:func:`noise_floor`), as a normal-se Effect (independent errors in quadrature),
-    named ``f"{prefix}t={t:g}"``. ``skip_zero``: leave out t = 0 (every closure starts from the exact value)."""
-    t = np.asarray(t, dtype=np.float64)
-    r, r_se = relative_residual(value, ref, se)
-    floor, floor_se = noise_floor(se, ref)
-    out = {}
-    for j, tj in enumerate(t):
-        if (skip_zero and tj == 0.0) or not np.isfinite(r[j]):
-            continue
-        out[f"{prefix}t={tj:g}"] = effects.difference(effects.normal(float(r[j]), float(r_se[j]), n),
-                                                      effects.normal(float(floor[j]), float(floor_se[j]), n))
-    return out
-
-
-def _config(study: Study, extra: str = "") -> str:
-    k = len(study.K_in)
-    name = {"relu": "ReLU", "tanh": "tanh"}.get(study.activation, study.activation)
-    return f"{name}, sigma_w = {study.sigma_w:g}, {k} input{'s' if k > 1 else ''}" + (f", {extra}" if extra else "")
-
-
-def k0_evidence(study: Study, width: int | None = None) -> Evidence:
-    """P3-K0 on one study: at leading order in 1/n (``width`` None, needs >= 2 widths) or at one width.
-    Contrasts per grid time t > 0; positive control: the K0 of the Euler recursion at L = 4 on its grid."""
-    ok, detail = _premise(study)
-    if width is None and not study.lead:
-        return Evidence(_config(study, "1/n -> 0"), {}, premise_met=False,
-                        premise_detail="leading order in 1/n needs >= 2 widths")
-    if not study.mc0:
-        return Evidence(_config(study, "1/n -> 0" if width is None else f"n = {width}"), {}, premise_met=False,
-                        premise_detail=detail)
-    mc = continuum(study, "C", width)
-    ref = pack(study.k0_ode)
-    stride = (len(study.t) - 1) // 4
-    euler = pack(k0_discrete(study.K_in, 4, study.T, study.sigma_w, study.activation))
-    control = residual_contrasts(study.t[::stride], mc.value[::stride], mc.se[::stride], euler,
-                                 study.n_networks, prefix="Euler L=4, ")
-    contrasts = residual_contrasts(study.t, mc.value, mc.se, ref, study.n_networks)
-    r, r_se = relative_residual(mc.value, ref, mc.se)
-    return Evidence(_config(study, "1/n -> 0" if width is None else f"n = {width}"), contrasts,
-                    statistic=stats.normal_ci(float(r[-1]), float(r_se[-1])), positive_control=control,
-                    premise_met=ok, premise_detail=detail, n=study.n_networks, n_unit="networks per (n, L)",
-                    note=f"r(T) = {r[-1]:.3g}, largest r over t = {np.nanmax(r):.3g} (shown, not tested)")
-
-
-def v4_evidence(study: Study) -> Evidence:
-    """P3-V4-O1 on one study: r(T) - noise floor at the largest width, Monte Carlo at eps -> 0."""
-    ok, detail = _premise(study)
-    n = study.widths[-1]
-    if not study.mc0:
-        return Evidence(_config(study, f"n = {n}"), {}, premise_met=False, premise_detail=detail)
-    mc = continuum(study, "V4", n)
-    ref = closure_values(study, "gonly", "V4")
-    c = residual_contrasts(study.t[-1:], mc.value[-1:], mc.se[-1:], ref[-1:], study.n_networks, skip_zero=False)
-    r, r_se = relative_residual(mc.value[-1:], ref[-1:], mc.se[-1:])
-    floor, _ = noise_floor(mc.se[-1:], ref[-1:])
-    return Evidence(_config(study, f"n = {n}"), {"noise floor": next(iter(c.values()))},
-                    statistic=stats.normal_ci(float(r[0]), float(r_se[0])), premise_met=ok, premise_detail=detail,
-                    n=study.n_networks, n_unit="networks per (n, L)",
-                    note=f"r(T) = {r[0]:.3g}, noise floor {floor[0]:.2g}")
-
-
-def k1_init_evidence(d: dict, activation: str, k: int = 3, sigma_w: float = 1.0) -> Evidence:
-    """P3-K1-init from :func:`k1_first_layer`'s output: z_G-only - z_exact (independent errors)."""
-    g = effects.normal(d["z_gonly"], d["z_gonly_se"], int(d.get("n_networks", 0)))
-    e = effects.normal(d["z_exact"], d["z_exact_se"], int(d.get("n_networks", 0)))
-    name = {"relu": "ReLU", "tanh": "tanh"}.get(activation, activation)
-    return Evidence(f"{name}, sigma_w = {sigma_w:g}, {k} inputs, n = {d['width']}",
-                    {"exact value K1 = 0": effects.difference(g, e)},
-                    statistic=stats.normal_ci(d["z_gonly"], d["z_gonly_se"]), premise_met=True,
-                    premise_detail=f"n = {d['width']}, eps = {d['eps']:g}", n=int(d.get("n_networks", 0)),
-                    n_unit="networks",
-                    note=f"rms z: G-only {d['z_gonly']:.3g}, exact 0 {d['z_exact']:.3g}; G-only K1(t=eps) max |.| = "
-                         f"{np.abs(d['gonly']).max():.2g}; MC SE {d['se'].max():.2g}")
-
-
-def self_evidence(study: Study) -> Evidence:
-    """ours-K1-sigma-self on one study: the signed pooled deviation of the sigma closure (with the
-    self-interaction) and, as positive controls, that of the G-only closure and of the sigma closure
-    without the self-interaction where the study carries it."""
-    est, se = pooled_k1_deviation(study, "sigma")
-    control = {"G-only": effects.normal(*pooled_k1_deviation(study, "gonly"), study.n_networks)}
-    if "sigma_noself" in study.disc:
-        control["sigma, no self-interaction"] = effects.normal(*pooled_k1_deviation(study, "sigma_noself"),
-                                                               study.n_networks)
-    return Evidence(_config(study), {"networks' K1": effects.normal(est, se, study.n_networks)},
-                    positive_control=control, premise_met=True,
-                    premise_detail=f"recursion at each simulated eps: L = {study.depths}, n = {study.widths}",
-                    n=study.n_networks, n_unit="networks per (n, L)")
-
-
-def window_effect(w_sigma: tuple[float, float, float], w_gonly: tuple[float, float, float], dt: float,
-                  n: int = 0) -> effects.Effect:
-    """t*_sigma - t*_G-only as a normal Effect from the windows' bands ``(t*, t*_low, t*_high)``: each t* gets
-    se = (t*_high - t*_low) / 3.92 (the band is the window of residual -+ 1.96 SE) and the grid's rounding
-    dt / sqrt(12) (t* is only known to one grid step), in quadrature; the two closures' errors independent."""
-    def se(w):
-        return float(np.hypot((w[2] - w[1]) / (2 * 1.959963984540054), dt / np.sqrt(12.0)))
-    return effects.normal(w_sigma[0] - w_gonly[0], float(np.hypot(se(w_sigma), se(w_gonly))), n)
-
-
-def window_evidence(study: Study, width: int) -> Evidence:
-    """ours-window-widens on one (study, width)."""
-    ok, detail = _premise(study)
-    if not study.mc0 or "sigma" not in study.cont:
-        return Evidence(_config(study, f"n = {width}"), {}, premise_met=False, premise_detail=detail)
-    wg, ws = windows(study, "gonly")[width], windows(study, "sigma")[width]
-    dt = float(study.t[1] - study.t[0])
-    censored = " (t*_sigma = T: censored at the end of the range)" if ws[0] >= study.T else ""
-    return Evidence(_config(study, f"n = {width}"),
-                    {"G-only window": window_effect(ws, wg, dt, study.n_networks)},
-                    statistic=stats.Interval(ws[0], ws[1], ws[2], 0.95, "window band", study.n_networks),
-                    premise_met=ok, premise_detail=detail, n=study.n_networks, n_unit="networks per (n, L)",
-                    note=f"t*_G-only = {wg[0]:g} [{wg[1]:g}, {wg[2]:g}], t*_sigma = {ws[0]:g} [{ws[1]:g}, {ws[2]:g}] "
-                         f"(T = {study.T:g}){censored}")
-
-
-def sampler_evidence(results: list[TwoSampleResult]) -> Evidence:
-    """eft-sampler-law: the Holm-adjusted smallest p of the two-sample family (exact)."""
-    p = holm_min_p(results)
-    return Evidence(f"{len(results)} KS tests over the (n, L) validation cases", {"value": effects.exact(p)},
-                    statistic=stats.exact(p), n=len(results), n_unit="tests")
-
-
-def evidence(studies: dict, single: Study, scans: dict, init: dict, sampler_results: list[TwoSampleResult],
-             primary: str = "relu") -> dict[str, tuple[Evidence, list[Evidence]]]:
-    """Every claim's (primary evidence, other configurations), keyed by registry id.
-
-    ``studies`` {act: Study} (3 inputs, sigma_w = 1), ``single`` the single-input ReLU study, ``scans``
-    {sigma_w: Study} (tanh, G-only), ``init`` {act: [k1_first_layer(...) per width, smallest first]};
-    ``primary`` the activation of the primary configuration (the registry's: ReLU)."""
-    main = studies[primary]
-    rest = [st for a, st in studies.items() if a != primary]
-    out: dict[str, tuple[Evidence, list[Evidence]]] = {}
-    out[registry.SAMPLER.id] = (sampler_evidence(sampler_results), [])
-    out[registry.K0.id] = (k0_evidence(main), [k0_evidence(st) for st in rest]
-                           + [k0_evidence(st, n) for st in studies.values() for n in st.widths])
-    out[registry.V4.id] = (v4_evidence(main), [v4_evidence(st) for st in rest]
-                           + [v4_evidence(sc) for _, sc in sorted(scans.items())])
-    k = len(main.K_in)
-    init_ev = {(a, i): k1_init_evidence(d, a, k) for a, ds in init.items() for i, d in enumerate(ds)}
-    out[registry.K1_INIT.id] = (init_ev[(primary, 0)], [e for key, e in init_ev.items() if key != (primary, 0)])
-    out[registry.SELF.id] = (self_evidence(main), [self_evidence(single)] + [self_evidence(st) for st in rest])
-    out[registry.WINDOW.id] = (window_evidence(main, main.widths[-1]),
-                               [window_evidence(main, n) for n in main.widths[:-1]]
-                               + [window_evidence(st, n) for st in rest for n in st.widths])
-    return out
-
-
-def claims_rows(studies: dict, single: Study, scans: dict, init: dict, sampler_results: list[TwoSampleResult],
-                profile: str, events: list[dict] | None = None) -> list:
-    """One row per registered claim (``rgnb.eft.registry.REGISTRY``), decided by its primary configuration,
-    the others as sub-rows (:func:`evidence` for the arguments). ``events``: the claims history (default:
-    ``results/claims_history.json``)."""
-    ev = evidence(studies, single, scans, init, sampler_results)
-    return [evaluate(spec, ev[spec.id][0], others=ev[spec.id][1], profile=profile, events=events)
-            for spec in registry.REGISTRY]
+# --------------------------------------------------------------------------------------------
+# K1 at initialisation: the second estimator n (E[G] - K0_ODE) at the first grid time
+# --------------------------------------------------------------------------------------------
+def k1_small_t(study: Study, width: int) -> dict:
+    """K1 at the first grid time t_1 = T / L_0 by the estimator n (E[G] - K0_ODE(t_1)): at each simulated depth
+    (it carries the discretisation term n (K0^eps(t_1) - K0_ODE(t_1)) = n O(eps), also returned) and
+    extrapolated to eps -> 0, which removes that term; against the continuum G-only K1(t_1). Packed (p,)
+    arrays; rms z-scores of the G-only value against each estimate (with their sampling sd)."""
+    j = 1
+    k0 = pack(study.k0_ode[j])
+    pred = pack(study.cont["gonly"].K1[j]) if "gonly" in study.cont else pack(study.disc["gonly"][study.depths[-1]].K1[j])
+    rows = []
+    for L in study.depths:
+        m, se = study.mc[(width, L)]["C"]
+        disc = pack(k0_discrete(study.K_in, L, study.T, study.sigma_w, study.activation)[L // study.depths[0] * j])
+        rows.append({"L": L, "estimate": width * (m[j] - k0), "se": width * se[j],
+                     "discretisation": width * (disc - k0)})
+    if study.mc0:
+        ext = study.mc0[width]["C"]
+        rows.append({"L": None, "estimate": width * (ext.value[j] - k0), "se": width * ext.se[j],
+                     "discretisation": np.zeros_like(k0)})
+    for r in rows:
+        z = (r["estimate"] - pred) / r["se"]
+        r["z_gonly"] = float(np.sqrt(np.mean(z ** 2)))
+        r["z_gonly_se"] = float(np.sqrt(np.sum(2 + 4 * z ** 2)) / (2 * z.size * max(r["z_gonly"], 1e-12)))
+    return {"t": float(study.t[j]), "width": width, "gonly": pred, "rows": rows}
 
 
 # --------------------------------------------------------------------------------------------
@@ -473,11 +373,21 @@ def claims_rows(studies: dict, single: Study, scans: dict, init: dict, sampler_r
 GPU_RECORD = "records/full_gpu.json"
 
 
-def gpu_record_text() -> str:
-    """The recorded full-size GPU figures (``rgnb/eft/records/full_gpu.json``) as text, or a note."""
+def gpu_record_markdown() -> str:
+    """The recorded full-size GPU run (``rgnb/eft/records/full_gpu.json``) in short: device, wall time and the
+    sampler benchmark as a table (the whole record stays in the file), or a note when none is stored."""
     import json
     from pathlib import Path
+
+    from rgnb.claims import markdown_table
     path = Path(__file__).parent / GPU_RECORD
     if not path.exists():
-        return "no GPU record stored"
-    return json.dumps(json.loads(path.read_text()), indent=1, sort_keys=True)
+        return "No GPU record is stored."
+    rec = json.loads(path.read_text())
+    table = markdown_table(["width n", "exact sampler (networks x layers / s)", "weight matrices", "ratio"],
+                           [[b["width"], f"{b['exact']:.3g}", f"{b['naive']:.3g}", f"{b['ratio']:.0f}x"]
+                            for b in rec.get("bench", [])])
+    return (f"Recorded on {rec.get('device', '?')} (torch {rec.get('torch', '?')}), profile {rec.get('profile', '?')}, "
+            f"{rec.get('wall_s', float('nan')):.0f} s; the sampler at depth 8:\n\n{table}\n\nThe record's other "
+            f"figures ({', '.join(k for k in rec if k not in ('bench', 'device', 'torch', 'profile', 'wall_s', 'command'))}) "
+            "are from the chapter's earlier $T = 4$ protocol and are not used by any verdict.")

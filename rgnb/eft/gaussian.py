@@ -18,10 +18,10 @@ from scipy.special import erf as _erf
 from scipy.stats import norm
 
 from rgnb.eft.kernels import n_packed, pack, unpack
-from rgnb.validate import check_choice
+from rgnb.validate import check_choice, check_int, check_psd_pairs, check_size
 
 __all__ = ["Activation", "ACTIVATIONS", "get_activation", "gaussian_F", "relu_F", "erf_F", "tanh_F",
-           "gauss_hermite", "gaussian_expectation_2d", "trapezoid_expectation_2d", "DF", "D2F",
+           "gauss_hermite", "gaussian_expectation_2d", "trapezoid_expectation_2d", "DF", "D2F", "price_derivatives",
            "hessian_contraction", "TANH_F_ACCURACY"]
 
 #: Stated (and tested) absolute accuracy of the tanh F for K_aa <= 8.
@@ -32,6 +32,8 @@ _GH_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
 def gauss_hermite(m: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights for E_{z ~ N(0,1)}[f(z)] ~ sum w f(x), shape (m,), (m,)."""
+    m = check_int("m", m, 1)
+    check_size("m", m * m, 8)  # the companion matrix hermegauss diagonalises
     if m not in _GH_CACHE:
         x, w = np.polynomial.hermite_e.hermegauss(m)
         _GH_CACHE[m] = (x, w / w.sum())
@@ -72,14 +74,20 @@ def trapezoid_expectation_2d(K: np.ndarray, phi: Callable[[np.ndarray], np.ndarr
     the step h is chosen for ``digits`` decimal digits by that estimate, whose constant is loose: 18 gives about 1e-15 (measured). Same shapes as
     :func:`gaussian_expectation_2d`."""
     K = np.asarray(K, dtype=np.float64)
-    kmax = float(np.max(np.diagonal(K, axis1=-2, axis2=-1)))
+    return _quad_2d(K, phi, *_trapezoid_nodes(float(np.max(np.diagonal(K, axis1=-2, axis2=-1))), pole, digits,
+                                              half_width))
+
+
+def _trapezoid_nodes(kmax: float, pole: float, digits: float, half_width: float = 9.0
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and normalised weights of the trapezoid rule for E_{z ~ N(0,1)} of phi(sqrt(K) z), K <= kmax
+    (see :func:`trapezoid_expectation_2d`), (m,) each."""
     d = pole / math.sqrt(max(kmax, 1e-12))
     h = min(0.25, 2 * math.pi * d / (digits * math.log(10)))
     n_half = int(math.ceil(half_width / h))
     x = np.arange(-n_half, n_half + 1) * h
     w = np.exp(-x ** 2 / 2)
-    w /= w.sum()
-    return _quad_2d(K, phi, x, w)
+    return x, w / w.sum()
 
 
 def relu_F(K: np.ndarray) -> np.ndarray:
@@ -148,6 +156,9 @@ class Activation:
     F: Callable[[np.ndarray], np.ndarray]
     F_method: str
     F_deriv: Callable[[np.ndarray], np.ndarray] | None = None  # a cheaper F for finite differences
+    #: x -> (phi, phi', phi^(2), phi^(3), phi^(4)) at x, each shaped like x: where given, DF and D2F are
+    #: Gaussian expectations of these (Price's theorem, :func:`price_derivatives`), not finite differences
+    derivatives: Callable[[np.ndarray], tuple[np.ndarray, ...]] | None = None
 
     def F_for_derivatives(self, K: np.ndarray) -> np.ndarray:
         return (self.F_deriv or self.F)(K)
@@ -157,14 +168,26 @@ def _sech2(x):
     return 1.0 / np.cosh(x) ** 2
 
 
+def _tanh_derivatives(x):
+    t = np.tanh(x)
+    s = 1.0 - t * t
+    return t, s, -2.0 * t * s, -2.0 * s * (1.0 - 3.0 * t * t), 8.0 * t * s * (2.0 - 3.0 * t * t)
+
+
+def _erf_derivatives(x):
+    d1 = 2 / math.sqrt(math.pi) * np.exp(-x * x)
+    return _erf(x), d1, -2.0 * x * d1, (4.0 * x * x - 2.0) * d1, (12.0 * x - 8.0 * x ** 3) * d1
+
+
 ACTIVATIONS: dict[str, Activation] = {
     "relu": Activation("relu", torch.relu, lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(np.float64), None,
                        relu_F, "arc-cosine closed form"),
     "tanh": Activation("tanh", torch.tanh, np.tanh, _sech2, lambda x: -2.0 * np.tanh(x) * _sech2(x), tanh_F,
                        f"2-D trapezoid rule (absolute error < {TANH_F_ACCURACY:g} for K_aa <= 8)",
-                       lambda K: trapezoid_expectation_2d(K, np.tanh, digits=13.0)),
+                       lambda K: trapezoid_expectation_2d(K, np.tanh, digits=13.0), _tanh_derivatives),
     "erf": Activation("erf", torch.erf, _erf, lambda x: 2 / math.sqrt(math.pi) * np.exp(-x ** 2),
-                      lambda x: -4 * x / math.sqrt(math.pi) * np.exp(-x ** 2), erf_F, "arcsine closed form"),
+                      lambda x: -4 * x / math.sqrt(math.pi) * np.exp(-x ** 2), erf_F, "arcsine closed form",
+                      derivatives=_erf_derivatives),
     "linear": Activation("linear", lambda x: x, lambda x: x, np.ones_like, np.zeros_like,
                          lambda K: np.array(K, dtype=np.float64, copy=True), "identity (F(K) = K)"),
 }
@@ -178,8 +201,9 @@ def get_activation(activation: str | Activation) -> Activation:
 
 
 def gaussian_F(K, activation: str | Activation) -> np.ndarray:
-    """F(K) = E_{z ~ N(0,K)}[phi(z) phi(z)^T], (..., k, k) float64."""
-    return get_activation(activation).F(np.asarray(K, dtype=np.float64))
+    """F(K) = E_{z ~ N(0,K)}[phi(z) phi(z)^T], (..., k, k) float64; K finite, symmetric, PSD (pairwise)."""
+    K = check_psd_pairs("K", K)
+    return get_activation(activation).F(K)
 
 
 def _unit_directions(k: int) -> np.ndarray:
@@ -189,10 +213,12 @@ def _unit_directions(k: int) -> np.ndarray:
 
 def DF(K: np.ndarray, activation: str | Activation, rel_step: float = 1e-3) -> np.ndarray:
     """Jacobian of packed F at K in packed coordinates, (p, p): DF[X] = DF @ pack(X).
-    Fourth-order central differences in float64 (on ``Activation.F_for_derivatives``: for tanh a
+    Activations with ``derivatives`` (tanh, erf): Price's theorem (:func:`price_derivatives`). Otherwise fourth-order central differences in float64 (on ``Activation.F_for_derivatives``: for tanh a
     13-digit rule, error ~1e-12 in F, ~1e-9 in DF and ~1e-8 in D2F)."""
     act = get_activation(activation)
     K = np.asarray(K, dtype=np.float64)
+    if act.derivatives is not None and K.ndim == 2:
+        return price_derivatives(K, act)[1]
     k = K.shape[-1]
     h = rel_step * np.abs(K).max()
     E = _unit_directions(k)
@@ -205,11 +231,14 @@ def DF(K: np.ndarray, activation: str | Activation, rel_step: float = 1e-3) -> n
 
 def D2F(K: np.ndarray, activation: str | Activation, V: np.ndarray, rel_step: float = 1e-2) -> np.ndarray:
     """Second derivative contracted with a (p, p) symmetric V: sum_{ij} d^2 F / dK_i dK_j V_ij, (k, k).
-    Eigen-decomposes V and takes fourth-order second differences along each eigendirection."""
+    Activations with ``derivatives``: the exact bilinear form of :func:`price_derivatives`. Otherwise
+    eigen-decomposes V and takes fourth-order second differences along each eigendirection."""
     act = get_activation(activation)
     K = np.asarray(K, dtype=np.float64)
     k = K.shape[-1]
     V = 0.5 * (np.asarray(V, dtype=np.float64) + np.asarray(V, dtype=np.float64).T)
+    if act.derivatives is not None and K.ndim == 2:
+        return unpack(np.einsum("rso,rs->o", price_derivatives(K, act)[2], V), k)
     lam, U = np.linalg.eigh(V)
     h = rel_step * np.abs(K).max()
     dirs = unpack(U.T, k)  # (p, k, k), unit packed norm
@@ -218,6 +247,58 @@ def D2F(K: np.ndarray, activation: str | Activation, V: np.ndarray, rel_step: fl
     Fs = act.F_for_derivatives(Ks)  # (5, p, k, k)
     sec = (-Fs[0] + 16 * Fs[1] - 30 * Fs[2] + 16 * Fs[3] - Fs[4]) / (12 * h ** 2)
     return np.einsum("r,rab->ab", lam, sec)
+
+
+def price_derivatives(K: np.ndarray, activation: str | Activation, digits: float = 16.0
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """F, DF and the bilinear form of D2F at one kernel K (k, k), as Gaussian expectations of derivatives
+    of phi (Price's theorem), for an activation with ``derivatives``: packed F (p,), DF (p_out, p_in) and
+    H (p_in, p_in, p_out) with pack(D2F(K)[V]) = sum_rs H[r, s] V_rs.
+
+    For a pair a < b, F_ab = E[phi(u) phi(v)] depends on (K_aa, K_bb, K_ab) only; d/dK_ab = E[d_u d_v] and
+    d/dK_aa = E[d_u^2] / 2. With M_ij = E[phi^(i)(u) phi^(j)(v)]: dF_ab/dK_ab = M_11, dF_ab/dK_aa = M_20 / 2,
+    d2F_ab/dK_ab^2 = M_22, d2/dK_aa^2 = M_40 / 4, d2/dK_aa dK_bb = M_22 / 4, d2/dK_aa dK_ab = M_31 / 2.
+    F_aa = E[phi(u)^2] has derivatives E[g''] / 2 and E[g4] / 4 with g = phi^2, g4 its fourth derivative.
+    One trapezoid rule (as :func:`trapezoid_expectation_2d`, pole pi/2, ``digits``) serves every expectation:
+    one evaluation of phi per node instead of the 50 to 160 F evaluations of finite differences, and no
+    truncation error. ``digits`` = 16: against a 24-digit rule DF is within 1e-12 and D2F within 1e-9 absolute
+    up to K_aa ~ 36 (the fourth derivative's fifth-order poles converge slower than F: 13 digits left 5e-8),
+    ``tests/test_eft.py``; the finite differences it replaces were off by up to 2e-7 there."""
+    act = get_activation(activation)
+    if act.derivatives is None:
+        raise ValueError(f"activation {act.name!r} has no derivatives for Price's theorem")
+    K = np.asarray(K, dtype=np.float64)
+    if K.ndim != 2 or K.shape[0] != K.shape[1]:
+        raise ValueError(f"K must be one (k, k) kernel, got shape {K.shape}")
+    k = K.shape[0]
+    p = n_packed(k)
+    x, w = _trapezoid_nodes(float(np.max(np.diag(K))), np.pi / 2, digits)
+    i, j = np.triu_indices(k)
+    index = {(a, b): r for r, (a, b) in enumerate(zip(i, j))}
+    F, DFm, H = np.zeros(p), np.zeros((p, p)), np.zeros((p, p, p))
+    for r, (a, b) in enumerate(zip(i, j)):
+        sa = math.sqrt(max(K[a, a], 0.0))
+        if a == b:
+            d0, d1, d2, d3, d4 = act.derivatives(sa * x)
+            F[r] = (d0 * d0) @ w
+            DFm[r, r] = (d1 * d1 + d0 * d2) @ w                               # E[g''] / 2
+            H[r, r, r] = 0.5 * ((d0 * d4 + 4 * d1 * d3 + 3 * d2 * d2) @ w)   # E[g4] / 4
+            continue
+        c = K[a, b] / sa if sa > 0 else 0.0
+        s = math.sqrt(max(K[b, b] - c * c, 0.0))
+        du = act.derivatives(sa * x)                                                   # 5 x (m,)
+        dv = [d @ w for d in act.derivatives(c * x[:, None] + s * x[None, :])]        # E over z2: 5 x (m,)
+        M = {(ii, jj): float((du[ii] * dv[jj]) @ w)
+             for ii, jj in ((0, 0), (1, 1), (2, 0), (0, 2), (2, 2), (4, 0), (0, 4), (3, 1), (1, 3))}
+        xa, yb = index[(a, a)], index[(b, b)]
+        F[r] = M[0, 0]
+        DFm[r, r], DFm[r, xa], DFm[r, yb] = M[1, 1], 0.5 * M[2, 0], 0.5 * M[0, 2]
+        H[r, r, r] = M[2, 2]
+        H[xa, xa, r], H[yb, yb, r] = 0.25 * M[4, 0], 0.25 * M[0, 4]
+        H[xa, yb, r] = H[yb, xa, r] = 0.25 * M[2, 2]
+        H[xa, r, r] = H[r, xa, r] = 0.5 * M[3, 1]
+        H[yb, r, r] = H[r, yb, r] = 0.5 * M[1, 3]
+    return F, DFm, H
 
 
 def _relu_delta_term(x_prev: np.ndarray, D: np.ndarray, a: int, b: int) -> np.ndarray:

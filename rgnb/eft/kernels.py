@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rgnb.validate import check_finite_array, check_float
+from rgnb.validate import check_finite_array, check_float, check_int
 
 __all__ = ["n_packed", "pack", "unpack", "pair_labels", "wishart", "four_term", "check_kernel", "check_inputs",
            "input_kernel", "default_inputs", "single_input", "two_inputs"]
@@ -18,6 +18,7 @@ __all__ = ["n_packed", "pack", "unpack", "pair_labels", "wishart", "four_term", 
 
 def n_packed(k: int) -> int:
     """p = k (k + 1) / 2, the number of packed entries of a k x k symmetric matrix."""
+    k = check_int("k", k, 1)
     return k * (k + 1) // 2
 
 

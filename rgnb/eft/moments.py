@@ -113,12 +113,3 @@ def window_bounds(t, residual, se, tau: float = 0.1, z: float = 1.96) -> tuple[f
     r, s = np.asarray(residual, dtype=np.float64), np.asarray(se, dtype=np.float64)
     return (validity_window(t, r, tau), validity_window(t, r + z * s, tau),
             validity_window(t, np.maximum(r - z * s, 0.0), tau))
-
-
-def worst_relative_deviation(estimate: np.ndarray, reference: np.ndarray, se: np.ndarray) -> tuple[float, float]:
-    """The largest relative deviation over the grid, as an interval-aware pair (value, its se)."""
-    r, r_se = relative_residual(estimate, reference, se)
-    i = int(np.nanargmax(r))
-    return float(r[i]), float(r_se[i])
-
-

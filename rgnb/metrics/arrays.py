@@ -12,18 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from rgnb.validate import check_finite_array
+
 
 def _to_numpy(x: Any, name: str) -> np.ndarray:
-    """numpy float64 view of an array or torch tensor (detached, on the CPU)."""
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        x = x.detach().cpu().numpy()
-    try:
-        out = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array or tensor, got {type(x).__name__}") from exc
-    if not np.all(np.isfinite(out)):
-        raise ValueError(f"{name} must contain only finite values")
-    return out
+    """numpy float64 view of a real array or torch tensor (detached, on the CPU); complex, text and
+    non-finite values are refused (:func:`rgnb.validate.check_finite_array`)."""
+    return check_finite_array(name, x)
 
 
 def _representation(X: Any, name: str = "X") -> np.ndarray:

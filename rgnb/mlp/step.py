@@ -73,15 +73,11 @@ def choose_threads(cpu_count: int | None = None, load: float | None = None) -> i
     region waits for the descheduled thread), while on an idle machine 2 threads gain < 2x, so a
     thread is used only where a core is free.
     """
-    override = os.environ.get(THREADS_ENV, "").strip()
-    if override:
-        try:
-            n = int(override)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ValueError(f"{THREADS_ENV} must be an integer >= 1, got {override!r}")
-        return n
+    from rgnb.environment import read
+
+    override = read().threads  # RGNB_THREADS, validated there (an integer >= 1)
+    if override is not None:
+        return override
     if cpu_count is None:
         cpu_count = os.cpu_count() or 1
     if load is None:

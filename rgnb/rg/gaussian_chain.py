@@ -18,7 +18,7 @@ from scipy import linalg as _sla
 from scipy import signal as _signal
 
 from rgnb.rg.estimators import Fit, jackknife_additive, scalar_or_array
-from rgnb.validate import check_finite_array, check_float, check_int, check_seed
+from rgnb.validate import check_finite_array, check_float, check_int, check_seed, check_size
 
 
 def check_gaussian_chain(r, K, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -119,6 +119,8 @@ def gaussian_chain_natural(phi, var, mu=0.0) -> tuple:
 
 def gaussian_chain_covariance(phi: float, n: int) -> np.ndarray:
     """Correlation matrix ``phi^|i-j|`` of n consecutive sites of the stationary chain, (n, n) float64."""
+    phi, n = check_float("phi", phi, -1.0, 1.0), check_int("n", n, 1)
+    check_size("n", n * n, 24)  # the float64 result and its int64 lag matrix
     i = np.arange(n)
     return float(phi) ** np.abs(i[:, None] - i[None, :]).astype(np.float64)
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from rgnb.rg.estimators import Fit, jackknife_additive, scalar_or_array
-from rgnb.validate import check_finite_array, check_float, check_int, check_seed
+from rgnb.validate import check_finite_array, check_float, check_int, check_seed, check_size
 
 
 def _logcosh(x: np.ndarray) -> np.ndarray:
@@ -68,6 +68,7 @@ def sample_ising_chain(K: float, h: float, n_chains: int, length: int, seed: int
     """
     K, h = check_float("K", K, -20, 20), check_float("h", h, -20, 20)
     n_chains, length = check_int("n_chains", n_chains, 1), check_int("length", length, 2)
+    check_size("n_chains * length", n_chains * length, 10)  # uniforms (8 B), states (1 B), output (1 B)
     seed = check_seed("seed", seed)
     T = np.array([[math.exp(K + h), math.exp(-K)], [math.exp(-K), math.exp(K - h)]])  # index 0 = +1
     w, V = np.linalg.eigh(T)

@@ -66,12 +66,12 @@ class SiteReport:
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome binary (``$RGNB_CHROMIUM`` wins), or None."""
-    import os
+    """Path of a Chromium/Chrome binary (``$RGNB_CHROMIUM`` wins: :mod:`rgnb.environment` refuses a missing one), or None."""
+    from rgnb.environment import read
 
-    explicit = os.environ.get("RGNB_CHROMIUM")
+    explicit = read().chromium
     if explicit:
-        return explicit if Path(explicit).exists() else None
+        return str(explicit)
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:

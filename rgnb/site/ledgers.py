@@ -16,10 +16,10 @@ def profile_run_dirs() -> dict[str, Path]:
     While a chapter executes with ``RGNB_RUN_DIR`` set (papermill, nbval's temp copy), that directory
     stands for the current profile's run.
     """
-    import os
+    from rgnb.environment import read
 
     dirs = {"reference": RUN_DIR, "full": RUN_DIR / "full"}
-    current = os.environ.get("RGNB_RUN_DIR")
+    current = read().run_dir
     if current:  # the run being executed stands for its profile; the other profile's run stays the stored one
         dirs["full" if Path(current).name == "full" else "reference"] = Path(current)
     return dirs

@@ -26,11 +26,13 @@ def stored_provenance(chapter: str, run_dir: Path = RUN_DIR) -> dict:
 
 
 def rerun_commands(chapter: str, profile: str = "reference") -> list[str]:
-    """The exact shell lines (comments included) that re-execute one chapter and rebuild the HTML."""
-    out = "book/_run/full/" if profile == "full" else "book/_run/"
-    nb = f"book/full/{chapter}.ipynb" if profile == "full" else f"book/{chapter}.ipynb"
+    """The exact shell lines (comments included) that re-execute one chapter and rebuild the HTML.
+
+    A reader's re-run goes to ``_build/runs/<profile>/`` and never touches the stored book."""
+    out = f"_build/runs/{profile}/"
     return [
-        f"# re-execute {nb} through papermill (run record in {out})",
+        f"# re-execute the chapter through papermill into {out}{chapter}.ipynb (run record and reproduction "
+        f"report in {out}_run/; the stored book is untouched)",
         f".venv/bin/python -m rgnb execute --profile {profile} --chapter {chapter}",
         "# rebuild _build/html from the stored notebooks (executes nothing)",
         ".venv/bin/python -m rgnb build",

@@ -12,11 +12,12 @@ where the eps^2 terms are the Wishart covariance of the increment and the square
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from rgnb.eft.gaussian import D2F, DF, get_activation
+from rgnb.eft.gaussian import D2F, DF, get_activation, price_derivatives
 from rgnb.eft.kernels import check_kernel, four_term, n_packed, pack, unpack, wishart
 from rgnb.validate import check_finite_array, check_float, check_int
 
@@ -37,6 +38,15 @@ class ClosureSolution:
 def _common(K_in, T, sigma_w, activation):
     return (check_kernel(K_in), check_float("T", T, 0.0, 1e3, low_open=True),
             check_float("sigma_w", sigma_w, 0.0, 1e2, low_open=True), get_activation(activation))
+
+
+def local_derivatives(K: np.ndarray, act) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]:
+    """J = DF(K) (p, p) and V -> pack(D2F(K)[V]) (p,), from one Price evaluation where the activation has
+    ``derivatives`` (:func:`rgnb.eft.gaussian.price_derivatives`), else by finite differences."""
+    if act.derivatives is not None:
+        _, J, H = price_derivatives(K, act)
+        return J, lambda V: np.einsum("rso,rs->o", H, V)
+    return DF(K, act), lambda V: pack(D2F(K, act, V))
 
 
 def check_t_eval(t_eval, T: float) -> np.ndarray:
@@ -70,9 +80,9 @@ def g_only_discrete(K_in, depth: int, T: float, sigma_w: float, activation: str)
     Ks, Vs, K1s = [K], [V], [K1]
     for _ in range(depth):
         F = act.F(K)
-        J = DF(K, act)
+        J, d2f = local_derivatives(K, act)
         M = np.eye(p) + eps * s2 * J
-        K1 = K1 + eps * s2 * (J @ K1 + 0.5 * pack(D2F(K, act, V)))
+        K1 = K1 + eps * s2 * (J @ K1 + 0.5 * d2f(V))
         V = M @ V @ M.T + eps * s2 * four_term(K, F) + (eps * s2) ** 2 * wishart(F)
         K = K + eps * s2 * F
         Ks.append(K), Vs.append(V), K1s.append(K1)
@@ -94,10 +104,10 @@ def solve_g_only(K_in, T: float, sigma_w: float, activation: str, t_eval, rtol: 
         V = y[p:p + p * p].reshape(p, p)
         K1 = y[p + p * p:]
         F = act.F(K)
-        J = DF(K, act)
+        J, d2f = local_derivatives(K, act)
         dK = s2 * pack(F)
         dV = s2 * (J @ V + V @ J.T + four_term(K, F))
-        dK1 = s2 * (J @ K1 + 0.5 * pack(D2F(K, act, V)))
+        dK1 = s2 * (J @ K1 + 0.5 * d2f(V))
         return np.concatenate([dK, dV.ravel(), dK1])
 
     y0 = np.concatenate([pack(K_in), wishart(K_in).ravel(), np.zeros(p)])

@@ -28,7 +28,7 @@ import math
 import numpy as np
 
 from rgnb.eft.closures.g_only import ClosureSolution, _common, check_t_eval, k0_discrete
-from rgnb.eft.gaussian import D2F, DF, hessian_contraction
+from rgnb.eft.gaussian import D2F, DF, hessian_contraction, price_derivatives
 from rgnb.eft.kernels import n_packed, pack, psd_sqrt, unpack
 from rgnb.validate import check_int, check_seed, check_size
 
@@ -38,7 +38,10 @@ MAX_PATHS = 1 << 24
 def _d2f_bilinear(K: np.ndarray, act, rel_step: float = 1e-2) -> np.ndarray:
     """The bilinear form of D2F at K: H (p, p, p) with pack(D2F(K, act, V)) = sum_rs H[r, s] V_rs for any
     symmetric packed V (p, p). Fourth-order second differences (step and F as in :func:`D2F`) along the
-    p unit directions e_r and the p (p - 1) / 2 sums e_r + e_s, then polarisation."""
+    p unit directions e_r and the p (p - 1) / 2 sums e_r + e_s, then polarisation; exact (Price's theorem,
+    :func:`rgnb.eft.gaussian.price_derivatives`) for an activation with ``derivatives``."""
+    if act.derivatives is not None:
+        return price_derivatives(K, act)[2]
     k = K.shape[-1]
     p = n_packed(k)
     r, s = np.triu_indices(p, 1)
