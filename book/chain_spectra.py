@@ -131,7 +131,7 @@ ax.plot([0.4, 20], [0.4, 20], "k--", lw=0.8, label="measured = requested")
 ax.set(xscale="log", yscale="log", xlabel="requested $\\xi$", ylabel="measured $\\xi$ (95% CI)")
 ax.legend()
 plt.show()
-worst_xi = max((chains.worst_relative_deviation(s) for s in scans.values()), key=lambda d: d.high)
+worst_xi = max((chains.worst_xi_deviation(s) for s in scans.values()), key=lambda d: d.high)
 
 # %% [markdown]
 # ## The task's floor: exact Bayes-optimal masked prediction

@@ -81,7 +81,7 @@ def test_each_seed_has_its_own_data():
     assert pool.shape == (3, 128, 64) and probe.shape == (3, 256, 64)
     for i, j in itertools.combinations(range(3), 2):
         assert not torch.equal(pool[i], pool[j])
-    assert len({rg.networks.data_seed(0, rg.LAW_BY_NAME["gauss-away"], s) for s in range(10)}) == 10
+    assert len({rg.networks.law_sample_seed(0, rg.LAW_BY_NAME["gauss-away"], s) for s in range(10)}) == 10
 
 
 def test_local_dae_optimum_is_the_block_sum():

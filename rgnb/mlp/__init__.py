@@ -4,7 +4,8 @@ One module per concept:
 
 - ``model``: the network (an MLP-Mixer residual stack, batched over models);
 - ``step``: one training step of a batched ensemble (loss, AdamW, threads, fast paths);
-- ``sweeps``: what is trained (``SweepConfig``, each profile's sweeps, their tuning);
+- ``sweeps``: what is trained (``SweepConfig``, each profile's sweeps);
+- ``tuning``: the tuning history of the budgets, read from ``results/tuning.json``;
 - ``data``: a sweep's chains, seeds, training stream and fixed masked sets;
 - ``train``: the loop, the evaluation against the Bayes floor, ``SweepResult``, the local cache;
 - ``gate``: the convergence gate, premise of every finding;

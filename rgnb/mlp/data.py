@@ -4,7 +4,7 @@ Data are fresh every step (no epochs): stationary sequences of the model's chain
 (:func:`chain_matrix`: ``rgnb.chains`` families, plus ``"shuffled"``, i.i.d. tokens with the same
 uniform marginal, the null control of the findings) with span masking (``rgnb.chains.sample_mask``),
 drawn on the device. Each (chain, seed) pair has its own generator seeded from (kind, V, T, mask,
-xi, seed) only (:func:`data_seed`).
+xi, seed) only (:func:`training_stream_seed`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def _stable_seed(*parts: Any) -> int:
     return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
 
 
-def data_seed(config: _sweeps.SweepConfig, xi: float, seed: int) -> int:
+def training_stream_seed(config: _sweeps.SweepConfig, xi: float, seed: int) -> int:
     """Seed of the training-data stream of (chain xi, seed); independent of the rest of the sweep."""
     return _stable_seed("train-data", config.kind, config.vocab_size, config.seq_len, config.mask.rate,
                         config.mask.span, float(xi), int(seed))
@@ -62,7 +62,8 @@ class DataStream:
         self.device = device
         self.pairs = [(xi, s) for xi in config.xis for s in config.seeds]
         self.chains = {xi: chain_matrix(config.kind, config.vocab_size, float(xi)) for xi in config.xis}
-        self.gens = [torch.Generator(device=device).manual_seed(data_seed(config, xi, s)) for xi, s in self.pairs]
+        self.gens = [torch.Generator(device=device).manual_seed(training_stream_seed(config, xi, s))
+                     for xi, s in self.pairs]
         self.step_in_chunk = config.data_chunk
 
     def _refill(self) -> None:

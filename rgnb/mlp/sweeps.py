@@ -3,8 +3,9 @@
 A profile trains several sweeps, one per chain family and masking (potts, ring, the shuffled-chain
 null control, isolated masking) and per reading of "pure MLP residual stack" (the mixer with
 pre-LayerNorm, the main reading; without LayerNorm, the robustness reading). The tuning that fixed
-the reference budgets is recorded beside them (:data:`TUNING`, :data:`NO_LAYERNORM_TUNING`),
-judged on the convergence gate only (``rgnb.mlp.gate``).
+the reference budgets, judged on the convergence gate only (``rgnb.mlp.gate``), is data:
+``results/tuning.json``, read by ``rgnb.mlp.tuning`` (:data:`TUNING`, :data:`NO_LAYERNORM_TUNING`,
+:data:`NO_LAYERNORM_FIRST_RUN` are its tables).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from rgnb import chains
 from rgnb.mlp import model
+from rgnb.mlp.tuning import load_tuning
 from rgnb.profiles import resolve_profile, sizes_for
 from rgnb.validate import check_choice, check_float, check_int, check_seed
 
@@ -130,30 +132,17 @@ ISOLATED_MASK = chains.MaskSpec(rate=0.15, span=1)
 
 
 def _reference(kind: str, xis=REFERENCE_XIS, mask: chains.MaskSpec = chains.DEFAULT_MASK) -> SweepConfig:
-    # Tuning (recorded in TUNING and shown in the training chapter), judged on the gate only: V = 8,
-    # T = 16, width 32, depth 8, batch 64, lr 1e-2, 4 seeds per chain on a GPU. The worst excess at
-    # potts xi = 7 was 0.0113 / 0.0093 / 0.0074 nats after 3000 / 4000 / 6000 steps; 5000 steps is
-    # the compromise with the 2-core CPU budget. xi = 0.5 was dropped from the grid: there the context
-    # carries so little information (ln V - Bayes of a few millinats) that a recovered share >= 0.95
-    # needs an excess below the evaluation's resolution (ring xi = 0.5: share 0.10 at 0.005 nats excess).
+    # The budget and the grid (xi = 0.5 dropped) were tuned on the gate: results/tuning.json, "main".
     return SweepConfig(kind=kind, vocab_size=8, seq_len=16, xis=tuple(xis), depths=(8,), seeds=tuple(range(10)),
                        width=32, channel_mult=2, mask=mask, steps=REFERENCE_STEPS, batch_size=64, lr=1e-2,
                        warmup=REFERENCE_STEPS // 20, data_chunk=50, log_every=50, n_probe=1024, n_eval=2000)
+#: Steps of the reference main reading, chosen by the tuning in results/tuning.json ("main").
 REFERENCE_STEPS = 5000
-#: The optimiser tuning behind REFERENCE_STEPS (GPU, depth 8, 4 seeds per chain; worst excess in nats /
-#: smallest recovered share / models passing the gate), judged on the convergence gate only.
-TUNING = (
-    ("3000 steps", "potts", {0.5: (0.0009, 0.945, "1/4"), 1.0: (0.0016, 0.988, "4/4"), 3.0: (0.0059, 0.992, "4/4"),
-                             7.0: (0.0113, 0.991, "3/4")}),
-    ("3000 steps", "ring", {0.5: (0.0049, 0.098, "0/4"), 1.0: (0.0016, 0.973, "4/4"), 3.0: (0.0031, 0.992, "4/4"),
-                            7.0: (0.0082, 0.990, "4/4")}),
-    ("4000 steps", "potts", {0.5: (0.0010, 0.938, "3/4"), 1.0: (0.0012, 0.991, "4/4"), 3.0: (0.0060, 0.992, "4/4"),
-                             7.0: (0.0093, 0.993, "4/4")}),
-    ("4000 steps", "ring", {0.5: (0.0028, 0.480, "2/4"), 1.0: (0.0010, 0.982, "4/4"), 3.0: (0.0027, 0.993, "4/4"),
-                            7.0: (0.0052, 0.994, "4/4")}),
-    ("6000 steps", "potts", {0.5: (0.0005, 0.971, "4/4"), 1.0: (0.0011, 0.992, "4/4"), 3.0: (0.0051, 0.993, "4/4"),
-                             7.0: (0.0074, 0.994, "4/4")}),
-)
+#: The tuning history behind the reference budgets (``rgnb.mlp.tuning``, read from results/tuning.json).
+_HISTORY = load_tuning()
+#: The runs behind REFERENCE_STEPS: ``(budget, chain, {xi: (worst excess nats, smallest recovered share,
+#: models passing the gate)})``, judged on the convergence gate only.
+TUNING = _HISTORY.main_table()
 #: Sweeps per profile: family name -> SweepConfig. "shuffled" is the null control (same seeds,
 #: depths and budget as the chains it controls; its xi is a nominal label).
 #: smoke: the training chapter in well under a minute on a 2-core CPU (not a test of the papers).
@@ -164,20 +153,14 @@ TUNING = (
 #: LayerNorm) on the paper's chains xi ~ 1 and ~ 7 and on the shuffled-chain null control.
 MIXER, NO_LAYERNORM = ARCHITECTURES
 NO_LAYERNORM_SUFFIX = "-nolayernorm"
-#: Steps of the reference robustness sweeps. Tuning on the CPU (potts xi = 7, the binding chain, depth 8,
-#: seeds 0 and 1; held-out excess nats per seed), judged on the gate only, before any of these networks
-#: was measured: 5000 steps at lr 1e-2: 0.0086 / 0.0134; 5000 at lr 5e-3: 0.0066 / 0.0118; 7000 at lr
-#: 1e-2: 0.0081 / 0.0065. Without LayerNorm the networks converge more slowly. A first run at 8000 steps
-#: left one of 20 networks above the gate (:data:`NO_LAYERNORM_FIRST_RUN`); every robustness sweep (the
-#: null control with it, so that it keeps the chains' budget) was retrained at 10000 steps.
+#: Steps of the reference robustness sweeps, chosen by the tuning and the first run in results/tuning.json
+#: ("no_layernorm"): without LayerNorm the networks converge more slowly.
 NO_LAYERNORM_STEPS = 10000
-NO_LAYERNORM_TUNING = (("5000 steps, lr 1e-2", (0.0086, 0.0134)), ("5000 steps, lr 5e-3", (0.0066, 0.0118)),
-                       ("7000 steps, lr 1e-2", (0.0081, 0.0065)))
-#: The first reference run of the robustness sweeps (8000 steps, lr 1e-2): networks passing the gate, and
-#: the failing one (chain xi, seed, held-out excess in nats). Its statistics were seen, as descriptive
-#: values, before the budget was raised; the gate threshold did not move.
-NO_LAYERNORM_FIRST_RUN = {"steps": 8000, "passed": "19/20 (potts), 10/10 (shuffled)",
-                          "failed": ((7.0, 3, 0.0101),)}
+#: The CPU tuning runs behind NO_LAYERNORM_STEPS: ``(budget, (held-out excess nats of seed 0, of seed 1))``.
+NO_LAYERNORM_TUNING = _HISTORY.no_layernorm_table()
+#: The first reference run of the robustness sweeps: ``{"steps", "passed", "failed": ((xi, seed, excess
+#: nats), ...)}``; its statistics were seen, as descriptive values, before the budget was raised.
+NO_LAYERNORM_FIRST_RUN = _HISTORY.first_run_record()
 
 
 def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
@@ -186,7 +169,7 @@ def _reference_no_layernorm(kind: str, xis) -> SweepConfig:
 
 
 def _full(kind: str, architecture: str = MIXER) -> SweepConfig:
-    # Untuned (no GPU run yet). Without LayerNorm the steps are scaled like the reference's
+    # Untuned (results/tuning.json, "full"). Without LayerNorm the steps are scaled like the reference's
     # (NO_LAYERNORM_STEPS / REFERENCE_STEPS).
     xis = ((1.0,) if kind == SHUFFLED else (0.5, 1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0) if architecture == MIXER
            else (1.0, 7.0))

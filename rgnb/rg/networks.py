@@ -164,7 +164,7 @@ def local_losses(layers: list[dict], x: torch.Tensor, spec: HierarchySpec,
 # --------------------------------------------------------------------------------------------- #
 # Data: one independent generator per seed
 # --------------------------------------------------------------------------------------------- #
-def data_seed(base_seed: int, law: InputLaw, seed_index: int) -> int:
+def law_sample_seed(base_seed: int, law: InputLaw, seed_index: int) -> int:
     """The integer seed of one seed's data for one input law (independent streams by SeedSequence)."""
     law_index = list(LAW_BY_NAME).index(law.name)
     ss = np.random.SeedSequence([check_seed("base_seed", base_seed), law_index, check_int("seed_index", seed_index, 0)])
@@ -190,7 +190,7 @@ def seed_data(law: InputLaw, sz: RGSizes, base_seed: int) -> tuple[torch.Tensor,
     """Training pools (E, pool, N) and probes (E, n_probe, N), each seed from its own generator."""
     pools, probes = [], []
     for s in range(sz.n_seeds):
-        x = sample_law(law, sz.pool + sz.n_probe, sz.n_sites, data_seed(base_seed, law, s))
+        x = sample_law(law, sz.pool + sz.n_probe, sz.n_sites, law_sample_seed(base_seed, law, s))
         pools.append(x[: sz.pool]), probes.append(x[sz.pool:])
     return torch.as_tensor(np.stack(pools)), torch.as_tensor(np.stack(probes))
 

@@ -1,0 +1,188 @@
+"""Numbers typed in the chapters' prose, bound to the values the code configures or the stored ledger holds.
+
+A :class:`Binding` is a phrase of a chapter's Markdown with ``{}`` where each number stands, and the
+function that gives those numbers (a claims row's margin in the stored ledger, a sweep's config, a
+tuning record, a default of a measure). :func:`problems` fills the phrase and looks for it in the
+chapter's prose (white space collapsed): a stale number fails. Every other number of the prose (outside
+math and code) that looks like a quantity (a decimal, a percentage, an integer of two digits or more)
+must be covered by a binding or by a stated :data:`EXCEPTIONS` entry (a year, a version bound, a
+threshold of an earlier protocol told as history), so a new number cannot be typed unbound.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+from rgnb.layout import REPO_ROOT
+
+BOOK_DIR = REPO_ROOT / "book"
+RUN_DIR = BOOK_DIR / "_run"
+#: Chapters whose prose is checked (kernel_eft and expfam_rg bind their numbers on their own).
+CHAPTERS = ("intro", "chain_spectra", "training", "rank_collapse", "selectivity", "kernel_drift", "robustness",
+            "appendix")
+#: A quantity-like number outside math and code: a decimal, an integer of two digits or more, or a percentage.
+QUANTITY = re.compile(r"(?<![\w.\-/])(\d+\.\d+|\d{2,}|\d+(?=\s*%))(?![\w.]*\w)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Binding:
+    """``phrase`` (with one ``{}`` per number) of ``chapter``'s prose, filled by ``values()`` (formatted ``:g``).
+
+    ``source`` says where the numbers come from (shown in a problem).
+    """
+
+    chapter: str
+    phrase: str
+    values: Callable[[], tuple]
+    source: str
+
+    def text(self) -> str:
+        """The phrase with its numbers filled in, white space collapsed."""
+        return _collapse(self.phrase.format(*(v if isinstance(v, str) else format(v, "g") for v in self.values())))
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def prose(chapter: str, book_dir: Path = BOOK_DIR) -> str:
+    """The Markdown cells of ``book/<chapter>.py`` (jupytext percent format), joined, white space collapsed."""
+    import jupytext
+
+    notebook = jupytext.read(Path(book_dir) / f"{chapter}.py")
+    return _collapse("\n\n".join(c.source for c in notebook.cells if c.cell_type == "markdown"))
+
+
+def ledger_margin(chapter: str, claim_id: str, run_dir: Path = RUN_DIR) -> float:
+    """The registered margin of claim ``claim_id`` in the stored ledger ``<run_dir>/<chapter>.claims.json``."""
+    rows = json.loads((Path(run_dir) / f"{chapter}.claims.json").read_text())["rows"]
+    matches = [r["margin"] for r in rows if r.get("id") == claim_id]
+    if len(matches) != 1:
+        raise ValueError(f"claim {claim_id!r} must appear once in {chapter}'s ledger, found {len(matches)}")
+    return float(matches[0])
+
+
+def _default(function: Callable, name: str):
+    return inspect.signature(function).parameters[name].default
+
+
+def _percent(fraction: float) -> float:
+    return round(100 * fraction, 10)
+
+
+def _python_floor() -> str:
+    """The lowest Python ``pyproject.toml`` accepts (its ``requires-python = ">=X.Y"``)."""
+    found = re.search(r'^requires-python\s*=\s*">=\s*([0-9.]+)"', (REPO_ROOT / "pyproject.toml").read_text(), re.M)
+    if found is None:
+        raise ValueError('pyproject.toml must state requires-python = ">=X.Y"')
+    return found.group(1)
+
+
+def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
+    """Every binding of :data:`CHAPTERS`; ledger values are read from ``run_dir``."""
+    from rgnb import chains, metrics, stats
+    from rgnb.claims.rule import ALPHA, LEVEL
+    from rgnb.mlp import measure, sweeps, tuning
+
+    def margin(chapter: str, claim_id: str, scale: float = 1.0):
+        return lambda: (round(scale * ledger_margin(chapter, claim_id, run_dir), 10),)
+
+    def const(*values):
+        return lambda: values
+
+    level = const(_percent(LEVEL))
+    pcs = const(_percent(_default(metrics.pcs_for_variance, "fraction")))
+    potts = sweeps.sweeps_for("reference")[sweeps.PAPER_FAMILY]
+    history = tuning.load_tuning()
+    python = const(_python_floor())
+    rule, pc_source, ledger = "rgnb.claims.rule.LEVEL", "rgnb.metrics.pcs_for_variance's fraction", "ledger: claim "
+    gate_excess, gate_share = margin("training", "training-gate-excess"), margin("training", "training-gate-share", 100)
+    selective = margin("selectivity", "P1-ii-present")
+    return (
+        Binding("intro", "a {} % confidence interval", level, rule),
+        Binding("intro", "every contrast's {} % CI beyond the margin", level, rule),
+        Binding("intro", "Python >= {}", python, "pyproject.toml requires-python"),
+        Binding("chain_spectra", "`rate = {}`, `span = {}`",
+                const(chains.DEFAULT_MASK.rate, chains.DEFAULT_MASK.span), "rgnb.chains.DEFAULT_MASK"),
+        Binding("chain_spectra", "$\\xi \\in [{}, {}]$", const(*chains.XI_RANGE), "rgnb.chains.XI_RANGE"),
+        Binding("chain_spectra", "reported with its {}% CI", const(_percent(_default(chains.ratio_interval, "level"))),
+                "rgnb.chains.ratio_interval's level"),
+        Binding("training", "within **{} nats per masked token**", gate_excess, ledger + "training-gate-excess"),
+        Binding("training", "the gate's {} nats", gate_excess, ledger + "training-gate-excess"),
+        Binding("training", "at least **{} %**", gate_share, ledger + "training-gate-share"),
+        Binding("training", "share of {} % would need", gate_share, ledger + "training-gate-share"),
+        Binding("training", "Depth {}, width {}, batch {}", const(potts.depths[0], potts.width, potts.batch_size),
+                "rgnb.mlp.sweeps, the reference potts sweep"),
+        Binding("training", "still falling at {}", const(history.main_runs[0].budget),
+                "results/tuning.json, the first main run"),
+        Binding("training", "trains the main reading {} steps", const(sweeps.REFERENCE_STEPS),
+                "rgnb.mlp.sweeps.REFERENCE_STEPS"),
+        Binding("training", "trains {} steps: tuned the", const(sweeps.NO_LAYERNORM_STEPS),
+                "rgnb.mlp.sweeps.NO_LAYERNORM_STEPS"),
+        Binding("rank_collapse", "hold {} % of the variance", pcs, pc_source),
+        Binding("rank_collapse", "PCs for {} %", pcs, pc_source),
+        Binding("rank_collapse", "Each contrast's {} % interval", level, rule),
+        Binding("rank_collapse", "with a margin of {},", margin("rank_collapse", "P1-i-monotone"),
+                ledger + "P1-i-monotone"),
+        Binding("rank_collapse", "both contrasts lie below $-{}$", margin("rank_collapse", "P1-i-monotone"),
+                ledger + "P1-i-monotone"),
+        Binding("selectivity", "{} % intervals invert", level, rule),
+        Binding("selectivity", "The margin is {} ({} % of the layer-1 dimension)",
+                lambda: selective() + margin("selectivity", "P1-ii-present", 100)(), ledger + "P1-ii-present"),
+        Binding("selectivity", "both contrasts below $-{}$", selective, ledger + "P1-ii-present"),
+        Binding("selectivity", "both contrasts within $\\pm {}$", margin("selectivity", "P1-ii-absent"),
+                ledger + "P1-ii-absent"),
+        Binding("selectivity", "within {} nats of the full-rank probe", const(measure.TASK_DIM_TOL),
+                "rgnb.mlp.measure.TASK_DIM_TOL"),
+        Binding("selectivity", "Student-t {} % interval", const(_percent(_default(stats.mean_ci, "level"))),
+                "rgnb.stats.mean_ci's level"),
+        Binding("kernel_drift", "sign-flip {} % intervals", level, rule),
+        Binding("kernel_drift", "both contrasts above {} (about", margin("kernel_drift", "P1-iii-concentrated"),
+                ledger + "P1-iii-concentrated"),
+        Binding("robustness", "PCs for {} % of the variance", pcs, pc_source),
+        Binding("robustness", "were retrained ({} steps, tuned", const(history.no_layernorm_first_run.steps),
+                "results/tuning.json, the robustness reading's first run"),
+        Binding("appendix", "Python >= {}", python, "pyproject.toml requires-python"),
+        Binding("appendix", "adjusted p is below {})", const(ALPHA), "rgnb.claims.rule.ALPHA"),
+    )
+
+
+#: Numbers of the prose that are no result of the book, each with why: (chapter, phrase, reason).
+EXCEPTIONS = (
+    ("intro", "three 2026 papers", "the papers' year"),
+    ("kernel_drift", "plateau ratio below 0.5)", "history: the threshold of protocol v2, replaced by paired contrasts"),
+)
+
+
+def _strip_math_and_code(text: str) -> str:
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"\$\$.*?\$\$", " ", text)
+    text = re.sub(r"\$[^$]*\$", " ", text)
+    return re.sub(r"\]\([^)]*\)", "]", text)
+
+
+def problems(chapter: str, chapter_bindings, book_dir: Path = BOOK_DIR,
+             exceptions=EXCEPTIONS) -> list[str]:
+    """What is wrong with one chapter's numbers: a bound phrase not in its prose (stale or reworded), or a
+    quantity-like number outside math and code that no binding and no exception covers."""
+    text = prose(chapter, book_dir)
+    out = []
+    rest = text
+    for b in (b for b in chapter_bindings if b.chapter == chapter):
+        expected = b.text()
+        if expected not in text:
+            out.append(f"{chapter}: the prose does not say {expected!r} ({b.source})")
+        rest = rest.replace(expected, " ")
+    for c, phrase, _ in exceptions:
+        if c == chapter:
+            rest = rest.replace(_collapse(phrase), " ")
+    plain = _strip_math_and_code(rest)
+    for m in QUANTITY.finditer(plain):
+        out.append(f"{chapter}: the number {m.group(0)} is bound to no computed value: "
+                   f"'...{plain[max(0, m.start() - 40):m.end() + 20]}...'")
+    return out
