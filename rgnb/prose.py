@@ -22,9 +22,9 @@ from rgnb.layout import REPO_ROOT
 
 BOOK_DIR = REPO_ROOT / "book"
 RUN_DIR = BOOK_DIR / "_run"
-#: Chapters whose prose is checked (kernel_eft and expfam_rg bind their numbers on their own).
+#: Chapters whose prose is checked (expfam_rg not yet: its numbers are still typed).
 CHAPTERS = ("intro", "chain_spectra", "training", "rank_collapse", "selectivity", "kernel_drift", "robustness",
-            "appendix")
+            "kernel_eft", "appendix")
 #: A quantity-like number outside math and code: a decimal, an integer of two digits or more, or a percentage.
 QUANTITY = re.compile(r"(?<![\w.\-/])(\d+\.\d+|\d{2,}|\d+(?=\s*%))(?![\w.]*\w)")
 
@@ -87,6 +87,10 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
     """Every binding of :data:`CHAPTERS`; ledger values are read from ``run_dir``."""
     from rgnb import chains, metrics, stats
     from rgnb.claims.rule import ALPHA, LEVEL
+    from rgnb.eft import chapter as eft_chapter
+    from rgnb.eft import evidence as eft_evidence
+    from rgnb.eft import registry as eft_registry
+    from rgnb.eft.kernels import n_packed
     from rgnb.mlp import measure, sweeps, tuning
 
     def margin(chapter: str, claim_id: str, scale: float = 1.0):
@@ -147,8 +151,37 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
         Binding("robustness", "PCs for {} % of the variance", pcs, pc_source),
         Binding("robustness", "were retrained ({} steps, tuned", const(history.no_layernorm_first_run.steps),
                 "results/tuning.json, the robustness reading's first run"),
+        *_kernel_eft_bindings(eft_chapter.REFERENCE, eft_chapter.FULL, eft_evidence.TEST_TIMES, eft_registry,
+                              n_packed, level, rule),
         Binding("appendix", "Python >= {}", python, "pyproject.toml requires-python"),
         Binding("appendix", "adjusted p is below {})", const(ALPHA), "rgnb.claims.rule.ALPHA"),
+    )
+
+
+def _kernel_eft_bindings(ref, full, test_times, registry, n_packed, level, rule) -> tuple[Binding, ...]:
+    """The kernel_eft chapter's numbers: its sizes per profile, the test times, the margins, the level."""
+    def const(*values):
+        return lambda: values
+
+    sizes = "rgnb.eft.chapter.REFERENCE / FULL"
+    times = const(*test_times)
+    return (
+        Binding("kernel_eft", "The GPU figures at $n$ = {}, {}, {} are in the last section", const(*full.bench_widths),
+                "rgnb.eft.chapter.FULL.bench_widths"),
+        Binding("kernel_eft", "spread over {} independent batches", const(ref.n_groups), sizes),
+        Binding("kernel_eft", "(reference: $L$ = {}, {}, {} at $T = {}$", const(*ref.depths, ref.T), sizes),
+        Binding("kernel_eft", "full: up to {})", const(full.depths[-1]), sizes),
+        Binding("kernel_eft", "over the {} packed entries", const(n_packed(n_packed(3))), "entries of V4, k = 3"),
+        Binding("kernel_eft", "scan ($\\sigma_w$ = {}, {}, {}, {}, {})", const(*sorted((1.0,) + ref.scan_sigma_w)),
+                sizes + ".scan_sigma_w and the main tanh study"),
+        Binding("kernel_eft", "times $t$ = {}, {}, {}, {}, {}", times, "rgnb.eft.evidence.TEST_TIMES"),
+        Binding("kernel_eft", "some $t$ in {{{}, {}, {}, {}, {}}}", times, "rgnb.eft.evidence.TEST_TIMES"),
+        Binding("kernel_eft", "up to $T$, now {})", const(ref.T), sizes),
+        Binding("kernel_eft", "with its {} % CI", level, rule),
+        Binding("kernel_eft", "the margins ({}, {}, {}) are",
+                const(registry.K0_MARGIN, registry.V4_MARGIN, registry.TRANSPORT_MARGIN), "rgnb.eft.registry"),
+        Binding("kernel_eft", "$L$ up to {}, $n$ up to {}, $T = {}$", const(full.depths[-1], full.widths[-1], full.T),
+                sizes),
     )
 
 
@@ -156,6 +189,11 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
 EXCEPTIONS = (
     ("intro", "three 2026 papers", "the papers' year"),
     ("kernel_drift", "plateau ratio below 0.5)", "history: the threshold of protocol v2, replaced by paired contrasts"),
+    ("kernel_eft", "checked against 30-digit `mpmath` quadrature", "the precision of the tests' reference quadrature"),
+    ("kernel_eft", 'tuned for "13 digits"', "history: the quadrature step used before the chapter's revision"),
+    ("kernel_eft", "instead of 50 to 160 evaluations", "the finite differences' count of F evaluations per layer "
+                                                      "(DF and D2F: 54; with the sigma closure's bilinear form: 160)"),
+    ("kernel_eft", "- Issue 24 (after", "an issue number"),
 )
 
 

@@ -67,3 +67,14 @@ def test_a_ledger_without_the_claim_is_refused(tmp_path):
     assert prose.ledger_margin("x", "a", tmp_path) == 1.0
     with pytest.raises(ValueError, match="must appear once"):
         prose.ledger_margin("x", "b", tmp_path)
+
+
+def test_kernel_eft_prose_follows_its_sizes_and_test_times(tmp_path, bindings):
+    """The chapter's depth-time range and test times are bound: a prose that kept the old T = 4 fails."""
+    book = _copy(tmp_path)
+    text = (book / "kernel_eft.py").read_text()
+    (book / "kernel_eft.py").write_text(text.replace("up to $T$, now 16)", "up to $T$, now 4)")
+                                        .replace("times $t$ = 1, 2, 4, 8, 16", "times $t$ = 1, 2, 4"))
+    found = prose.problems("kernel_eft", bindings, book)
+    assert any("does not say 'up to $T$, now 16)'" in p for p in found)
+    assert any("does not say 'times $t$ = 1, 2, 4, 8, 16'" in p for p in found)
