@@ -79,8 +79,9 @@ ACTS = ("relu", "tanh")
 # - $V_4 = \lim n\,\mathrm{Cov}(G)$ is the covariance of the *empirical* kernel, which includes the
 #   Wishart part $K_{ac}K_{bd}+K_{ad}K_{bc}$; it is not the conditional-metric vertex of
 #   {cite}`roberts2022pdlt`. Symmetric matrices are packed into their 6 upper-triangular entries;
-#   $DF$ and $D^2F$ are derivatives in those coordinates (fourth-order finite differences in
-#   float64, checked in the tests against the erf closed form and Price's theorem).
+#   $DF$ and $D^2F$ are derivatives in those coordinates (for tanh, Gaussian expectations of the
+#   derivatives of $\phi$ by Price's theorem, see "Cost" below; for ReLU, fourth-order finite differences
+#   in float64; both checked in the tests against each other and the erf closed form).
 #
 # ## The exact recursion and the exact sampler
 #
