@@ -1,4 +1,4 @@
-"""``python -m rgnb.mlp --profile reference [--device auto] [--family F] [--ship results/reference]``."""
+"""``python -m rgnb.mlp --profile reference [--device auto] [--family F | --scan] [--ship results/reference]``."""
 
 from __future__ import annotations
 
@@ -23,11 +23,14 @@ def train_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rgnb.mlp", description="train a profile's sweeps")
     parser.add_argument("--profile", default="reference", choices=["smoke", "reference", "full"])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--family", action="append", help="train only these families (repeatable)")
+    parser.add_argument("--family", action="append", help="train only these families (repeatable; a scan family "
+                        "of rgnb.mlp.sweeps.SCAN too)")
+    parser.add_argument("--scan", action="store_true", help="train the profile's P1 scan sweeps (rgnb.mlp.sweeps.SCAN)")
     parser.add_argument("--ship", default=None, help="write shipped results (npz + manifest) to this directory")
     args = parser.parse_args(argv)
-    sweeps = _sweeps.sweeps_for(args.profile)
-    families = args.family or list(sweeps)
+    main, scan = _sweeps.sweeps_for(args.profile), _sweeps.scan_sweeps_for(args.profile)
+    sweeps = {**main, **scan}
+    families = args.family or list(scan if args.scan else main)
     device = resolve_device(args.device)
     results = {}
     for family in families:

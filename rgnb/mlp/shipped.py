@@ -170,17 +170,44 @@ def load_shipped(profile: str = "reference", results_dir: str | Path | None = No
     directory = Path(results_dir if results_dir is not None else SHIPPED_DIR / profile)
     manifest = shipped_manifest(profile, directory)
     expected = _sweeps.sweeps_for(profile)
+    scan = _sweeps.scan_sweeps_for(profile)
+    shipped, unknown = set(manifest["sweeps"]), set(manifest["sweeps"]) - set(expected) - set(scan)
+    if not set(expected) <= shipped or unknown:
+        raise StaleShippedResults(f"The shipped {profile} sweeps {sorted(manifest['sweeps'])} differ from the "
+                                  f"profile's {sorted(expected)} (and its scan {sorted(scan)}). Retrain them with:\n  "
+                                  f"{retrain_command(profile)}")
+    return _load_families(profile, directory, manifest, expected, cache_dir)
+
+
+def load_scan(profile: str = "reference", results_dir: str | Path | None = None,
+              cache_dir=None) -> dict[str, _train.SweepResult]:
+    """The shipped P1 scan sweeps of ``profile`` (``rgnb.mlp.sweeps.SCAN``), family -> :class:`SweepResult`.
+
+    Checked like :func:`load_shipped`; refuses (:class:`StaleShippedResults`, with the command that trains
+    them) when a scan sweep is not shipped yet.
+    """
+    directory = Path(results_dir if results_dir is not None else SHIPPED_DIR / profile)
+    manifest = shipped_manifest(profile, directory)
+    scan = _sweeps.scan_sweeps_for(profile)
+    missing = sorted(set(scan) - set(manifest["sweeps"]))
+    if missing:
+        raise StaleShippedResults(
+            f"The {profile} scan sweeps {missing} are not shipped in {directory}. Train them with:\n  "
+            f"PYTHONPATH=$PWD python -m rgnb.mlp --profile {profile} --scan --ship results/{profile}")
+    return _load_families(profile, directory, manifest, scan, cache_dir)
+
+
+def _load_families(profile: str, directory: Path, manifest: dict, expected: dict[str, _sweeps.SweepConfig],
+                   cache_dir) -> dict[str, _train.SweepResult]:
     if manifest.get("numerics_version") != _train.NUMERICS_VERSION:
         raise StaleShippedResults(
             f"The shipped {profile} weights in {directory} were made under numerics version "
             f"{manifest.get('numerics_version')}, but the code computes version {_train.NUMERICS_VERSION} "
             f"(rgnb.mlp.train.NUMERICS_VERSION): they no longer match. Retrain them with:\n  {retrain_command(profile)}")
-    if set(manifest["sweeps"]) != set(expected):
-        raise StaleShippedResults(f"The shipped {profile} sweeps {sorted(manifest['sweeps'])} differ from the "
-                                  f"profile's {sorted(expected)}. Retrain them with:\n  {retrain_command(profile)}")
     out = {}
     evaluation_code = _cache.source_hash(cpu_evaluation)
-    for family, info in sorted(manifest["sweeps"].items()):
+    for family in sorted(expected):
+        info = manifest["sweeps"][family]
         config = expected[family]
         if info["config"] != json.loads(_cache.canonical_json(config)):
             raise StaleShippedResults(f"The shipped {profile} sweep {family!r} was trained with another config "

@@ -197,6 +197,70 @@ SWEEPS: dict[str, dict[str, SweepConfig]] = {
 }
 #: The family whose chains the paper's findings are read on, and the null-control family.
 PAPER_FAMILY = "potts"
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanShape:
+    """One network shape of the P1 scan (protocol v3): ``depth`` L residual blocks, vocabulary ``vocab_size`` V."""
+
+    depth: int
+    vocab_size: int
+
+    @property
+    def suffix(self) -> str:
+        """Family-name suffix of the shape's sweeps, e.g. ``-L4V8``."""
+        return f"-L{self.depth}V{self.vocab_size}"
+
+
+#: The scan's depths (at V = 8) and vocabularies (at L = 8) of protocol v3; L = 8, V = 8 is the main sweep
+#: (families ``potts`` and ``shuffled``), so the scan trains the four other shapes.
+SCAN_DEPTHS = (4, 8, 16)
+SCAN_VOCABS = (4, 8, 16)
+SCAN_XIS = (1.0, 7.0)
+SCAN_SHAPES = tuple([ScanShape(L, 8) for L in SCAN_DEPTHS] + [ScanShape(8, V) for V in SCAN_VOCABS if V != 8])
+MAIN_SHAPE = ScanShape(8, 8)
+
+
+def _reference_scan(kind: str, shape: ScanShape) -> SweepConfig:
+    # The reference budget (REFERENCE_STEPS, tuned at L = 8, V = 8) carried over to every shape, untuned:
+    # each shape's gate is its tuning record (results/tuning.json, "scan").
+    xis = (1.0,) if kind == SHUFFLED else SCAN_XIS
+    return dataclasses.replace(_reference(kind, xis=xis), depths=(shape.depth,), vocab_size=shape.vocab_size)
+
+
+def _smoke_scan(kind: str, shape: ScanShape) -> SweepConfig:
+    xis = (1.0,) if kind == SHUFFLED else SCAN_XIS
+    return SweepConfig(kind=kind, channel_mult=2, xis=xis, depths=(shape.depth // 2,), vocab_size=shape.vocab_size,
+                       steps=100, warmup=10, n_probe=64, n_eval=200)
+
+
+def _scan(build) -> dict[str, SweepConfig]:
+    return {kind + shape.suffix: build(kind, shape) for shape in SCAN_SHAPES if shape != MAIN_SHAPE
+            for kind in (PAPER_FAMILY, SHUFFLED)}
+
+
+#: The P1 scan of each profile (protocol v3, issue 28): family ``<kind>-L<depth>V<vocab>`` -> SweepConfig,
+#: the paper's chains xi ~ 1 and ~ 7 and the shuffled-chain null at each shape but the main one. Shipped
+#: with the reference weights sweep by sweep (``rgnb.mlp.shipped.load_scan``); not part of :data:`SWEEPS`,
+#: which the chapters load whole.
+SCAN: dict[str, dict[str, SweepConfig]] = {"smoke": _scan(_smoke_scan), "reference": _scan(_reference_scan)}
+
+
+def scan_sweeps_for(profile: str) -> dict[str, SweepConfig]:
+    """The scan sweeps of a profile (``smoke``, ``reference`` or ``auto``; ``full`` has none yet): family -> config."""
+    from rgnb.profiles import PROFILES
+    check_choice("profile", profile, PROFILES)
+    resolved = resolve_profile(profile)
+    return dict(SCAN.get(resolved, {}))
+
+
+def scan_shape(family: str) -> ScanShape:
+    """The :class:`ScanShape` of a scan family name (``potts-L4V8`` -> L = 4, V = 8)."""
+    for shape in SCAN_SHAPES:
+        if family.endswith(shape.suffix):
+            return shape
+    raise ValueError(f"family {family!r} is not a scan family (names end in one of "
+                     f"{[s.suffix for s in SCAN_SHAPES]})")
 #: Measured CPU time of one training step of one depth-8 model (width 32, T = 16, batch 64, float32, 1
 #: torch thread) on the shared 2-core machine under load (10 models x 60 steps, process CPU time; the
 #: issue's quiet-machine figure is 13 ms per depth-4 model, 26 ms at depth 8). Scales with depth.
