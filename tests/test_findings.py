@@ -63,7 +63,9 @@ def test_registry_declares_one_row_per_finding_with_contrasts_and_margins():
     assert sp["P1-iii-plateau"].scale == "log-ratio" and sp["P1-iii-plateau"].margin == pytest.approx(math.log(2))
     for s in registry.FINDINGS:
         assert s.contrasts == ("initialisation", "shuffled chain") and s.interval == "sign-flip" and s.margin_reason
-    assert "P1-ii-selective" not in sp and "P1-iii-concentrated-with-embedding" not in sp  # removed in v3
+    assert "P1-iii-concentrated-with-embedding" not in sp  # removed in v3
+    # protocol v3 (issue 28) re-declares P1-ii-selective as a difference in differences against the shuffled chain
+    assert sp["P1-ii-selective"] in registry.PROTOCOL_V3 and sp["P1-ii-selective"].contrasts == ("shuffled chain",)
     assert registry.RELEVANCE_GAIN.replaces == "ours-spectral-relevance"
 
 
