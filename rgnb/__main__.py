@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "execute":
         try:
             execute.validate_options(args.device, args.timeout, settings)
-            names = execute.chapters(Path(args.root) / "_toc.yml" if args.root else execute.TOC)
+            names = execute.chapters(Path(args.root) / "_toc.yml") if args.root else execute.chapters()
             unknown = sorted(set(args.chapter or []) - set(names))
             if unknown:
                 raise ValueError(f"chapter must be one of {names}, got {unknown}")
@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "build":
         return execute.build()
     if args.command == "check-site":
-        problems = execute.check_site()
+        from rgnb.site import static
+        problems = static.check_built_pages()
         for p in problems:
             print(f"[rgnb] site problem: {p}", file=sys.stderr)
         print(f"[rgnb] site check: {len(execute.chapters())} chapters, {len(problems)} problems")

@@ -1,4 +1,5 @@
-"""Execute the book's chapters through papermill, write the run report, build and check the HTML.
+"""Execute the book's chapters through papermill, write the run report, build the HTML (its static scan is
+:mod:`rgnb.site.static`).
 
 Chapters are the jupytext sources ``book/<name>.py`` in the order ``_toc.yml`` gives; each is
 executed in a fresh kernel, sequentially, under a per-chapter wall-clock limit. Where a run
@@ -41,17 +42,14 @@ from pathlib import Path
 
 
 from rgnb.environment import Settings, settings_or_read
-from rgnb.layout import REPO_ROOT, TOC, chapters
+from rgnb.layout import REPO_ROOT, chapters
 from rgnb.processes import kill_tree as _kill_tree
 from rgnb.processes import pid_alive
 
 BOOK_DIR = REPO_ROOT / "book"
-HTML_DIR = REPO_ROOT / "_build" / "html"
 TIMEOUTS_S = {"smoke": 900, "reference": 3600, "full": 4 * 3600}
 #: Longest per-chapter limit accepted (``--timeout``), seconds.
 MAX_TIMEOUT_S = 48 * 3600
-#: Chapters that show no figure by design (checked by :func:`check_site`).
-TEXT_ONLY = {"intro", "appendix"}
 #: Chapters that read the other chapters' claims ledger: executed after every other chapter.
 LEDGER_READERS = ("intro", "appendix")
 #: Seconds a killed papermill/kernel gets to exit after SIGTERM before SIGKILL.
@@ -400,38 +398,6 @@ def build(root: Path = REPO_ROOT) -> int:
     return subprocess.run(cmd, cwd=root).returncode
 
 
-_ERROR_MARKERS = ("Traceback (most recent call last)", 'class="output traceback', 'class="output error',
-                  "output stderr", "ipythontb", "PapermillExecutionError")
-#: An exception name shown inside a cell's output (``ValueError: ...``, ``NameError``, ...).
-_EXCEPTION = re.compile(r"\b[A-Z][A-Za-z]*(Error|Exception)\b")
-_OUTPUT_BLOCK = re.compile(r'<div class="cell_output[^"]*">(.*?)(?=<div class="cell[ "]|</section>|$)', re.S)
-
-
-def error_outputs(html: str) -> list[str]:
-    """Signs of error output in a rendered page: traceback/stderr markers, exception names in cell outputs."""
-    found = [m for m in _ERROR_MARKERS if m in html]
-    for block in _OUTPUT_BLOCK.findall(html):
-        found += sorted({m.group(0) for m in _EXCEPTION.finditer(re.sub(r"<[^>]+>", " ", block))})
-    return found
-
-
-def check_site(html_dir: Path = HTML_DIR, toc: Path = TOC) -> list[str]:
-    """Problems with the built site: missing pages, chapters without figures, any error output shown."""
-    problems = []
-    for name in chapters(toc):
-        page = Path(html_dir) / "book" / f"{name}.html"
-        if not page.exists():
-            problems.append(f"{name}: page {page} is missing")
-            continue
-        html = page.read_text(errors="replace")
-        if name not in TEXT_ONLY and not re.search(r"<img[^>]+src=\"[^\"]+\.(png|svg)\"", html):
-            problems.append(f"{name}: no figure on the page")
-        problems += [f"{name}: shows error output ({m!r})" for m in error_outputs(html)]
-        if "Executed</strong>" not in html:
-            problems.append(f"{name}: no provenance banner")
-    return problems
-
-
 def set_writable_dirs() -> None:
     """Point matplotlib and Jupyter at writable temp dirs when unset (CI, read-only homes)."""
     base = Path(tempfile.gettempdir()) / "rgnb-dirs"
@@ -443,5 +409,5 @@ def set_writable_dirs() -> None:
 
 
 __all__ = ["chapters", "output_dirs", "stored_dirs", "dirty_files", "check_store", "reproduction_report", "execute", "build",
-           "check_site", "error_outputs", "failing_cell",
-           "write_report", "validate_options", "ChapterReport", "TIMEOUTS_S", "TEXT_ONLY"]
+           "failing_cell",
+           "write_report", "validate_options", "ChapterReport", "TIMEOUTS_S"]

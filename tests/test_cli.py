@@ -55,14 +55,15 @@ def test_chapters_and_site_check_exit_codes(monkeypatch, capsys):
     assert cli.main(["chapters"]) == 0
     assert capsys.readouterr().out.split() == execute.chapters()
     from rgnb import site
+    from rgnb.site import static
 
     browser_args = []
     monkeypatch.setattr(site, "main", lambda argv: browser_args.append(argv) or 0)
     monkeypatch.setenv("CI", "true")
-    monkeypatch.setattr(execute, "check_site", lambda: ["intro: shows error output ('Traceback')"])
+    monkeypatch.setattr(static, "check_built_pages", lambda: ["intro: shows error output ('Traceback')"])
     assert cli.main(["check-site"]) == 1
     assert "site problem: intro: shows error output" in capsys.readouterr().err
-    monkeypatch.setattr(execute, "check_site", lambda: [])
+    monkeypatch.setattr(static, "check_built_pages", lambda: [])
     assert cli.main(["check-site"]) == 0
     assert browser_args[-1] == ["--require-browser"]  # on CI a missing browser fails instead of skipping
     for browser_rc in (1, 2):                           # a page problem, or no browser where one is required
