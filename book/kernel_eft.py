@@ -48,6 +48,7 @@ import numpy as np
 
 from rgnb import claims, eft, plots
 from rgnb.eft import chapter as ch
+from rgnb.eft import report
 from rgnb.provenance import stream_seed
 
 sz = ch.sizes(run.profile)
@@ -100,9 +101,7 @@ for i, (n, L) in enumerate(sz.val_cases):
                                      seed=stream_seed(run.seed, f"sampler-check-{i}"), device=run.device)
     val_results += res
     val_samples.append((n, L, a, b))
-    for r in res:
-        print(f"n={r.width:4d} L={r.depth:3d} {r.entry}: KS D = {r.statistic:.4f}, p = {r.pvalue:.3f}")
-print(f"Holm-adjusted smallest p over {len(val_results)} tests: {eft.holm_min_p(val_results):.3f}")
+print("\n".join(report.sampler_check_lines(val_results)))
 
 # %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-sampler", "caption": "Exact conditional-Gaussian sampler (black outline) against the weight-matrix simulation (filled) for four entries of $G^L$ (tanh, $T = 1$); rows: the $(n, L)$ cases of the profile."}}
 fig, axes = plots.subplots(4, len(val_samples), width=2.6, height=2.1)
@@ -122,9 +121,7 @@ plt.show()
 
 # %% tags=["nbval-ignore-output"]
 bench = eft.benchmark(sz.bench_widths, depth=8, repeats=sz.bench_repeats, device=run.device)
-for r in bench:
-    print(f"n={r['width']:5d}: naive {r['naive']:10.4g}, exact {r['exact']:10.4g} networks x layers / s, "
-          f"ratio {r['ratio']:.0f}x")
+print("\n".join(report.benchmark_lines(bench)))
 
 # %% [markdown]
 # ## The G-only closure, derived
@@ -245,34 +242,9 @@ for ax, (name, st) in zip(axes[0], studies.items()):
 plt.show()
 
 # %%
-def at_t(st, tt):
-    return [int(np.argmin(np.abs(st.t - x))) for x in tt]
-
-
 T_SHOW = tuple(x for x in (1.0, 2.0, 4.0, 8.0, 16.0) if x <= sz.T)
-print("V4 residual, continuum (eps -> 0): relative / rms z, at t =", T_SHOW)
-for name, st in list(studies.items()) + [(f"tanh sigma_w={s:g}", sc) for s, sc in scans.items()]:
-    idx = at_t(st, T_SHOW)
-    for cl in [c for c in ("gonly", "sigma") if c in st.cont]:
-        for n in [st.widths[-1]] + (["1/n->0"] if st.lead else []):
-            if n == "1/n->0":
-                mc = st.lead["V4"]
-                ref = ch.closure_values(st, cl, "V4")
-                r, _ = eft.relative_residual(mc.value, ref, mc.se)
-                z = eft.residual_in_se(mc.value, ref, mc.se)
-            else:
-                r, _, z = ch.residual(st, cl, "V4", n)
-            print(f"  {name:>16} {cl:>6} n={n!s:>7}: " + ", ".join(f"{r[i]:.3f} / {z[i]:.1f}" for i in idx))
-print("V4 residual at the simulated eps (recursion vs networks at the same eps), largest width, t = T:")
-for name, st in studies.items():
-    n = st.widths[-1]
-    for L in st.depths:
-        V, se = st.mc[(n, L)]["V4"]
-        out = []
-        for cl in ("gonly", "sigma"):
-            r, _ = eft.relative_residual(V, st.disc[cl][L].V4, se)
-            out.append(f"{cl} {r[-1]:.3f}")
-        print(f"  {name} n={n} L={L:4d}: " + ", ".join(out))
+print("\n".join(report.v4_residual_lines({**studies, **{f"tanh sigma_w={s:g}": sc for s, sc in scans.items()}}, T_SHOW)
+                + report.v4_discrete_lines(studies)))
 
 # %% [markdown]
 # ## 3. Where the $V_4$ residual comes from: the transport surgery
@@ -308,11 +280,7 @@ for ax, (name, a) in zip(axes[0], attr.items()):
 plt.show()
 
 # %%
-for name, a in attr.items():
-    idx = at_t(studies[name], T_SHOW)
-    print(f"{name}, n = {a.width}: share of the G-only residual removed, at t = {', '.join(f'{x:g}' for x in T_SHOW)}")
-    for key in ("transport", "source", "both"):
-        print(f"  {key:>9} surgery: " + ", ".join(f"{a.share[key][i]:.2f} +- {a.share_se[key][i]:.2f}" for i in idx))
+print("\n".join(report.surgery_share_lines(attr, studies, T_SHOW)))
 
 # %% [markdown]
 # ## 4. $K_1$ over depth, and the mismatch at initialisation in absolute units
@@ -332,20 +300,7 @@ for name, a in attr.items():
 # extrapolation $\epsilon\to0$, which removes it; both are sub-rows of `P3-K1-init`.
 
 # %%
-for name, rows_ in init.items():
-    for d in rows_:
-        print(f"{name} n={d['width']:4d} eps={d['eps']:g}: MC K1(eps) = {np.array2string(d['mc'], precision=4)} "
-              f"+- {np.array2string(d['se'], precision=4)}")
-        print(f"{'':>10} G-only K1(eps) = {np.array2string(d['gonly'], precision=4)}; rms z G-only = "
-              f"{d['z_gonly']:.1f}, rms z of the exact value 0 = {d['z_exact']:.1f}")
-print("second estimator, n (E[G] - K0_ODE) at t_1 (largest entry of the G-only K1): raw per L / eps -> 0")
-for name, st in studies.items():
-    for n in st.widths:
-        d = ch.k1_small_t(st, n)
-        e = int(np.argmax(np.abs(d["gonly"])))
-        cells = [f"L={r['L']}: {r['estimate'][e]:.3g} +- {r['se'][e]:.2g} (n O(eps) term {r['discretisation'][e]:.3g})"
-                 if r["L"] is not None else f"eps->0: {r['estimate'][e]:.3g} +- {r['se'][e]:.2g}" for r in d["rows"]]
-        print(f"  {name} n={n:4d} t_1={d['t']:g}, G-only {d['gonly'][e]:.3g}: " + "; ".join(cells))
+print("\n".join(report.k1_init_lines(init, studies)))
 
 # %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-eft-k1", "caption": "$K_1 = \\lim n(\\mathbb{E}G - K_0)$, two packed entries per activation: Monte Carlo at $\\epsilon \\to 0$ at the smallest width (dots, $\\pm 1.96$ SE) against the G-only closure (solid) and the sigma-kernel closure with the self-interaction (dashed), both continuum."}}
 fig, axes = plots.subplots(2, 2, width=3.4, height=2.8)
@@ -435,26 +390,7 @@ axes[0, 0].legend(fontsize=7)
 plt.show()
 
 # %%
-print("single-input ReLU, K1 at t = T: predicted (sigma closure + self-interaction, recursion at eps; +- the SE "
-      "from its sampled neuron paths, shared by all layers) vs measured")
-for L in single.depths:
-    pred = eft.pack(single.disc["sigma"][L].K1)[-1, 0]
-    pse = single.disc["sigma"][L].extra["K1_se"][-1, 0]
-    meas = ", ".join(f"n={n}: {single.mc[(n, L)]['K1'][0][-1, 0]:.2f} +- {single.mc[(n, L)]['K1'][1][-1, 0]:.2f}"
-                     for n in single.widths)
-    print(f"  L={L:4d}: predicted {pred:.2f} +- {pse:.2f}; measured {meas}")
-if "sigma" in single.cont:
-    mc = ch.continuum(single, "K1") if single.lead else ch.continuum(single, "K1", single.widths[0])
-    print(f"  continuum: predicted {eft.pack(single.cont['sigma'].K1)[-1, 0]:.2f} +- "
-          f"{single.cont['sigma'].extra['K1_se'][-1, 0]:.2f}; measured (eps -> 0"
-          f"{', 1/n -> 0' if single.lead else ''}) {mc.value[-1, 0]:.2f} +- {mc.se[-1, 0]:.2f}")
-for name, st in studies.items():
-    mc = st.lead["K1"] if st.lead else ch.continuum(st, "K1", st.widths[0])
-    for cl in ("gonly", "sigma"):
-        r, _ = eft.relative_residual(mc.value, ch.closure_values(st, cl, "K1"), mc.se)
-        z = eft.residual_in_se(mc.value, ch.closure_values(st, cl, "K1"), mc.se)
-        print(f"  {name} K1 residual {cl:>6} at t = {', '.join(f'{x:g}' for x in T_SHOW)}: " + ", ".join(f"{r[i]:.2f} / z {z[i]:.1f}"
-                                                                     for i in at_t(st, T_SHOW)))
+print("\n".join(report.k1_final_lines(single, studies, T_SHOW)))
 
 # %% [markdown]
 # ## 6. The validity window
@@ -484,10 +420,7 @@ for ax, (name, st) in zip(axes[0], studies.items()):
 plt.show()
 
 # %%
-for name, st in studies.items():
-    for cl in ("gonly", "sigma"):
-        w = ch.windows(st, cl)
-        print(f"{name:>5} {cl:>6}: " + ", ".join(f"n={n}: {w[n][0]:g} [{w[n][1]:g}, {w[n][2]:g}]" for n in st.widths))
+print("\n".join(report.window_lines(studies)))
 
 # %% [markdown]
 # ## Verdicts
