@@ -33,7 +33,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
 from rgnb import claims, metrics, plots
-from rgnb.mlp import findings, measure, registry, shipped, sweeps
+from rgnb.mlp import findings, measure, registry, shipped, sweeps, tables
 
 # %% [markdown]
 # ## Method (protocol v2)
@@ -89,18 +89,7 @@ plt.show()
 # ## Concentration and plateau per seed
 
 # %% tags=["remove-input"]
-tr, init = findings.drift_by_seed(meas, "potts", xi1), findings.drift_by_seed(meas, "potts", xi1, "init")
-rows = [("trained", tr, init), ("initialisation", init, init)]
-if "shuffled" in results:
-    p = f"potts:{xi1:g}"
-    rows.append(("shuffled chain", findings.drift_by_seed(meas, "shuffled", None, probe=p),
-                 findings.drift_by_seed(meas, "shuffled", None, "init", probe=p)))
-Markdown(f"| networks (potts, $\\xi={xi1:g}$) | top-two share, $l\\ge 1$ (uniform {2 / (L - 1):.2f}) | with $0\\to1$ (uniform {2 / L:.2f}) | "
-         "largest transition | plateau ratio |\n|---|---|---|---|---|\n"
-         + "\n".join(f"| {name} | {metrics.seed_ci(findings.top2_share(D)).format(3)} | "
-                     f"{metrics.seed_ci(findings.top2_share(D, True)).format(3)} | "
-                     f"{np.bincount(np.argmax(D, 1), minlength=L).argmax()}→{np.bincount(np.argmax(D, 1), minlength=L).argmax() + 1} | "
-                     f"{metrics.seed_ci(findings.plateau_ratio(D, D0)).format(3)} |" for name, D, D0 in rows))
+Markdown(tables.drift_summary_markdown(meas, xi1, L, "shuffled" in results))
 
 # %% [markdown]
 # ## Verdict

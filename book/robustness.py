@@ -34,7 +34,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
 from rgnb import claims, metrics, plots
-from rgnb.mlp import findings, gate, measure, registry, shipped, sweeps
+from rgnb.mlp import findings, gate, measure, registry, shipped, sweeps, tables
 
 # %% [markdown]
 # ## Method
@@ -76,14 +76,10 @@ configs = {f"{f} (no LayerNorm)": r.config for f, r in robust.items()} | {f"{f} 
                                                                         for f in robust if f in main}
 Markdown("**Networks** of the two readings at this profile (the ring chains and isolated masking were not "
          "retrained without LayerNorm, to keep the CPU budget; those rows exist for the main reading only):\n\n"
-         "| sweep | chains $\\xi$ | depth | width | seeds | steps x batch | AdamW |\n|---|---|---|---|---|---|---|\n"
-         + "\n".join(f"| {name} | {', '.join(f'{x:g}' for x in c.xis) if c.kind != 'shuffled' else 'i.i.d.'} | "
-                     f"{', '.join(map(str, c.depths))} | {c.width} | {len(c.seeds)} | {c.steps} x {c.batch_size} | "
-                     f"lr {c.lr:g}, warm-up {c.warmup} |" for name, c in configs.items())
+         + tables.readings_markdown(configs)
          + "\n\n**Tuning of the step count without LayerNorm** (CPU, potts $\\xi = 7$, the binding chain, depth 8, "
          "seeds 0 and 1; judged on the gate only, held-out excess loss in nats per seed, gate 0.01):\n\n"
-         "| budget | seed 0 | seed 1 |\n|---|---|---|\n"
-         + "\n".join(f"| {name} | {a:.4f} | {b:.4f} |" for name, (a, b) in sweeps.NO_LAYERNORM_TUNING)
+         + tables.no_layernorm_tuning_markdown()
          + "\n\n**First run and retraining.** The first reference run of this reading trained "
          f"{sweeps.NO_LAYERNORM_FIRST_RUN['steps']} steps; {sweeps.NO_LAYERNORM_FIRST_RUN['passed']} networks passed "
          "the gate, and "
@@ -199,11 +195,7 @@ main_rows = (findings.rank_collapse_rows(meas_main, run.profile) + findings.sele
              + findings.kernel_drift_rows(meas_main, run.profile))
 robust_rows = findings.robustness_rows(meas_robust, run.profile)
 agreement = findings.reading_agreement(main_rows, robust_rows)
-Markdown("| claim | mixer with LayerNorm: contrasts (95 % CI) | verdict | mixer without LayerNorm: contrasts (95 % CI) "
-         "| verdict | holds for |\n|---|---|---|---|---|---|\n"
-         + "\n".join(f"| {a['claim']} | {a['main measured']} | <a href=\"{a['chapter']}.html#{claims.anchor(a['claim'])}\">"
-                     f"{a['main']}</a> | {a['robust measured']} | <a href=\"#{claims.anchor('robust-' + a['claim'])}\">"
-                     f"{a['robust']}</a> | {a['holds for']} |" for a in agreement))
+Markdown(tables.agreement_markdown(agreement))
 
 # %% [markdown]
 # ## Verdict

@@ -34,7 +34,7 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
 from rgnb import claims, metrics, plots
-from rgnb.mlp import findings, measure, registry, shipped, sweeps
+from rgnb.mlp import findings, measure, registry, shipped, sweeps, tables
 
 # %% [markdown]
 # ## Method (verdicts v3)
@@ -162,13 +162,7 @@ ax.legend()
 plt.show()
 
 # %% tags=["remove-input"]
-null_gain = {c[:2]: gain_null["gain"][:, j].mean() for j, c in enumerate(gain_null["cells"])} if gain_null["gain"].size else {}
-Markdown("| sweep | $\\xi$ | relevant modes | task-relevant dimension, trained (mean over seeds) | at initialisation | "
-         "trained minus initialised | the same, shuffled-chain networks on this chain |\n|---|---|---|---|---|---|---|\n"
-         + "\n".join(f"| {fam} | {xi:g} | {x} | {meas.get(fam, 'taskdim', 'trained', xi).mean():.2f} | "
-                     f"{meas.get(fam, 'taskdim', 'init', xi).mean():.2f} | {gain['gain'][:, j].mean():.2f} | "
-                     + (f"{null_gain[(fam, xi)]:.2f} |" if (fam, xi) in null_gain else "n/a |")
-                     for j, (fam, xi, x) in enumerate(gain["cells"])))
+Markdown(tables.relevance_markdown(meas, gain, gain_null))
 
 # %% tags=["remove-input"]
 if gain["slope"] is not None and gain_null["slope"] is not None:

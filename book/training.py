@@ -36,7 +36,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
 from rgnb import claims, plots
-from rgnb.mlp import chapter, gate, registry, shipped, sweeps
+from rgnb.mlp import chapter, gate, registry, shipped, sweeps, tables
 
 profile_sweeps = sweeps.sweeps_for(run.profile)
 
@@ -67,11 +67,7 @@ profile_sweeps = sweeps.sweeps_for(run.profile)
 # at this profile:
 
 # %% tags=["remove-input"]
-Markdown("| sweep | architecture | chains $\\xi$ | depths | width | seeds | masking | steps x batch | AdamW |\n|---|---|---|---|---|---|---|---|---|\n"
-         + "\n".join(f"| {fam} | {c.architecture} | {', '.join(f'{x:g}' for x in c.xis) if c.kind != 'shuffled' else 'i.i.d.'} | "
-                     f"{', '.join(map(str, c.depths))} | {c.width} | {len(c.seeds)} | rate {c.mask.rate:g}, span {c.mask.span} | "
-                     f"{c.steps} x {c.batch_size} | lr {c.lr:g}, warm-up {c.warmup}, cosine to {c.min_lr_frac:g} lr |"
-                     for fam, c in profile_sweeps.items()))
+Markdown(tables.sweeps_markdown(profile_sweeps))
 
 # %% tags=["remove-input"]
 main_families = [f for f, c in profile_sweeps.items() if c.architecture == sweeps.MIXER]
@@ -89,9 +85,7 @@ Markdown(f"{sum(len(c.members()) for c in profile_sweeps.values())} networks in 
 # recovered share / models passing the gate:
 
 # %% tags=["remove-input"]
-Markdown("| budget | chain | " + " | ".join(f"$\\xi={x:g}$" for x in (0.5, 1.0, 3.0, 7.0)) + " |\n|---|---|---|---|---|---|\n"
-         + "\n".join(f"| {b} | {k} | " + " | ".join(f"{v[0]:.4f} / {v[1]:.3f} / {v[2]}" for v in cells.values()) + " |"
-                     for b, k, cells in sweeps.TUNING))
+Markdown(tables.tuning_markdown())
 
 # %% [markdown]
 # The longest chains bind: at $\xi=7$ the excess was still falling at 3000 steps. The reference
