@@ -7,7 +7,7 @@ import re
 import pytest
 
 from rgnb import claims
-from rgnb.layout import REPO_ROOT
+from rgnb.layout import REPO_ROOT, chapters
 
 ROWS = claims.load_ledger(REPO_ROOT / "book" / "_run")
 CHAPTERS = sorted({r.chapter for r in ROWS})
@@ -47,3 +47,17 @@ def test_the_dashboard_shows_the_stored_verdicts_after_holm():
         line = next(ln for ln in shown.splitlines() if f"#{claims.anchor(r.id)}" in ln and ln.startswith("| P"))
         want = decisions.get(r.id, r.verdict) + (" (post hoc)" if r.post_hoc else "")
         assert f"**{want}**" in line, r.id
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_each_stored_notebook_runs_the_code_of_its_source(chapter):
+    """The stored notebook's code cells are the jupytext source's, in order (papermill's injected parameters
+    cell aside): an edit of the source that was not carried to the stored notebook fails here."""
+    import jupytext
+
+    source = [c.source.strip() for c in jupytext.read(REPO_ROOT / "book" / f"{chapter}.py").cells
+              if c.cell_type == "code"]
+    stored = json.loads((REPO_ROOT / "book" / f"{chapter}.ipynb").read_text())
+    cells = ["".join(c["source"]).strip() for c in stored["cells"] if c["cell_type"] == "code"
+             and "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    assert cells == source
