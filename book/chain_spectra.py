@@ -125,8 +125,8 @@ scans = {kind: chains.correlation_length_scan(kind, V, sizes.xis, sizes.n_scan, 
 fig, axes = plots.subplots(width=4.2, height=3.2)
 ax = axes[0, 0]
 for kind, scan in scans.items():
-    ax.errorbar(scan["xi"], scan["estimate"], [scan["estimate"] - scan["low"], scan["high"] - scan["estimate"]],
-                fmt="o", ms=4, capsize=2, label=kind)
+    plots.interval_errorbar(ax, scan["xi"], scan["estimate"], scan["low"], scan["high"],
+                            fmt="o", ms=4, capsize=2, label=kind)
 ax.plot([0.4, 20], [0.4, 20], "k--", lw=0.8, label="measured = requested")
 ax.set(xscale="log", yscale="log", xlabel="requested $\\xi$", ylabel="measured $\\xi$ (95% CI)")
 ax.legend()

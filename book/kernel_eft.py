@@ -412,7 +412,7 @@ for ax, (name, st) in zip(axes[0], studies.items()):
         est = np.array([w[n][0] for n in st.widths])
         lo = np.array([w[n][1] for n in st.widths])
         hi = np.array([w[n][2] for n in st.widths])
-        ax.errorbar(np.array(st.widths) * dx, est, [est - lo, hi - est], fmt=mk + "-", label=cl, capsize=2)
+        plots.interval_errorbar(ax, np.array(st.widths) * dx, est, lo, hi, fmt=mk + "-", label=cl, capsize=2)
     ax.set(xscale="log", xlabel="n", ylabel="$t^*(n, 10\\%)$", title=f"{name}: $V_4$ window", ylim=(-0.1, sz.T + 0.2))
     ax.minorticks_off()
     ax.set_xticks(st.widths, [str(n) for n in st.widths])

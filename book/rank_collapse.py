@@ -130,8 +130,8 @@ if "shuffled" in results:
 for k, (name, prof) in enumerate(groups):
     rho = findings.rho_from_1(prof)
     ax.scatter(np.full(rho.size, k) + np.linspace(-0.15, 0.15, rho.size), rho, s=14, color=f"C{k}")
-    ax.errorbar(k + 0.3, rho.mean(), yerr=[[rho.mean() - metrics.seed_ci(rho).low], [metrics.seed_ci(rho).high - rho.mean()]],
-                fmt="o", color="k", capsize=3)
+    plots.interval_errorbar(ax, k + 0.3, rho.mean(), metrics.seed_ci(rho).low, metrics.seed_ci(rho).high,
+                            fmt="o", color="k", capsize=3)
 ax.set_xticks(range(len(groups)), [g[0] for g in groups])
 ax.set(ylabel="Spearman $\\rho(l, \\dim)$, $l \\geq 1$", ylim=(-1.05, 1.05))
 plt.show()

@@ -79,13 +79,13 @@ for ax, fam in zip(axes[0], fams):
     for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
         iv = [metrics.seed_ci(findings.collapse_by_seed(meas, fam, xi, stage)) for xi in xis]
         est = np.array([i.estimate for i in iv])
-        ax.errorbar(xis, est, [est - [i.low for i in iv], [i.high for i in iv] - est], fmt="o" + ls, color=color,
-                    capsize=3, label=stage)
+        plots.interval_errorbar(ax, xis, est, [i.low for i in iv], [i.high for i in iv], fmt="o" + ls, color=color,
+                                capsize=3, label=stage)
     if "shuffled" in results and fam != "ring":
         for xi in (xi1, xi7):
             c = metrics.seed_ci(findings.collapse_by_seed(meas, "shuffled", None, probe=f"potts:{xi:g}"))
-            ax.errorbar([xi], [c.estimate], [[c.estimate - c.low], [c.high - c.estimate]], fmt="s", color="0.5",
-                        capsize=3, label="shuffled chain" if xi == xi1 else None)
+            plots.interval_errorbar(ax, xi, c.estimate, c.low, c.high, fmt="s", color="0.5",
+                                    capsize=3, label="shuffled chain" if xi == xi1 else None)
     ax.set(xscale="log", title=fam, xlabel="correlation length $\\xi$")
     ax.set_xticks(xis, [f"{x:g}" for x in xis])
     ax.minorticks_off()
@@ -153,9 +153,9 @@ for data, color, shift, name in ((gain, "C0", -0.12, "trained on the chain"),
         if data["gain"].shape[0] < 2:
             continue
         ci = metrics.seed_ci(data["gain"][:, j])
-        ax.errorbar([x + shift], [ci.estimate], [[ci.estimate - ci.low], [ci.high - ci.estimate]],
-                    fmt="o" if fam == "potts" else "s", color=color, capsize=2,
-                    label=name if j == 0 else None)
+        plots.interval_errorbar(ax, x + shift, ci.estimate, ci.low, ci.high,
+                                fmt="o" if fam == "potts" else "s", color=color, capsize=2,
+                                label=name if j == 0 else None)
 ax.axhline(0, color="k", lw=0.5)
 ax.set(xlabel=f"relevant modes at $s = {meas.scale:.2f}$", ylabel="trained minus initialised")
 ax.legend()

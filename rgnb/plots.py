@@ -99,6 +99,17 @@ def band(ax, x, center, low, high, label: str | None = None, color=None, **kwarg
     return line
 
 
+def interval_errorbar(ax, x, estimate, low, high, **kwargs):
+    """Points at ``estimate`` with error bars from ``low`` to ``high`` (an interval, not +- a width), each a
+    scalar or an array of one shape; ``kwargs`` go to ``ax.errorbar``. The book's one interval error-bar helper."""
+    x, est, lo, hi = (np.atleast_1d(np.asarray(v, dtype=float)) for v in (x, estimate, low, high))
+    if not est.shape == lo.shape == hi.shape:
+        raise ValueError(f"estimate, low and high must have one shape, got {est.shape}, {lo.shape}, {hi.shape}")
+    if np.any(lo > est) or np.any(hi < est):
+        raise ValueError("each interval must contain its estimate (low <= estimate <= high)")
+    return ax.errorbar(x, est, [est - lo, hi - est], **kwargs)
+
+
 def colorbar(mappable, ax, label: str, **kwargs):
     """A labelled colour bar beside ``ax`` for a heat map (``imshow``/``pcolormesh`` result); returns it."""
     fig = ax.figure

@@ -109,3 +109,19 @@ def test_band_shades_between_low_and_high():
     verts = poly.get_paths()[0].vertices
     assert verts[:, 1].min() == pytest.approx(0.5) and verts[:, 1].max() == pytest.approx(3.5)
     assert mcolors.to_hex(poly.get_facecolor()[0]) == mcolors.to_hex(line.get_color())
+
+
+def test_interval_errorbar_draws_the_interval_not_a_width():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots()
+    bars = plots.interval_errorbar(ax, [1.0, 2.0], [0.5, 1.0], [0.2, 0.9], [0.6, 1.5])
+    segments = bars.lines[2][0].get_segments()
+    np.testing.assert_allclose([s[:, 1] for s in segments], [[0.2, 0.6], [0.9, 1.5]])
+    with pytest.raises(ValueError, match="contain its estimate"):
+        plots.interval_errorbar(ax, 1.0, 0.5, 0.6, 0.9)
+    with pytest.raises(ValueError, match="one shape"):
+        plots.interval_errorbar(ax, [1.0, 2.0], [0.5, 1.0], [0.2], [0.6, 1.5])
+    plt.close(fig)
