@@ -75,7 +75,7 @@ for ax, xi in zip(axes[0], (xi1, xi7)):
     series = [("trained", findings.drift_by_seed(meas, "potts", xi), "-", "C0"),
               ("initialisation", findings.drift_by_seed(meas, "potts", xi, "init"), "--", "C7")]
     if "shuffled" in results:
-        series.append(("shuffled chain", findings.drift_by_seed(meas, "shuffled", None, probe=f"potts:{xi:g}"), ":", "C3"))
+        series.append(("shuffled chain", findings.drift_by_seed(meas, "shuffled", None, probe=measure.on_chain("potts", xi)), ":", "C3"))
     for name, D, ls, color in series:
         mean, lo, hi = metrics.seed_band(D)
         plots.band(ax, trans, mean, lo, hi, label=name, linestyle=ls, color=color)

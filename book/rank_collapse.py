@@ -91,7 +91,7 @@ for ax, (fam, xi) in zip(axes[0], panels):
         mean, lo, hi = metrics.seed_band(meas.get(fam, "erank_ln", stage, xi))
         plots.band(ax, layers, mean, lo, hi, label=stage, linestyle=ls, color=color)
     if fam == "potts" and "shuffled" in results:
-        mean, lo, hi = metrics.seed_band(meas.get("shuffled", "erank_ln", "trained", probe=f"potts:{xi:g}"))
+        mean, lo, hi = metrics.seed_band(meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("potts", xi)))
         plots.band(ax, layers, mean, lo, hi, label="shuffled chain", linestyle=":", color="C3")
     ax.set(title=f"{fam}, $\\xi={xi:g}$", xlabel="layer $l$", xticks=layers)
 axes[0, 0].set_ylabel("erank of LN($h^l$), masked rows")
@@ -126,7 +126,7 @@ ax = axes[0, 0]
 groups = [("trained", meas.get("potts", "erank_ln", "trained", xi1)),
           ("initialisation", meas.get("potts", "erank_ln", "init", xi1))]
 if "shuffled" in results:
-    groups.append(("shuffled chain", meas.get("shuffled", "erank_ln", "trained", probe=f"potts:{xi1:g}")))
+    groups.append(("shuffled chain", meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("potts", xi1))))
 for k, (name, prof) in enumerate(groups):
     rho = findings.rho_from_1(prof)
     ax.scatter(np.full(rho.size, k) + np.linspace(-0.15, 0.15, rho.size), rho, s=14, color=f"C{k}")

@@ -128,7 +128,7 @@ for row, (name, meas) in enumerate((("mixer", meas_main), ("no LayerNorm", meas_
         for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
             mean, lo, hi = metrics.seed_band(meas.get("potts", q, stage, xi1)[:, 1:])
             plots.band(ax, layers, mean, lo, hi, label=stage, linestyle=ls, color=color)
-        mean, lo, hi = metrics.seed_band(meas.get("shuffled", q, "trained", probe=f"potts:{xi1:g}")[:, 1:])
+        mean, lo, hi = metrics.seed_band(meas.get("shuffled", q, "trained", probe=measure.on_chain("potts", xi1))[:, 1:])
         plots.band(ax, layers, mean, lo, hi, label="shuffled chain", linestyle=":", color="C3")
         ax.set(title=f"{name}: {label}", xlabel="layer $l$", xticks=layers)
 axes[0].legend()
@@ -149,7 +149,7 @@ for ax, (name, meas) in zip(axes, (("mixer", meas_main), ("no LayerNorm", meas_r
         ax.errorbar([xi1, xi7], est, [est - [i.low for i in iv], [i.high for i in iv] - est], fmt="o" + ls,
                     color=color, capsize=3, label=stage)
     for xi in (xi1, xi7):
-        c = metrics.seed_ci(findings.collapse_by_seed(meas, "shuffled", None, probe=f"potts:{xi:g}"))
+        c = metrics.seed_ci(findings.collapse_by_seed(meas, "shuffled", None, probe=measure.on_chain("potts", xi)))
         ax.errorbar([xi], [c.estimate], [[c.estimate - c.low], [c.high - c.estimate]], fmt="s", color="0.5",
                     capsize=3, label="shuffled chain" if xi == xi1 else None)
     ax.set(xscale="log", title=name, xlabel="correlation length $\\xi$")
@@ -172,7 +172,7 @@ for ax, (name, meas) in zip(axes, (("mixer", meas_main), ("no LayerNorm", meas_r
     for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
         mean, lo, hi = metrics.seed_band(findings.drift_by_seed(meas, "potts", xi1, stage))
         plots.band(ax, steps, mean, lo, hi, label=stage, linestyle=ls, color=color)
-    mean, lo, hi = metrics.seed_band(findings.drift_by_seed(meas, "shuffled", None, probe=f"potts:{xi1:g}"))
+    mean, lo, hi = metrics.seed_band(findings.drift_by_seed(meas, "shuffled", None, probe=measure.on_chain("potts", xi1)))
     plots.band(ax, steps, mean, lo, hi, label="shuffled chain", linestyle=":", color="C3")
     ax.axvspan(-0.3, 0.5, color="0.9", zorder=0)
     ax.set(title=name, xlabel="transition $l \\to l+1$ (labelled by $l$)", xticks=steps)

@@ -83,7 +83,7 @@ for ax, fam in zip(axes[0], fams):
                                 capsize=3, label=stage)
     if "shuffled" in results and fam != "ring":
         for xi in (xi1, xi7):
-            c = metrics.seed_ci(findings.collapse_by_seed(meas, "shuffled", None, probe=f"potts:{xi:g}"))
+            c = metrics.seed_ci(findings.collapse_by_seed(meas, "shuffled", None, probe=measure.on_chain("potts", xi)))
             plots.interval_errorbar(ax, xi, c.estimate, c.low, c.high, fmt="s", color="0.5",
                                     capsize=3, label="shuffled chain" if xi == xi1 else None)
     ax.set(xscale="log", title=fam, xlabel="correlation length $\\xi$")

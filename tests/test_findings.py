@@ -74,10 +74,10 @@ def test_measurements_shapes_and_nulls(tiny):
     L = 4
     assert meas.get("potts", "erank_ln", "trained", 1.0).shape == (3, L + 1)
     assert meas.get("potts", "drift", "init", 7.0).shape == (3, L)
-    assert meas.get("shuffled", "erank_ln", "trained", probe="potts:7").shape == (3, L + 1)
+    assert meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("potts", 7)).shape == (3, L + 1)
     # init networks depend on the seed only: the same weights measured on the same probe set agree
     np.testing.assert_allclose(meas.get("potts", "erank_ln", "init", 1.0),
-                               meas.get("shuffled", "erank_ln", "init", probe="potts:1"), rtol=1e-9)
+                               meas.get("shuffled", "erank_ln", "init", probe=measure.on_chain("potts", 1)), rtol=1e-9)
     # masked rows of h^0 are identical (mask embedding + position): dimension 0, never a baseline
     assert np.all(meas.get("potts", "erank_raw", "trained", 1.0)[:, 0] == 0)
     td = meas.get("potts", "taskdim", "trained", 7.0)
@@ -117,12 +117,12 @@ def test_contrasts_are_paired_by_seed_on_the_same_probes(tiny):
     assert has_null
     rho = findings.rho_from_1(meas.get("potts", "erank_ln", "trained", 1.0))
     rho0 = findings.rho_from_1(meas.get("potts", "erank_ln", "init", 1.0))
-    rho_sh = findings.rho_from_1(meas.get("shuffled", "erank_ln", "trained", probe="potts:1"))
+    rho_sh = findings.rho_from_1(meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("potts", 1)))
     np.testing.assert_allclose(trained, rho)
     np.testing.assert_allclose(contrasts["initialisation"].samples, rho - rho0)
     np.testing.assert_allclose(contrasts["shuffled chain"].samples, rho - rho_sh)
     ring, _, ring_null = findings.contrasts_of(meas, "P1-i-monotone", "ring", 1.0)
-    rho_ring_sh = findings.rho_from_1(meas.get("shuffled", "erank_ln", "trained", probe="ring:1"))
+    rho_ring_sh = findings.rho_from_1(meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("ring", 1)))
     assert ring_null  # the ring row's null is measured on the ring's own probes
     np.testing.assert_allclose(ring["shuffled chain"].samples,
                                findings.rho_from_1(meas.get("ring", "erank_ln", "trained", 1.0)) - rho_ring_sh)
@@ -131,7 +131,7 @@ def test_contrasts_are_paired_by_seed_on_the_same_probes(tiny):
         plateau, _, _ = findings.contrasts_of(meas, "P1-iii-plateau", fam, 1.0)
         assert plateau["initialisation"].scale == "log-ratio"
         own = findings.plateau_level(meas.get(fam, "drift", "trained", 1.0))
-        null = findings.plateau_level(meas.get("shuffled", "drift", "trained", probe=f"{fam}:1"))
+        null = findings.plateau_level(meas.get("shuffled", "drift", "trained", probe=measure.on_chain(fam, 1)))
         assert np.ptp(null) > 0  # seeds differ, so pairing matters
         np.testing.assert_allclose(plateau["shuffled chain"].samples, np.log(own) - np.log(null))
 
@@ -160,18 +160,18 @@ def _with_taskdim(meas, chain_gain: float, null_gain: float, xi_gain: float = 0.
                       for m in r.members], dtype=float)
         seed = np.array([m["seed"] for m in r.members], dtype=float)
         log_xi = np.log([m["xi"] for m in r.members])
-        values[(fam, "init", "own")]["taskdim"] = 5 + x + seed
-        values[(fam, "trained", "own")]["taskdim"] = 5 + x + seed + chain_gain * x + xi_gain * log_xi
+        values[(fam, "init", measure.OWN)]["taskdim"] = 5 + x + seed
+        values[(fam, "trained", measure.OWN)]["taskdim"] = 5 + x + seed + chain_gain * x + xi_gain * log_xi
         sh = np.array([m["seed"] for m in meas.results["shuffled"].members], dtype=float)
         for xi in r.config.xis:
             xk = measure.relevant_modes(r.config.kind, r.config.vocab_size, xi, meas.scale)
-            values[("shuffled", "trained", f"{fam}:{xi:g}")]["taskdim"] = 5.0 + xk + sh + null_gain * xk
+            values[("shuffled", "trained", measure.on_chain(fam, xi))]["taskdim"] = 5.0 + xk + sh + null_gain * xk
     return measure.Measurements(meas.results, values, meas.scale)
 
 
 def test_relevance_gain_subtracts_the_initialised_network_per_seed(tiny):
     _, meas, _ = tiny
-    assert np.isfinite(meas.get("shuffled", "taskdim", "trained", probe="ring:7")).all()  # the null is measured
+    assert np.isfinite(meas.get("shuffled", "taskdim", "trained", probe=measure.on_chain("ring", 7))).all()  # the null is measured
     assert ("shuffled", "init", "ring:7") not in meas.values  # initialised, it is the ring network of its seed
     cells = findings.relevance_cells(meas)
     assert [c[:2] for c in cells] == [("potts", 1.0), ("potts", 7.0), ("ring", 1.0), ("ring", 7.0)]

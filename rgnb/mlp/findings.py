@@ -94,7 +94,7 @@ def spectral_relevance(meas: _measure.Measurements, stage: str = "trained",
         if fam not in meas.results:
             continue
         r = meas.results[fam]
-        vals = meas.values[(fam, stage, "own")]["taskdim"]
+        vals = meas.values[(fam, stage, _measure.OWN)]["taskdim"]
         for i, m in enumerate(r.members):
             if m["depth"] != max(r.config.depths):
                 continue
@@ -146,7 +146,7 @@ def relevance_gain(meas: _measure.Measurements, trained_on: str = "chain",
             if meas.seeds_of(_sweeps.SHUFFLED) != meas.seeds_of(fam, xi):
                 raise ValueError(f"the shuffled networks' seeds {meas.seeds_of(_sweeps.SHUFFLED)} must be those of "
                                  f"{fam} at xi = {xi:g}, {meas.seeds_of(fam, xi)}")
-            trained = meas.get(_sweeps.SHUFFLED, "taskdim", "trained", probe=f"{fam}:{xi:g}")
+            trained = meas.get(_sweeps.SHUFFLED, "taskdim", "trained", probe=_measure.on_chain(fam, xi))
         columns.append(np.asarray(trained, dtype=float) - np.asarray(init, dtype=float))
     gain = np.stack(columns, axis=1)
     design = np.stack([np.ones_like(x), x, log_xi], axis=1)
@@ -216,7 +216,7 @@ def contrasts_of(meas: _measure.Measurements, claim_id: str, family: str, xi: fl
     scale = _registry.BY_ID[claim_id].scale
     trained = stat(meas.get(family, q, "trained", xi))
     out = {INIT_CONTRAST: effects.paired(trained, stat(meas.get(family, q, "init", xi)), scale)}
-    probe = f"{family}:{xi:g}"
+    probe = _measure.on_chain(family, xi)
     has_null = (_sweeps.SHUFFLED, "trained", probe) in meas.values
     if has_null:
         _seed_check(meas, family, xi)
@@ -281,14 +281,15 @@ def selectivity_rows(meas: _measure.Measurements, profile: str, reading: str = _
     return rows
 
 
-def collapse_by_seed(meas: _measure.Measurements, family: str, xi: float, stage: str = "trained", probe: str = "own",
+def collapse_by_seed(meas: _measure.Measurements, family: str, xi: float, stage: str = "trained",
+                     probe: _measure.Probe = _measure.OWN,
                      quantity: str = "erank_ln") -> np.ndarray:
     """Normalised collapse c = dim(L) / dim(1) per seed."""
     return collapse_from_1(meas.get(family, quantity, stage, xi, probe=probe))
 
 
 def drift_by_seed(meas: _measure.Measurements, family: str, xi: float | None, stage: str = "trained",
-                  probe: str = "own") -> np.ndarray:
+                  probe: _measure.Probe = _measure.OWN) -> np.ndarray:
     """Drift profiles (n_seeds, L), transitions 0 -> 1, ..., L-1 -> L."""
     return meas.get(family, "drift", stage, xi, probe=probe)
 

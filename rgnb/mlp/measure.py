@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -40,6 +40,28 @@ RELEVANCE_CUT = math.exp(-1.0)
 TASK_DIM_TOL = 0.01
 #: The chain families of the spectral-relevance regression (every xi of their grids).
 RELEVANCE_FAMILIES = ("potts", "ring")
+
+
+class Probe(NamedTuple):
+    """The probe set a network is measured on: its own chain's (:data:`OWN`), or chain ``xi`` of sweep
+    ``family`` (the shuffled-chain networks, measured on the chains' probes)."""
+
+    family: str | None = None
+    xi: float | None = None
+
+    @property
+    def name(self) -> str:
+        """Its part of a cached array's name: ``own`` or ``<family>_<xi>``."""
+        return "own" if self.family is None else f"{self.family}_{self.xi:g}"
+
+
+#: A network's own chain's probe set.
+OWN = Probe()
+
+
+def on_chain(family: str, xi: float) -> Probe:
+    """The probe set of chain ``xi`` of sweep ``family``."""
+    return Probe(str(family), float(xi))
 
 
 def task_scale(mask: Any) -> float:
@@ -98,27 +120,27 @@ def measurement_source_hash() -> str:
                               _probe_task_dim)[:16]
 
 
-def _plan(results) -> list[tuple[str, str, str]]:
+def _plan(results) -> list[tuple[str, str, Probe]]:
     """(family, stage, probe) triples to measure: own probe for every family; the shuffled-chain
-    networks also on the probe sets of the chain families (probe = "<family>:<xi>"): at both stages on
+    networks also on the probe sets of the chain families (:func:`on_chain`): at both stages on
     the paper family's two chains (findings (i)-(iii)), trained only on the rest of both families'
     grids (the spectral-relevance null; initialised, they are the chain networks of the same seed)."""
-    plan = [(f, s, "own") for f in results for s in _train.STAGES]
+    plan = [(f, s, OWN) for f in results for s in _train.STAGES]
     if _sweeps.SHUFFLED in results and _sweeps.PAPER_FAMILY in results:
-        paper = [f"{_sweeps.PAPER_FAMILY}:{xi:g}" for xi in paper_xis(results[_sweeps.PAPER_FAMILY].config.xis)]
+        paper = [on_chain(_sweeps.PAPER_FAMILY, xi) for xi in paper_xis(results[_sweeps.PAPER_FAMILY].config.xis)]
         plan += [(_sweeps.SHUFFLED, s, probe) for probe in paper for s in _train.STAGES]
         # trained only: at initialisation a shuffled network is the chain network of the same seed (same weights)
-        plan += [(_sweeps.SHUFFLED, "trained", f"{fam}:{xi:g}") for fam in RELEVANCE_FAMILIES if fam in results
-                 for xi in results[fam].config.xis if f"{fam}:{xi:g}" not in paper]
+        plan += [(_sweeps.SHUFFLED, "trained", on_chain(fam, xi)) for fam in RELEVANCE_FAMILIES if fam in results
+                 for xi in results[fam].config.xis if on_chain(fam, xi) not in paper]
     return plan
 
 
-def _probe_task_dim(family: str, stage: str, probe: str) -> bool:
+def _probe_task_dim(family: str, stage: str, probe: Probe) -> bool:
     """Whether the task-relevant dimension is measured for (family, stage, probe): the chain families on
     their own probes, and the trained shuffled-chain networks on the chains' probes (the
     spectral-relevance null)."""
-    return (family in chains.KINDS and probe == "own") or (family == _sweeps.SHUFFLED and stage == "trained"
-                                                            and probe != "own")
+    return (family in chains.KINDS and probe == OWN) or (family == _sweeps.SHUFFLED and stage == "trained"
+                                                          and probe != OWN)
 
 
 def paper_xis(xis) -> tuple[float, float]:
@@ -133,7 +155,7 @@ class Measurements:
     with one row per member of the family (members in storage order)."""
 
     results: dict
-    values: dict[tuple[str, str, str], dict[str, np.ndarray]]
+    values: dict[tuple[str, str, Probe], dict[str, np.ndarray]]
     scale: float  # task scale s of the paper family's probe sets
 
     def members(self, family: str) -> list[dict[str, Any]]:
@@ -149,9 +171,12 @@ class Measurements:
         return sorted(idx, key=lambda i: r.members[i]["seed"])
 
     def get(self, family: str, quantity: str, stage: str = "trained", xi: float | None = None,
-            probe: str = "own", depth: int | None = None) -> np.ndarray:
-        """Per-seed values, (n_seeds, ...) ordered by seed; the shuffled family's probe may be "<family>:<xi>"."""
+            probe: Probe = OWN, depth: int | None = None) -> np.ndarray:
+        """Per-seed values, (n_seeds, ...) ordered by seed; the shuffled family's probe may be a chain's
+        (:func:`on_chain`)."""
         check_choice("stage", stage, _train.STAGES)
+        if not isinstance(probe, Probe):
+            raise ValueError(f"probe must be an rgnb.mlp.measure.Probe (OWN or on_chain(family, xi)), got {probe!r}")
         key = (family, stage, probe)
         if key not in self.values:
             raise ValueError(f"(family, stage, probe) must be measured, got {key}; measured: {sorted(self.values)}")
@@ -183,7 +208,7 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
     plan = _plan(results)
     quantities = PROFILE_QUANTITIES + ("drift",) + SCALARS
     if entry is not None:
-        values = {p: {q: entry.array(f"{p[0]}/{p[1]}/{p[2].replace(':', '_')}/{q}") for q in quantities}
+        values = {p: {q: entry.array(f"{p[0]}/{p[1]}/{p[2].name}/{q}") for q in quantities}
                   for p in plan}
         return Measurements(results, values, float(entry.meta["scale"]))
     paper = results.get(_sweeps.PAPER_FAMILY)
@@ -192,11 +217,7 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
         r = results[family]
         rows = {q: [] for q in quantities}
         for i, m in enumerate(r.members):
-            if probe == "own":
-                pset = r.probe_set(m["xi"])
-            else:
-                fam, xi = probe.split(":")
-                pset = results[fam].probe_set(float(xi))
+            pset = r.probe_set(m["xi"]) if probe == OWN else results[probe.family].probe_set(probe.xi)
             task = _probe_task_dim(family, stage, probe)
             out = measure_member(r, i, stage, pset, task_dim=task)
             for q in quantities:
@@ -205,6 +226,6 @@ def measure_profile(results: dict, cache: bool = True, cache_dir=None, progress:
     ref = paper if paper is not None else next(iter(results.values()))
     scale = task_scale(np.concatenate([ref.probe_mask(xi) for xi in ref.config.xis]))
     if key:
-        arrays = {f"{p[0]}/{p[1]}/{p[2].replace(':', '_')}/{q}": values[p][q] for p in plan for q in quantities}
+        arrays = {f"{p[0]}/{p[1]}/{p[2].name}/{q}": values[p][q] for p in plan for q in quantities}
         _cache.store(key, arrays, {"scale": scale, "source": measurement_source_hash()}, cache_dir)
     return Measurements(results, values, scale)

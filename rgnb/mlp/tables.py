@@ -8,6 +8,7 @@ import numpy as np
 from rgnb import metrics
 from rgnb.claims import anchor, markdown_table
 from rgnb.mlp import findings as _findings
+from rgnb.mlp import measure as _measure
 from rgnb.mlp import sweeps as _sweeps
 
 
@@ -61,7 +62,7 @@ def drift_summary_markdown(meas, xi: float, depth: int, with_shuffled: bool) -> 
     tr, init = _findings.drift_by_seed(meas, "potts", xi), _findings.drift_by_seed(meas, "potts", xi, "init")
     rows = [("trained", tr, init), ("initialisation", init, init)]
     if with_shuffled:
-        p = f"potts:{xi:g}"
+        p = _measure.on_chain("potts", xi)
         rows.append(("shuffled chain", _findings.drift_by_seed(meas, "shuffled", None, probe=p),
                      _findings.drift_by_seed(meas, "shuffled", None, "init", probe=p)))
     L = depth
