@@ -36,8 +36,9 @@ execute: $(VENV)/.installed
 store: $(VENV)/.installed
 	$(PY) -m rgnb execute --profile $(if $(filter auto,$(PROFILE)),reference,$(PROFILE)) --store $(ARGS)
 
+# BUILD_ARGS=--publish: a build to publish, refused while _config.yml's repository url is the placeholder.
 build: $(VENV)/.installed
-	$(PY) -m rgnb build
+	$(PY) -m rgnb build $(BUILD_ARGS)
 
 check-site: $(VENV)/.installed
 	$(PY) -m rgnb check-site

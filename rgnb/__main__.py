@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="maintainers: store the run into book/ (reference, full); refused on a dirty git tree")
     ex.add_argument("--allow-dirty", action="store_true", help="with --store: store even from a dirty tree")
     ex.add_argument("--root", default=None, help=argparse.SUPPRESS)  # another checkout (tests)
-    sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
+    bd = sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
+    bd.add_argument("--publish", action="store_true",
+                    help="a build to publish: refused while _config.yml's repository url is the placeholder")
     sub.add_parser("check-site", help="check every chapter page exists, has figures and shows no errors")
     sub.add_parser("chapters", help="list the chapters in book order")
     sub.add_parser("claims", add_help=False,
@@ -92,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root,
                                store=args.store, allow_dirty=args.allow_dirty, settings=settings)
     if args.command == "build":
+        if args.publish:
+            from rgnb.site.repository import check_publishable
+
+            try:
+                check_publishable()
+            except ValueError as exc:
+                print(f"[rgnb] {exc}", file=sys.stderr)
+                return 2
         return execute.build()
     if args.command == "check-site":
         problems = execute.check_site()
