@@ -39,8 +39,19 @@ function rgnbMeasure() {
   var images = Array.prototype.map.call(article.querySelectorAll("figure img"), function (im) {
     return {src: im.getAttribute("src"), natural: im.naturalWidth, shown: im.getBoundingClientRect().width};
   });
+  var overflow = [];
+  Array.prototype.forEach.call(document.body.querySelectorAll("*"), function (el) {
+    if (overflow.length >= 3 || el.closest(".rgnb-zoom")) return;
+    var r = el.getBoundingClientRect();
+    if (r.right <= vw + 1 || r.width === 0) return;
+    for (var p = el.parentElement; p; p = p.parentElement) {
+      var ox = getComputedStyle(p).overflowX;
+      if (ox === "auto" || ox === "scroll" || ox === "hidden") return;
+    }
+    overflow.push(el.tagName.toLowerCase() + "." + (el.className || "").toString().split(" ").join(".") + " to " + Math.round(r.right) + " px");
+  });
   var first = article.querySelector(".rgnb-dashboard .rgnb-verdict, .rgnb-dashboard");
-  var out = {viewport: [vw, vh], scroll_width: document.documentElement.scrollWidth,
+  var out = {viewport: [vw, vh], scroll_width: document.documentElement.scrollWidth, overflow: overflow,
              article: box(article), tables: tables, images: images,
              dashboard_y: first ? box(first).y : null,
              first_screen: (article.innerText || "").slice(0, 1500)};

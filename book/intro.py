@@ -151,9 +151,10 @@ HTML("".join(f"<p><strong>At <code>{p}</code>.</strong></p>" + claims_html.summa
 # with the `.ipynb` that holds its last reference execution; both can be downloaded from the
 # download menu at the top of every page. The notebooks hold narrative, calls and plots; every
 # number comes from `rgnb`, whose unit tests check it against closed forms, exact identities and
-# Monte Carlo within stated errors. Each chapter starts with a `parameters` cell (`profile`,
-# `device`, `seed`) and a banner stating the profile, device, versions and git revision it ran
-# with, and a box with the exact command that re-executes it.
+# Monte Carlo within stated errors. Every page ends with a collapsed block, "How this page was
+# computed, and how to re-run it": the profile, device, versions and git revision it ran with, the
+# exact command that re-executes it, and its `parameters` cell (`profile`, `device`, `seed`). The
+# whole book is also one PDF: `make pdf` prints a single-page build with headless Chromium.
 #
 # The code, the stored runs and this book's sources live in one git repository; its address is the
 # `repository: url` of `_config.yml` (the repository button at the top of every page links to it).

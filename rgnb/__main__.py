@@ -1,4 +1,4 @@
-"""Command line: ``python -m rgnb {execute,build,check-site,chapters,claims,bench} ...``.
+"""Command line: ``python -m rgnb {execute,build,check-site,chapters,claims,pdf,bench} ...``.
 
 Arguments and the ``RGNB_*`` environment variables (:mod:`rgnb.environment`, read once here and
 passed down) are validated before anything runs: an unknown option, a bad ``--device``, a
@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a build to publish: refused while _config.yml's repository url is the placeholder")
     sub.add_parser("check-site", help="check every chapter page exists, has figures and shows no errors")
     sub.add_parser("chapters", help="list the chapters in book order")
+    sub.add_parser("pdf", add_help=False,
+                   help="the whole book as one PDF (single-page HTML printed by headless Chromium): pdf [--no-build]")
     sub.add_parser("claims", add_help=False,
                    help="print a run's claims ledger: claims [--run-dir DIR] [--json]; claims register [--what TEXT]")
     bench = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
@@ -67,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["claims"]:  # its own parser: claims [--run-dir DIR] [--json] | claims register ...
         from rgnb import claims
         return claims.main(argv[1:], settings)
+    if argv[:1] == ["pdf"]:  # its own parser: pdf [--no-build] [--out PATH]
+        from rgnb.site import pdf
+        return pdf.main(argv[1:])
     args = parser.parse_args(argv)
 
     from rgnb import execute

@@ -58,3 +58,9 @@ def test_summary_tables_per_kind():
     assert ours.count("<tr>") - 1 == sum(1 for r in ROWS if claims.kind_of(r) == "ours")
     paper = html.summary_table_html(ROWS, "paper")
     assert "Holm p" in paper and "verdict after Holm" in paper
+
+
+def test_a_token_that_would_be_bad_tex_stays_plain():
+    assert not display.well_formed(r"K_{0}_{ODE}") and not display.well_formed(r"a_{b")
+    assert display.well_formed(r"\lambda_{2}^{k}") and display.well_formed(r"2^{y_{t}}")
+    assert "math" not in display.math_html("||E[G] - K0_ODE||")

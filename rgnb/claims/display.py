@@ -60,6 +60,26 @@ def tex(token: str) -> str:
     return "".join(out)
 
 
+def well_formed(formula: str) -> bool:
+    """False for TeX a converted token must not be typeset as: a second subscript or superscript on the same
+    atom (``K_{0}_{ODE}``, which MathJax rejects) or unbalanced braces."""
+    scripts = [set()]
+    for ch in formula:
+        if ch == "{":
+            scripts.append(set())
+        elif ch == "}":
+            scripts.pop()
+            if not scripts:
+                return False
+        elif ch in "_^":
+            if ch in scripts[-1]:
+                return False
+            scripts[-1].add(ch)
+        else:  # a new atom at this level
+            scripts[-1] = set()
+    return len(scripts) == 1
+
+
 def _math_span(tex_text: str) -> str:
     return f'<span class="math notranslate nohighlight">\\({html.escape(tex_text, quote=False)}\\)</span>'
 
@@ -75,8 +95,11 @@ def math_html(text: str) -> str:
         token = m.group(0)
         if m.group("greek") is None and m.group("rel") is None and not re.search(r"[_^*]", token):
             continue
+        formula = tex(token)
+        if not well_formed(formula):
+            continue
         out.append(html.escape(text[pos:m.start()], quote=False))
-        out.append(_math_span(tex(token)))
+        out.append(_math_span(formula))
         pos = m.end()
     out.append(html.escape(text[pos:], quote=False))
     return "".join(out)
@@ -88,6 +111,8 @@ def mathtext(text: str) -> str:
     for m in _TOKEN.finditer(text):
         token = m.group(0)
         if m.group("greek") is None and m.group("rel") is None and not re.search(r"[_^*]", token):
+            continue
+        if not well_formed(tex(token)):
             continue
         out.append(text[pos:m.start()].replace("$", r"\$"))
         out.append(f"${tex(token)}$")
@@ -112,4 +137,4 @@ def dollar_html(text: str) -> str:
                    else html.escape(p, quote=False) for p in parts)
 
 
-__all__ = ["GREEK", "dollar_html", "math_html", "mathtext", "short", "tex"]
+__all__ = ["GREEK", "dollar_html", "math_html", "mathtext", "short", "tex", "well_formed"]

@@ -144,11 +144,12 @@ def paper_tally(rows: Iterable[Row], verdicts: Mapping[str, str]) -> str:
     """HTML: per verdict the number of ``rows`` (verdict from ``verdicts`` by id), and how many are post hoc."""
     rows = list(rows)
     counts = {v: sum(1 for r in rows if verdicts.get(r.id, r.verdict) == v) for v in VERDICTS}
-    parts = [f'{badge(v)} <strong>{n}</strong>' for v, n in counts.items() if n]
+    parts = [f'<span class="rgnb-count"><strong>{n}</strong> {badge(v)}</span>' for v, n in counts.items() if n]
     hoc = sum(1 for r in rows if r.post_hoc)
     tail = (f" &middot; {hoc} of {len(rows)} post hoc (labelled; never counted in the registered family)"
             if hoc else "")
-    return f'<span class="rgnb-tally">{len(rows)} claim{"s" if len(rows) != 1 else ""}: ' + " ".join(parts) + tail + "</span>"
+    return (f'<span class="rgnb-tally">{len(rows)} claim{"s" if len(rows) != 1 else ""}: ' + " &middot; ".join(parts)
+            + tail + "</span>")
 
 
 def dashboard_html(ledgers: Mapping[str, list[Row]]) -> str:

@@ -87,7 +87,9 @@ def layout_problems(measure: dict | None, width: int, page: str = "", intro: boo
     if abs(vw - width) > 1:
         problems.append(f"layout at {width} px: the viewport was {vw} px")
     if measure["scroll_width"] > vw + 1:
-        problems.append(f"layout at {width} px: the page is {measure['scroll_width']} px wide (scrolls sideways)")
+        culprits = "; ".join(measure.get("overflow", [])[:3]) or "?"
+        problems.append(f"layout at {width} px: the page is {measure['scroll_width']} px wide (scrolls sideways: "
+                        f"{culprits})")
     wide = 0
     for t in measure["tables"]:
         box, cont = t["box"], t["container"]

@@ -153,6 +153,8 @@ def setup(app):
     from rgnb.site import bibstyle
 
     bibstyle.register()  # the author-year bibliography style _config.yml names (bibtex_default_style)
+    # MathJax on every page: claims tables and ledgers rendered as HTML carry math the page's prose may not have
+    app.set_html_assets_policy("always")
     app.connect("doctree-read", _add_rerun_box)
     app.connect("html-page-context", _add_py_download, priority=600)
     app.connect("html-page-context", _drop_cdn_scripts, priority=600)
