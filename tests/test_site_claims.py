@@ -87,3 +87,32 @@ def test_plumbing_moves_into_one_collapsed_block_at_the_end():
     assert "Executed" in text and "commands" in text and "Re-run this page" not in text
     assert [type(c).__name__ for c in section.children] == ["title", "paragraph", "admonition"]
     assert not site_claims.collapse_plumbing(_doc())
+
+
+def test_long_outputs_are_folded_behind_a_toggle():
+    doc = _doc()
+    short = _cell(children=[nodes.literal_block(text="one\ntwo")])
+    table = _claims_table(["claim-x"])
+    long = _cell(children=[nodes.literal_block(text="\n".join(str(i) for i in range(50))), table])
+    doc += short
+    doc += long
+    assert site_claims.collapse_long_outputs(doc) == 1
+    toggles = [c for c in doc.findall(nodes.container) if "toggle" in c["classes"]]
+    assert len(toggles) == 1 and "49" in toggles[0].astext() and "50 lines" in long.astext()
+    assert table.parent is not None and "toggle" not in table.parent["classes"]   # the table stays shown
+    assert site_claims.collapse_long_outputs(doc) == 0          # idempotent
+
+
+def test_a_bundle_with_markdown_is_not_folded_for_its_plain_text_alternative():
+    doc = _doc()
+    bundle = nodes.container(nb_element="mime_bundle")
+    md = nodes.container(mime_type="text/markdown")
+    md += nodes.paragraph(text="a table")
+    plain = nodes.container(mime_type="text/plain")
+    plain += nodes.literal_block(text="\n".join("x" * 80))
+    bundle += md
+    bundle += plain
+    doc += _cell(children=[bundle])
+    assert site_claims.collapse_long_outputs(doc) == 0
+    bundle.remove(md)
+    assert site_claims.collapse_long_outputs(doc) == 1

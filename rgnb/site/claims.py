@@ -7,7 +7,9 @@ page's plumbing collapsed at its end.
   ``book/_run/<chapter>.claims.json``: three columns that fit a phone, the test in a ``<details>``. A row
   whose anchor is not in the ledger leaves the output as it is.
 - :func:`collapse_plumbing` moves the parameters cell and the provenance banner cell into one collapsed
-  block ("How this page was computed, and how to re-run it") at the end of the page.
+  block ("How this page was computed, and how to re-run it") at the end of the page;
+- :func:`collapse_long_outputs` folds a code cell's text output longer than :data:`LONG_OUTPUT_LINES` lines
+  (printed records, logs) behind a "show" toggle, so the prose is not buried under it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ _ANCHOR = re.compile(r'id="(claim-[^"]+)"')
 #: Paragraphs of a ClaimsTable output that introduce its test tables (removed with them).
 _TEST_PARTS = ("The tests.", "Other configurations", "Post hoc")
 PLUMBING_TITLE = "How this page was computed, and how to re-run it"
+#: Text outputs longer than this (lines) are folded behind a toggle.
+LONG_OUTPUT_LINES = 30
 
 
 def stored_rows(chapter: str, run_dir: Path = RUN_DIR) -> dict:
@@ -146,4 +150,41 @@ def collapse_plumbing(doctree, box=None) -> bool:
     return True
 
 
-__all__ = ["PLUMBING_TITLE", "collapse_plumbing", "plumbing_cells", "render_claims", "stored_rows"]
+def collapse_long_outputs(doctree, max_lines: int = LONG_OUTPUT_LINES) -> int:
+    """Fold each printed (text) output longer than ``max_lines`` lines into a ``toggle`` container
+    (sphinx-togglebutton: hidden behind a button); tables, figures and Markdown of the same cell stay shown.
+    Returns how many outputs were folded."""
+    from docutils import nodes
+
+    def lines_of(node) -> int:
+        """Lines a reader sees of a printed output: a stream, or a mime bundle that has only plain text (a
+        bundle with Markdown, HTML or an image renders that instead: 0)."""
+        if isinstance(node, nodes.literal_block):
+            return node.astext().count("\n") + 1
+        mimes = {c.get("mime_type") for c in node.children if isinstance(c, nodes.Element)}
+        if mimes != {"text/plain"}:
+            return 0
+        return sum(b.astext().count("\n") + 1 for b in node.findall(nodes.literal_block))
+
+    done = 0
+    for out in list(doctree.findall(lambda n: isinstance(n, nodes.container)
+                                    and n.get("nb_element") == "cell_code_output")):
+        for child in list(out.children):
+            if not isinstance(child, nodes.Element) or "toggle" in child.get("classes", []):
+                continue
+            lines = lines_of(child)
+            if lines <= max_lines or list(child.findall(nodes.raw)) or list(child.findall(nodes.table)):
+                continue
+            wrapper = nodes.container(classes=["toggle", "rgnb-long-output"])
+            index = out.index(child)
+            out.remove(child)
+            wrapper += child
+            out.insert(index, wrapper)
+            out.insert(index, nodes.paragraph(text=f"A printed record of {lines} lines, folded:",
+                                              classes=["rgnb-long-output-note"]))
+            done += 1
+    return done
+
+
+__all__ = ["LONG_OUTPUT_LINES", "PLUMBING_TITLE", "collapse_long_outputs", "collapse_plumbing", "plumbing_cells",
+           "render_claims", "stored_rows"]

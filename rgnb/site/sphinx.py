@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-from rgnb.site.claims import collapse_plumbing, render_claims
+from rgnb.site.claims import collapse_long_outputs, collapse_plumbing, render_claims
 from rgnb.site.paths import BOOK_DIR, RUN_DIR
 
 
@@ -112,6 +112,7 @@ def _add_rerun_box(app, doctree) -> None:
     if claims_file.exists():
         app.env.note_dependency(str(claims_file))
         render_claims(doctree, chapter)
+    collapse_long_outputs(doctree)
     collapse_plumbing(doctree, _rerun_box(chapter))
 
 
