@@ -151,6 +151,15 @@ VERDICT_COLOURS = {"reproduced": "#009E73", "not reproduced": "#D55E00", "inconc
                    "vacuous test": "#CC79A7", "premise not met": "#999999"}
 
 
+def readable_label(row, contrast: str, width: int = 36) -> str:
+    """A forest-plot label a reader can read: source and the claim's statement (typeset, cut to ``width``), then
+    the contrast on a second line. Internal claim ids stay out of the figure."""
+    from rgnb.claims.display import mathtext, short
+
+    source = "check" if row.source == "sanity check" else row.source
+    return f"{source}: {mathtext(short(row.claim, width))}\n{short(contrast, 40)}"
+
+
 def forest(rows, title: str | None = None, labels=None, limit: int = 3, controls: bool = True):
     """Forest plot of claims rows (``rgnb.claims.Row``): every effect with its 95 % CI in units of its margin.
 
@@ -159,7 +168,7 @@ def forest(rows, title: str | None = None, labels=None, limit: int = 3, controls
     [-1, 1] (shaded); the positive control of an absence claim is drawn below its contrasts. A
     margin of 0 is drawn in the statistic's own units. A row with more than three contrasts (one per layer
     or time) shows the ``limit`` nearest to deciding against it. Colours: the row's verdict. ``labels``: a
-    function ``(row, contrast name) -> label`` (default: ``"<row id> | <contrast>"``); ``controls=False`` leaves out positive
+    function ``(row, contrast name) -> label`` (default :func:`readable_label`: the claim, never its id); ``controls=False`` leaves out positive
     controls and placebos. Returns ``(fig, ax)``.
     """
     from rgnb.claims.tables import decisive_effects
@@ -174,10 +183,11 @@ def forest(rows, title: str | None = None, labels=None, limit: int = 3, controls
             shown, _ = decisive_effects(r, effects, limit=limit)
             for name, e in shown:
                 lo, hi = sorted((s * e["low"] / scale, s * e["high"] / scale))
-                label = labels(r, f"{group}{name}{unit}") if labels is not None else f"{r.id} | {group}{name}{unit}"
+                label = (labels or readable_label)(r, f"{group}{name}{unit}")
                 lines.append((label, s * e["estimate"] / scale, lo, hi, r.verdict, r.kind))
     n = max(len(lines), 1)
-    fig, grid = subplots(1, 1, width=PAGE_WIDTH_IN, height=0.32 * n + 1.5)
+    per_line = 0.42 if any("\n" in ln[0] for ln in lines) else 0.32
+    fig, grid = subplots(1, 1, width=PAGE_WIDTH_IN, height=per_line * n + 1.5)
     ax = grid[0, 0]
     if any(k == "absence" for *_, k in lines):
         ax.axvspan(-1, 1, color="#56B4E9", alpha=0.15, lw=0, label="equivalence band (absence)")
@@ -216,7 +226,7 @@ def paper_forest(rows, width: int = 40):
 
     def label(r, contrast):
         hoc = " (post hoc)" if r.post_hoc else ""
-        return f"{r.source}: {mathtext(short(r.claim, width))}\nvs {short(contrast, 30)}{hoc}"
+        return f"{r.source}: {mathtext(short(r.claim, width))}\nvs {short(contrast, 30)}{hoc}"  # noqa: E501
 
     fig, ax = forest(mine, labels=label, limit=1, controls=False)
     ax.set_xscale("symlog", linthresh=1.0)
@@ -229,4 +239,5 @@ def paper_forest(rows, width: int = 40):
 
 
 __all__ = ["OKABE_ITO", "PAGE_WIDTH_PX", "PAGE_WIDTH_IN", "TICK_PT", "STYLE", "use_style", "subplots", "panels",
-           "band", "colorbar", "legend_outside", "min_label_px", "check_legible", "forest", "paper_forest", "VERDICT_COLOURS"]
+           "band", "colorbar", "legend_outside", "min_label_px", "check_legible", "forest", "paper_forest", "readable_label",
+           "VERDICT_COLOURS"]

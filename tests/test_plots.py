@@ -109,3 +109,20 @@ def test_band_shades_between_low_and_high():
     verts = poly.get_paths()[0].vertices
     assert verts[:, 1].min() == pytest.approx(0.5) and verts[:, 1].max() == pytest.approx(3.5)
     assert mcolors.to_hex(poly.get_facecolor()[0]) == mcolors.to_hex(line.get_color())
+
+
+def test_forest_plots_label_claims_readably_and_stay_legible():
+    import matplotlib.pyplot as plt
+
+    from rgnb import claims, plots
+    from rgnb.layout import REPO_ROOT
+
+    rows = claims.load_ledger(REPO_ROOT / "book" / "_run")
+    for fig, ax in (plots.forest(rows), plots.paper_forest(rows)):
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels and not any(r.id in lab for r in rows for lab in labels if len(r.id) > 4)
+        assert plots.min_label_px(fig) >= plots.MIN_LABEL_PX
+        plt.close(fig)
+    fig, ax = plots.paper_forest(rows)
+    assert len(ax.get_yticklabels()) == sum(1 for r in rows if r.source in claims.PAPERS)
+    plt.close(fig)
