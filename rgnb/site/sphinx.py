@@ -77,7 +77,7 @@ def _rerun_box(chapter: str):
     box += nodes.title(text="Re-run this page")
     para = nodes.paragraph()
     if profile:
-        para += nodes.Text("The outputs below were computed at profile ")
+        para += nodes.Text("The outputs on this page were computed at profile ")
         para += nodes.literal(text=profile)
         para += nodes.Text(f" on {prov.get('device_name', prov.get('device', '?'))}"
                            f" (git {prov.get('git_revision', '?')}, {prov.get('timestamp_utc', '?')} UTC).")
