@@ -157,7 +157,21 @@ def readable_label(row, contrast: str, width: int = 36) -> str:
     from rgnb.claims.display import mathtext, short
 
     source = "check" if row.source == "sanity check" else row.source
-    return f"{source}: {mathtext(short(row.claim, width))}\n{short(contrast, 40)}"
+    claim = short(row.claim, width)
+    contrast = short(contrast, 40).replace("$", r"\$")
+    return f"{source}: {safe_mathtext(claim, mathtext(claim))}\n{contrast}"
+
+
+def safe_mathtext(plain: str, typeset: str) -> str:
+    """``typeset`` when matplotlib's mathtext parses it, else ``plain`` with its ``$`` escaped (a label never
+    breaks a figure)."""
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(typeset) if "$" in typeset else None
+        return typeset
+    except ValueError:
+        return plain.replace("$", r"\$")
 
 
 def forest(rows, title: str | None = None, labels=None, limit: int = 3, controls: bool = True):
@@ -226,7 +240,8 @@ def paper_forest(rows, width: int = 40):
 
     def label(r, contrast):
         hoc = " (post hoc)" if r.post_hoc else ""
-        return f"{r.source}: {mathtext(short(r.claim, width))}\nvs {short(contrast, 30)}{hoc}"  # noqa: E501
+        claim = short(r.claim, width)
+        return f"{r.source}: {safe_mathtext(claim, mathtext(claim))}\nvs {short(contrast, 30)}{hoc}"
 
     fig, ax = forest(mine, labels=label, limit=1, controls=False)
     ax.set_xscale("symlog", linthresh=1.0)

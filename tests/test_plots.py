@@ -126,3 +126,10 @@ def test_forest_plots_label_claims_readably_and_stay_legible():
     fig, ax = plots.paper_forest(rows)
     assert len(ax.get_yticklabels()) == sum(1 for r in rows if r.source in claims.PAPERS)
     plt.close(fig)
+
+
+def test_a_label_matplotlib_cannot_typeset_falls_back_to_plain_text():
+    from rgnb import plots
+
+    assert plots.safe_mathtext("a xi", r"a $\xi$") == r"a $\xi$"
+    assert plots.safe_mathtext("costs $5", r"$\notacommand{$") == r"costs \$5"
