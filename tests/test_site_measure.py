@@ -91,3 +91,10 @@ def test_author_year_labels():
     @article{d, author={Kadanoff, Leo}, year={1966}, title={D}}""", "bibtex")
     labels = list(bibstyle.AuthorYearLabels().format_labels(db.entries.values()))
     assert labels == ["Haggi-Mani and Rish, 2026", "Kadanoff, 1966a", "Roberts et al., 2022", "Kadanoff, 1966b"]
+
+
+def test_figure_text_too_small_on_a_phone_is_a_problem():
+    small, counts = measure.layout_problems(_m(images=[{"natural": 782, "shown": 358}]), 390)
+    assert counts["min_figure_text_px"] < 9 and "figure text" in small[0]
+    ok, _ = measure.layout_problems(_m(images=[{"natural": 782, "shown": 560}]), 390)
+    assert ok == []

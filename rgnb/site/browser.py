@@ -146,6 +146,15 @@ class _BlockingProxy(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """The local server; a browser that closes a connection early (it quit after dumping the DOM) is no error."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextmanager
 def _serve(handler, directory: Path | None = None):
     import functools
@@ -153,7 +162,7 @@ def _serve(handler, directory: Path | None = None):
     log: list = []
     cls = type(handler.__name__, (handler,), {"log": log})
     factory = functools.partial(cls, directory=str(directory)) if directory is not None else cls
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
+    server = _Server(("127.0.0.1", 0), factory)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -76,8 +76,9 @@ def layout_problems(measure: dict | None, width: int, page: str = "", intro: boo
     - a table is wider than its container and no scrolling box holds it, or a scrolling box is wider than
       the article; a claims table (``table.rgnb-claims``) must fit without scrolling, its verdict column
       inside the viewport;
-    - at the desktop width: a figure's smallest text under :data:`FIGURE_MIN_PX`; on the intro, the verdicts
-      not starting within :data:`FIRST_SCREEN_PX`.
+    - a figure's smallest text under :data:`FIGURE_MIN_PX` (on a phone the site shows figures 600 px
+      wide in a box that scrolls sideways); at the desktop width, on the intro, the verdicts not starting
+      within :data:`FIRST_SCREEN_PX`.
     """
     if measure is None:
         return [f"layout at {width} px: the page's measurement did not run (rgnb.js missing?)"], {}
@@ -109,7 +110,7 @@ def layout_problems(measure: dict | None, width: int, page: str = "", intro: boo
     px = [v for v in (figure_text_px(i) for i in measure.get("images", [])) if v is not None]
     counts = {"tables": len(measure["tables"]), "wide_tables": wide,
               "min_figure_text_px": round(min(px), 1) if px else None, "dashboard_y": measure.get("dashboard_y")}
-    if width >= DESKTOP_WIDTH and px and min(px) < FIGURE_MIN_PX:
+    if px and min(px) < FIGURE_MIN_PX:
         problems.append(f"layout at {width} px: figure text about {min(px):.1f} px (< {FIGURE_MIN_PX:g} px)")
     if intro and width >= DESKTOP_WIDTH:
         y = measure.get("dashboard_y")
