@@ -4,6 +4,7 @@
 #                  ledger, build _build/html from the stored notebooks, check it
 #   make test   -> set up .venv, unit tests, then pytest --nbval on the stored chapter notebooks (every
 #                  claims ledger it computes must equal the committed one byte for byte)
+#   make pdf    -> the whole book as one PDF (_build/pdf/book.pdf), printed by headless Chromium
 #   make store  -> maintainers: execute at PROFILE=reference (or full) and store the run into book/ +
 #                  book/_run/ (full: book/full/ + book/_run/full/); refused on a dirty git tree
 # A failing or killed chapter leaves the stored notebooks byte-identical.
@@ -14,7 +15,7 @@ PROFILE ?= auto
 TORCH_PIP_ARGS ?=
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with book/nbval-sanitize.cfg
 
-.PHONY: book execute store build check-site test unit nbval bench mutate clean
+.PHONY: book execute store build check-site pdf test unit nbval bench mutate clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -36,11 +37,17 @@ execute: $(VENV)/.installed
 store: $(VENV)/.installed
 	$(PY) -m rgnb execute --profile $(if $(filter auto,$(PROFILE)),reference,$(PROFILE)) --store $(ARGS)
 
+# BUILD_ARGS=--publish: a build to publish, refused while _config.yml's repository url is the placeholder.
 build: $(VENV)/.installed
-	$(PY) -m rgnb build
+	$(PY) -m rgnb build $(BUILD_ARGS)
 
 check-site: $(VENV)/.installed
 	$(PY) -m rgnb check-site
+
+# The whole book as one PDF (_build/pdf/book.pdf): a single-page HTML build printed by headless Chromium (no
+# LaTeX), its outline checked for every chapter title and its page count reported.
+pdf: $(VENV)/.installed
+	$(PY) -m rgnb pdf
 
 test: $(VENV)/.installed
 	$(MAKE) unit

@@ -28,9 +28,10 @@ run = rgnb.start_chapter("appendix", profile=profile, device=device, seed=seed)
 run
 
 # %% tags=["remove-cell"]
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
 from rgnb import claims, provenance, site
+from rgnb.claims import html as claims_html
 from rgnb.mlp import bench
 
 ledgers, ledger_notes = site.load_ledgers()
@@ -76,10 +77,12 @@ Markdown(bench.records_markdown())
 
 # %% [markdown]
 # ## How to re-run
-#
-# From a clone of the repository (its address is the `repository: url:` setting of `_config.yml`,
-# also behind the repository button at the top of every page), on a machine with Python >= 3.10
-# and `make`:
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+Markdown(site.clone_markdown())
+
+# %% [markdown]
+# From a clone of the repository, on a machine with Python >= 3.10 and `make`:
 #
 # ```bash
 # make book                # set up .venv (pinned), execute into _build/runs/ (profile auto), report, build
@@ -94,25 +97,28 @@ Markdown(bench.records_markdown())
 # `.rgnb-cache/` (or `$RGNB_CACHE`) by a hash of their full configuration, so re-executing a
 # findings chapter does not retrain. `RGNB_PROFILE=smoke pytest --nbval book/<chapter>.ipynb`
 # validates a stored notebook at smoke scale (its numbers then differ from the stored ones). Each
-# chapter page opens with a box giving the exact command that re-executes it.
+# chapter page ends with a collapsed block giving the exact command that re-executes it. The
+# theorems and proofs of the book are indexed in {ref}`the index of theorems and proofs <prf-prf>`.
 #
 # ## Every claim in the book
 #
 # One table per kind of claim and per stored profile run, one row per claim (its other
-# configurations are sub-rows in its chapter). For the paper claims, the last columns give the raw
-# one-sided p-value, the Holm-adjusted one over the family of every registered paper claim of that
-# run, and the verdict after Holm (a raw *reproduced* stands only when its adjusted p is below
-# 0.025). Post hoc paper claims are listed with the book's own claims and never counted. Each chapter
-# name links to the row in its chapter, with the full statement, premise, contrasts and figure.
+# configurations are sub-rows in its chapter). For the paper claims, the verdict column gives the
+# verdict after Holm, the raw one-sided p-value and the Holm-adjusted one over the family of every
+# registered paper claim of that run (a raw *reproduced* stands only when its adjusted p is below
+# 0.025). Post hoc paper claims are listed with the book's own claims and never counted. Each claim
+# links to its row in its chapter, with the full test, premise, contrasts and figure.
 
 # %% tags=["remove-input", "nbval-ignore-output"]
-parts = [f"*{n}*" for n in ledger_notes]
+parts = [f"<p><em>{n}</em></p>" for n in ledger_notes]
 for p in stored:
-    parts.append(f"{claims.tally_text(ledgers[p], p)} {site.profile_note(p)}")
+    papers = [r for r in ledgers[p] if r.source in claims.PAPERS]
+    parts.append(f"<p>At <code>{p}</code>, the paper claims: "
+                 f"{claims_html.paper_tally(papers, claims.holm_decisions(ledgers[p]))}</p>")
     for kind, title in (("paper", "Paper claims (P1-P3)"), ("ours", "The book's own claims"),
                         ("sanity check", "Sanity checks")):
-        parts.append(f"**{title}.**\n\n{claims.ledger_markdown(ledgers[p], kind)}")
-Markdown("\n\n".join(parts) if parts else "*No claims recorded yet: execute the book (`make book`).*")
+        parts.append(f"<p><strong>{title}.</strong></p>{claims_html.summary_table_html(ledgers[p], kind)}")
+HTML("".join(parts) if parts else "<p><em>No claims recorded yet: execute the book (<code>make book</code>).</em></p>")
 
 # %% [markdown]
 # ## References

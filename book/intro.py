@@ -12,11 +12,16 @@
 # # The renormalization group in deep networks, executed
 #
 # This book reproduces, tests and extends three 2026 papers that read deep networks through the
-# renormalization group (RG). Every claim in it is a verdict computed by the code in the `rgnb`
-# package from a pre-stated test, shown with its figure, a 95 % confidence interval and a null
-# control; where a finding does not reproduce, the book says so and shows why. Only the papers'
-# abstracts were public to us, so each chapter separates what the authors state from the choices
-# we made to test it.
+# renormalization group (RG). Every verdict below is computed by the code in the `rgnb` package from a
+# test registered before the run, with a 95 % confidence interval and a null control; where a claim does
+# not reproduce, its chapter says why. Only the papers' abstracts were public to us, so each chapter
+# separates what the authors state from the choices we made to test it.
+#
+# ## What it found
+#
+# Per paper, every claim with its verdict (after Holm over the registered paper claims); each claim links
+# to its row, with the test, the effects and the figure, in its chapter. *Post hoc* marks a claim whose
+# test was changed after a result for it had been stored: labelled, never counted.
 
 # %% tags=["parameters"]
 # "auto": full on a GPU, else reference.
@@ -31,18 +36,27 @@ run = rgnb.start_chapter("intro", profile=profile, device=device, seed=seed)
 run
 
 # %% tags=["remove-cell"]
-from IPython.display import Markdown
+from IPython.display import HTML, Markdown
 
-from rgnb import claims, site
+from rgnb import claims, plots, site
+from rgnb.claims import html as claims_html
 
 ledgers, ledger_notes = site.load_ledgers()
 stored = sorted(ledgers, key=["smoke", "reference", "full"].index)
+plots.use_style()
+
+# %% tags=["remove-input", "nbval-ignore-output"]
+HTML(claims_html.dashboard_html({p: ledgers[p] for p in stored}))
+
+# %% tags=["remove-input", "nbval-ignore-output"] mystnb={"figure": {"name": "fig-intro-forest", "caption": "Every paper claim at the stored profile: the contrast nearest to deciding it against the claim (the trained object minus a null), with its 95 % interval, in units of the claim's registered margin and signed so that the paper's side is to the right. A presence claim is reproduced when the whole interval lies right of the dashed line at 1; an absence claim when it lies inside the shaded band. Colour and legend: the verdict. The axis is logarithmic beyond 1."}}
+fig, ax = plots.paper_forest(ledgers[stored[-1]]) if stored else plots.subplots(1, 1)
 
 # %% tags=["remove-input", "nbval-ignore-output"]
 if stored:
     lines = [f"**The stored results.** This book ships with the results of {' and '.join(f'`{p}`' for p in stored)}"
              f" run(s). What a verdict at each profile does and does not show:", ""]
     lines += [f"- {site.profile_note(p)}" for p in stored]
+    lines += ["", claims.tally_text(ledgers[stored[-1]], stored[-1])]
 else:
     lines = ["**No stored results yet.** Execute the book (`make book`) to compute every verdict."]
 Markdown("\n\n".join(["\n".join(lines)] + [f"*{n}*" for n in ledger_notes]))
@@ -113,29 +127,22 @@ Markdown("\n\n".join(["\n".join(lines)] + [f"*{n}*" for n in ledger_notes]))
 # (`results/claims_history.json`), labelled and never counted. *Sanity checks* test the book's own
 # machinery against closed forms; *ours* marks claims this book adds.
 #
-# ## The verdicts
+# ## The book's own claims and its sanity checks
 #
-# Every claim of the three papers, one row each, with its verdict after Holm at each profile whose
-# run is stored with the book; each claim links to its row, with its effects, intervals and figure,
-# in its chapter. The tally under the table counts the registered claims only.
+# The claims this book adds (*ours*: choices we made and test, and findings we add), at the stored
+# profile(s):
 
 # %% tags=["remove-input", "nbval-ignore-output"]
-Markdown(claims.dashboard_markdown({p: ledgers[p] for p in stored}))
-
-# %% [markdown]
-# The book's own claims (choices we made and test, and findings we add), at the stored profile(s):
-
-# %% tags=["remove-input", "nbval-ignore-output"]
-Markdown("\n\n".join(f"**At `{p}`.**\n\n" + claims.ledger_markdown(ledgers[p], "ours") for p in stored)
-         or "*No run stored.*")
+HTML("".join(f"<p><strong>At <code>{p}</code>.</strong></p>" + claims_html.summary_table_html(ledgers[p], "ours")
+             for p in stored) or "<p><em>No run stored.</em></p>")
 
 # %% [markdown]
 # Sanity checks: the machinery against closed forms and exact identities. A failing sanity check
 # would invalidate the verdicts that rest on it.
 
 # %% tags=["remove-input", "nbval-ignore-output"]
-Markdown("\n\n".join(f"**At `{p}`.**\n\n" + claims.ledger_markdown(ledgers[p], "sanity check") for p in stored)
-         or "*No run stored.*")
+HTML("".join(f"<p><strong>At <code>{p}</code>.</strong></p>" + claims_html.summary_table_html(ledgers[p], "sanity check")
+             for p in stored) or "<p><em>No run stored.</em></p>")
 
 # %% [markdown]
 # ## How the book is made, and how to re-run it
@@ -144,11 +151,14 @@ Markdown("\n\n".join(f"**At `{p}`.**\n\n" + claims.ledger_markdown(ledgers[p], "
 # with the `.ipynb` that holds its last reference execution; both can be downloaded from the
 # download menu at the top of every page. The notebooks hold narrative, calls and plots; every
 # number comes from `rgnb`, whose unit tests check it against closed forms, exact identities and
-# Monte Carlo within stated errors. Each chapter starts with a `parameters` cell (`profile`,
-# `device`, `seed`) and a banner stating the profile, device, versions and git revision it ran
-# with, and a box with the exact command that re-executes it.
+# Monte Carlo within stated errors. Every page ends with a collapsed block, "How this page was
+# computed, and how to re-run it": the profile, device, versions and git revision it ran with, the
+# exact command that re-executes it, and its `parameters` cell (`profile`, `device`, `seed`). The
+# whole book is also one PDF: `make pdf` prints a single-page build with headless Chromium.
 #
-# On a fresh machine with Python >= 3.10 and `make`, after cloning the repository:
+# The code, the stored runs and this book's sources live in one git repository; its address is the
+# `repository: url` of `_config.yml` (the repository button at the top of every page links to it).
+# On a fresh machine with Python >= 3.10 and `make`, after cloning it:
 #
 # ```bash
 # make book   # set up .venv, execute every chapter (profile auto) into _build/runs/, report, build

@@ -190,7 +190,7 @@ init = {a: [ch.k1_first_layer(X, a, 1.0, n, sz.T / sz.depths[0], sz.init_network
 print(f"T = {sz.T}, depths L = {sz.depths}, widths n = {sz.widths}, {sz.n_networks} networks per (n, L)")
 
 # %% [markdown]
-# ## 1. $K_0$ at all depths
+# ## $K_0$ at all depths
 #
 # The Monte Carlo mean of $G$, extrapolated to $\epsilon\to0$ at each width and then to $1/n\to0$,
 # against the $K_0$ ODE ({numref}`fig-eft-k0`). "Accurate at all depths" has two readings, and each is a
@@ -216,7 +216,7 @@ for ax, (name, st) in zip(axes[0], studies.items()):
 plt.show()
 
 # %% [markdown]
-# ## 2. $V_4$: the covariance of the kernel, in the continuum limit
+# ## $V_4$: the covariance of the kernel, in the continuum limit
 #
 # {numref}`fig-eft-v4` shows the relative residual $\lVert n\mathrm{Cov}(G) - V_4\rVert_F/\lVert V_4\rVert_F$
 # of both closures against the Monte Carlo extrapolated to $\epsilon\to0$, at every width. The table
@@ -247,7 +247,7 @@ print("\n".join(report.v4_residual_lines({**studies, **{f"tanh sigma_w={s:g}": s
                 + report.v4_discrete_lines(studies)))
 
 # %% [markdown]
-# ## 3. Where the $V_4$ residual comes from: the transport surgery
+# ## Where the $V_4$ residual comes from: the transport surgery
 #
 # Given $h^l$, $G^{l+1} = G + \sqrt\epsilon\,\sigma_w X + \epsilon\sigma_w^2 Y$ with $\mathbb E[X\mid h] = 0$,
 # $\mathbb E[Y\mid h] = S$, $n\,\mathrm{Cov}(X\mid h) = Q(G,S)$, $n\,\mathrm{Cov}(Y\mid h) = W(S)$ and
@@ -283,7 +283,7 @@ plt.show()
 print("\n".join(report.surgery_share_lines(attr, studies, T_SHOW)))
 
 # %% [markdown]
-# ## 4. $K_1$ over depth, and the mismatch at initialisation in absolute units
+# ## $K_1$ over depth, and the mismatch at initialisation in absolute units
 #
 # At $t=0$ the neurons are exactly Gaussian given $x$, so $\mathbb E[S^0] = F(K_0(0))$ and the first
 # layer's mean is exactly $K_0^{\epsilon,1}$: the true $K_1$ at $t = \epsilon$ is **zero**. The G-only
@@ -317,7 +317,7 @@ axes[0, 0].legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
-# ## 5. Beyond the paper: the sigma-kernel closure and its self-interaction term
+# ## Beyond the paper: the sigma-kernel closure and its self-interaction term
 #
 # **What the G-only closure drops.** Let $C(t) = K_0(0) + \sigma_w^2\int_0^t S\,dt'$, the accumulated
 # conditional covariance: if the path of $S$ were given, every neuron would be exactly
@@ -393,7 +393,7 @@ plt.show()
 print("\n".join(report.k1_final_lines(single, studies, T_SHOW)))
 
 # %% [markdown]
-# ## 6. The validity window
+# ## The validity window
 #
 # For a tolerance $\tau = 10\%$, $t^*(n,\tau)$ is the largest $t$ such that the continuum relative
 # residual of $V_4$ stays below $\tau$ on all of $[0, t]$. A residual measured with noise is biased

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rgnb {execute,build,check-site,chapters,claims,bench} ...``.
+"""Command line: ``python -m rgnb {execute,build,check-site,chapters,claims,pdf,bench} ...``.
 
 Arguments and the ``RGNB_*`` environment variables (:mod:`rgnb.environment`, read once here and
 passed down) are validated before anything runs: an unknown option, a bad ``--device``, a
@@ -42,9 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="maintainers: store the run into book/ (reference, full); refused on a dirty git tree")
     ex.add_argument("--allow-dirty", action="store_true", help="with --store: store even from a dirty tree")
     ex.add_argument("--root", default=None, help=argparse.SUPPRESS)  # another checkout (tests)
-    sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
+    bd = sub.add_parser("build", help="build the HTML from the executed notebooks (no execution), -W -n")
+    bd.add_argument("--publish", action="store_true",
+                    help="a build to publish: refused while _config.yml's repository url is the placeholder")
     sub.add_parser("check-site", help="check every chapter page exists, has figures and shows no errors")
     sub.add_parser("chapters", help="list the chapters in book order")
+    sub.add_parser("pdf", add_help=False,
+                   help="the whole book as one PDF (single-page HTML printed by headless Chromium): pdf [--no-build]")
     sub.add_parser("claims", add_help=False,
                    help="print a run's claims ledger: claims [--run-dir DIR] [--json]; claims register [--what TEXT]")
     bench = sub.add_parser("bench", help="run a benchmark: " + ", ".join(BENCHMARKS))
@@ -65,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["claims"]:  # its own parser: claims [--run-dir DIR] [--json] | claims register ...
         from rgnb import claims
         return claims.main(argv[1:], settings)
+    if argv[:1] == ["pdf"]:  # its own parser: pdf [--no-build] [--out PATH]
+        from rgnb.site import pdf
+        return pdf.main(argv[1:])
     args = parser.parse_args(argv)
 
     from rgnb import execute
@@ -92,6 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         return execute.execute(args.profile, args.chapter, args.device, args.timeout, root=root,
                                store=args.store, allow_dirty=args.allow_dirty, settings=settings)
     if args.command == "build":
+        if args.publish:
+            from rgnb.site.repository import check_publishable
+
+            try:
+                check_publishable()
+            except ValueError as exc:
+                print(f"[rgnb] {exc}", file=sys.stderr)
+                return 2
         return execute.build()
     if args.command == "check-site":
         from rgnb.site import static

@@ -162,14 +162,39 @@ VERDICT_COLOURS = {"reproduced": "#009E73", "not reproduced": "#D55E00", "inconc
                    "vacuous test": "#CC79A7", "premise not met": "#999999"}
 
 
-def forest(rows, title: str | None = None):
+def readable_label(row, contrast: str, width: int = 36) -> str:
+    """A forest-plot label a reader can read: source and the claim's statement (typeset, cut to ``width``), then
+    the contrast on a second line. Internal claim ids stay out of the figure."""
+    from rgnb.claims.display import mathtext, short
+
+    source = "check" if row.source == "sanity check" else row.source
+    claim = short(row.claim, width)
+    contrast = short(contrast, 40).replace("$", r"\$")
+    return f"{source}: {safe_mathtext(claim, mathtext(claim))}\n{contrast}"
+
+
+def safe_mathtext(plain: str, typeset: str) -> str:
+    """``typeset`` when matplotlib's mathtext parses it, else ``plain`` with its ``$`` escaped (a label never
+    breaks a figure)."""
+    from matplotlib.mathtext import MathTextParser
+
+    try:
+        MathTextParser("path").parse(typeset) if "$" in typeset else None
+        return typeset
+    except ValueError:
+        return plain.replace("$", r"\$")
+
+
+def forest(rows, title: str | None = None, labels=None, limit: int = 3, controls: bool = True):
     """Forest plot of claims rows (``rgnb.claims.Row``): every effect with its 95 % CI in units of its margin.
 
     Each effect is drawn as ``s * effect / margin`` (``s = -1`` for a claim of a fall), so a presence
     claim's side is right of the dashed line at 1 and an absence claim's equivalence band is
     [-1, 1] (shaded); the positive control of an absence claim is drawn below its contrasts. A
     margin of 0 is drawn in the statistic's own units. A row with more than three contrasts (one per layer
-    or time) shows the three nearest to deciding against it. Colours: the row's verdict. Returns ``(fig, ax)``.
+    or time) shows the ``limit`` nearest to deciding against it. Colours: the row's verdict. ``labels``: a
+    function ``(row, contrast name) -> label`` (default :func:`readable_label`: the claim, never its id); ``controls=False`` leaves out positive
+    controls and placebos. Returns ``(fig, ax)``.
     """
     from rgnb.claims.tables import decisive_effects
 
@@ -178,13 +203,16 @@ def forest(rows, title: str | None = None):
         s = -1.0 if (r.kind == "presence" and r.direction == "below") else 1.0
         scale = r.margin if r.margin > 0 else 1.0
         unit = "" if r.margin > 0 else " (margin 0: own units)"
-        for group, effects in (("", r.effects), ("positive control: ", r.positive_control), ("placebo: ", r.placebo)):
-            shown, _ = decisive_effects(r, effects, limit=3)
+        groups = (("", r.effects), ("positive control: ", r.positive_control), ("placebo: ", r.placebo))
+        for group, effects in groups if controls else groups[:1]:
+            shown, _ = decisive_effects(r, effects, limit=limit)
             for name, e in shown:
                 lo, hi = sorted((s * e["low"] / scale, s * e["high"] / scale))
-                lines.append((f"{r.id} | {group}{name}{unit}", s * e["estimate"] / scale, lo, hi, r.verdict, r.kind))
+                label = (labels or readable_label)(r, f"{group}{name}{unit}")
+                lines.append((label, s * e["estimate"] / scale, lo, hi, r.verdict, r.kind))
     n = max(len(lines), 1)
-    fig, grid = subplots(1, 1, width=PAGE_WIDTH_IN, height=0.32 * n + 1.5)
+    per_line = 0.42 if any("\n" in ln[0] for ln in lines) else 0.32
+    fig, grid = subplots(1, 1, width=PAGE_WIDTH_IN, height=per_line * n + 1.5)
     ax = grid[0, 0]
     if any(k == "absence" for *_, k in lines):
         ax.axvspan(-1, 1, color="#56B4E9", alpha=0.15, lw=0, label="equivalence band (absence)")
@@ -213,5 +241,29 @@ def forest(rows, title: str | None = None):
     return fig, ax
 
 
+def paper_forest(rows, width: int = 40):
+    """The intro's forest plot: every paper claim (P1-P3) of ``rows``, its decisive contrast with the 95 % CI in
+    units of its margin, labelled by paper and statement (typeset), colour the row's verdict."""
+    from rgnb.claims.display import mathtext, short
+    from rgnb.claims.spec import PAPERS
+
+    mine = [r for r in rows if r.source in PAPERS and r.kind != "check"]
+
+    def label(r, contrast):
+        hoc = " (post hoc)" if r.post_hoc else ""
+        claim = short(r.claim, width)
+        return f"{r.source}: {safe_mathtext(claim, mathtext(claim))}\nvs {short(contrast, 30)}{hoc}"
+
+    fig, ax = forest(mine, labels=label, limit=1, controls=False)
+    ax.set_xscale("symlog", linthresh=1.0)
+    lo, hi = ax.get_xlim()
+    ax.set_xticks([t for t in (-1000, -100, -10, -1, 0, 1, 10, 100, 1000) if lo <= t <= hi])
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("decisive contrast / margin (claim's side > 0; logarithmic beyond 1)")
+    fig.set_size_inches(PAGE_WIDTH_IN, 0.42 * len(mine) + 1.6)
+    return fig, ax
+
+
 __all__ = ["OKABE_ITO", "PAGE_WIDTH_PX", "PAGE_WIDTH_IN", "TICK_PT", "STYLE", "use_style", "subplots", "panels",
-           "band", "colorbar", "legend_outside", "min_label_px", "check_legible", "forest", "VERDICT_COLOURS"]
+           "band", "colorbar", "legend_outside", "min_label_px", "check_legible", "forest", "paper_forest", "readable_label",
+           "VERDICT_COLOURS"]

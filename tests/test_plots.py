@@ -125,3 +125,27 @@ def test_interval_errorbar_draws_the_interval_not_a_width():
     with pytest.raises(ValueError, match="one shape"):
         plots.interval_errorbar(ax, [1.0, 2.0], [0.5, 1.0], [0.2], [0.6, 1.5])
     plt.close(fig)
+
+
+def test_forest_plots_label_claims_readably_and_stay_legible():
+    import matplotlib.pyplot as plt
+
+    from rgnb import claims, plots
+    from rgnb.layout import REPO_ROOT
+
+    rows = claims.load_ledger(REPO_ROOT / "book" / "_run")
+    for fig, ax in (plots.forest(rows), plots.paper_forest(rows)):
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels and not any(r.id in lab for r in rows for lab in labels if len(r.id) > 4)
+        assert plots.min_label_px(fig) >= plots.MIN_LABEL_PX
+        plt.close(fig)
+    fig, ax = plots.paper_forest(rows)
+    assert len(ax.get_yticklabels()) == sum(1 for r in rows if r.source in claims.PAPERS)
+    plt.close(fig)
+
+
+def test_a_label_matplotlib_cannot_typeset_falls_back_to_plain_text():
+    from rgnb import plots
+
+    assert plots.safe_mathtext("a xi", r"a $\xi$") == r"a $\xi$"
+    assert plots.safe_mathtext("costs $5", r"$\notacommand{$") == r"costs \$5"

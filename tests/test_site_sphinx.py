@@ -54,7 +54,7 @@ def test_sphinx_hooks_in_a_small_jupyter_book(tmp_path):
     import re
 
     text = re.sub(r"<[^>]+>", "", intro)
-    assert "rgnb-rerun" in intro and "Re-run this page" in text
+    assert "rgnb-plumbing" in intro and site.claims.PLUMBING_TITLE in text     # plumbing collapsed at the end
     assert ".venv/bin/python -m rgnb execute --profile reference --chapter intro" in text
     assert 'href="../_sources/book/intro.py"' in intro and (html / "_sources" / "book" / "intro.py").exists()
     assert "Kawase and Ota, 2026" in intro                                   # author-year, real authors

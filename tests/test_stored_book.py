@@ -13,12 +13,12 @@ ROWS = claims.load_ledger(REPO_ROOT / "book" / "_run")
 CHAPTERS = sorted({r.chapter for r in ROWS})
 
 
-def _markdown_outputs(chapter: str) -> str:
+def _markdown_outputs(chapter: str, mime: str = "text/markdown") -> str:
     nb = json.loads((REPO_ROOT / "book" / f"{chapter}.ipynb").read_text())
     parts = []
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
-            text = out.get("data", {}).get("text/markdown")
+            text = out.get("data", {}).get(mime)
             if text:
                 parts.append("".join(text))
     return "\n".join(parts)
@@ -39,14 +39,16 @@ def test_every_stored_row_is_shown_with_its_verdict_and_effects(chapter):
 
 
 def test_the_dashboard_shows_the_stored_verdicts_after_holm():
-    shown = _markdown_outputs("intro")
+    shown = _markdown_outputs("intro", "text/html")
     decisions = claims.holm_decisions(ROWS)
+    rows = re.findall(r"<tr>(.*?)</tr>", shown[:shown.index("</div>", shown.index('class="rgnb-dashboard"'))])
     for r in ROWS:
         if r.source not in claims.PAPERS:
             continue
-        line = next(ln for ln in shown.splitlines() if f"#{claims.anchor(r.id)}" in ln and ln.startswith("| P"))
-        want = decisions.get(r.id, r.verdict) + (" (post hoc)" if r.post_hoc else "")
-        assert f"**{want}**" in line, r.id
+        line = next(ln for ln in rows if f"#{claims.anchor(r.id)}" in ln)
+        want = decisions.get(r.id, r.verdict)
+        assert f"rgnb-v-{want.replace(' ', '-')}" in line and f"</span> {want}</span>" in line, r.id
+        assert ("post hoc" in line) == r.post_hoc, r.id
 
 
 @pytest.mark.parametrize("chapter", chapters())

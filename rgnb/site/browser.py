@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from rgnb.site.measure import DESKTOP_WIDTH, FRAME_PATH, PHONE_WIDTH, frame_html, layout_problems, parse_measure
 from rgnb.site.page import PageReport, page_problems
 from rgnb.site.paths import HTML_DIR, RUN_DIR, SCREENSHOT_DIR, TOC
 
@@ -101,7 +102,23 @@ def expected_claims(chapter: str, run_dir: Path = RUN_DIR) -> list[dict]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site, and at :data:`FRAME_PATH` the phone-width frame page of ``?page=``."""
+
     log: list = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        from urllib.parse import parse_qs
+
+        parts = urlsplit(self.path)
+        if parts.path != FRAME_PATH:
+            return super().do_GET()
+        query = parse_qs(parts.query)
+        body = frame_html(query.get("page", ["index.html"])[0], PHONE_WIDTH, WINDOW[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):  # noqa: D401 - silence the default stderr log
         pass
@@ -129,6 +146,15 @@ class _BlockingProxy(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """The local server; a browser that closes a connection early (it quit after dumping the DOM) is no error."""
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextmanager
 def _serve(handler, directory: Path | None = None):
     import functools
@@ -136,7 +162,7 @@ def _serve(handler, directory: Path | None = None):
     log: list = []
     cls = type(handler.__name__, (handler,), {"log": log})
     factory = functools.partial(cls, directory=str(directory)) if directory is not None else cls
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), factory)
+    server = _Server(("127.0.0.1", 0), factory)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -161,12 +187,13 @@ def _external_css_hosts(html_dir: Path) -> dict:
     return out
 
 
-def render_page(chromium: str, url: str, screenshot: Path, proxy: str, timeout_s: float = 120.0):
+def render_page(chromium: str, url: str, screenshot: Path, proxy: str, timeout_s: float = 120.0,
+                window: tuple[int, int] = WINDOW):
     """Load ``url`` in headless Chromium; returns ``(dom, console lines)`` and writes ``screenshot`` (PNG)."""
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rgnb-chromium-") as profile:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--proxy-server={proxy}",
-               f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--virtual-time-budget={VIRTUAL_TIME_MS}",
+               f"--window-size={window[0]},{window[1]}", f"--virtual-time-budget={VIRTUAL_TIME_MS}",
                f"--screenshot={screenshot}", "--dump-dom", url]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
     if proc.returncode != 0 and not proc.stdout:
@@ -180,6 +207,9 @@ def check_site(html_dir: Path = HTML_DIR, pages: list[str] | None = None, run_di
                strict_figures: bool = True) -> SiteReport:
     """Open every page in headless Chromium, save screenshots, and check what a reader sees.
 
+    Where the site ships ``_static/rgnb.js``, each page's layout is also measured at 1280 px and, through a
+    frame, at 390 px (:mod:`rgnb.site.measure`): tables against their containers, the verdict column, the
+    figures' text size, the intro's first screen; a second screenshot ``<page>-390.png`` shows the phone view.
     Returns a :class:`SiteReport`; ``report.skipped`` says why nothing ran (no Chromium, no built site).
     """
     t0 = time.perf_counter()
@@ -191,6 +221,7 @@ def check_site(html_dir: Path = HTML_DIR, pages: list[str] | None = None, run_di
     missing = [p for p in pages if not (html_dir / p).exists()]
     reports = [PageReport(page=p, problems=["page not built"]) for p in missing]
     css_hosts = _external_css_hosts(html_dir)
+    measured = (html_dir / "_static" / "rgnb.js").exists()
     with _serve(_QuietHandler, html_dir) as (base, local_log), \
             _serve(_BlockingProxy) as (proxy, external_log):
         for page in pages:
@@ -201,7 +232,7 @@ def check_site(html_dir: Path = HTML_DIR, pages: list[str] | None = None, run_di
             external_log.clear()
             shot = Path(screenshot_dir) / f"{Path(page).stem}.png"
             try:
-                dom, console = render_page(chromium, f"{base}/{page}", shot, proxy)
+                dom, console = render_page(chromium, f"{base}/{page}?rgnb-measure", shot, proxy)
             except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
                 reports.append(PageReport(page=page, problems=[f"the browser could not render the page: {exc}"],
                                           wall_s=time.perf_counter() - t_page))
@@ -212,6 +243,12 @@ def check_site(html_dir: Path = HTML_DIR, pages: list[str] | None = None, run_di
             report = page_problems(dom, page, html_dir, expected_claims(Path(page).stem, run_dir),
                                    list(local_log), external, console, css_hosts, base_url=f"{base}/{page}",
                                    strict_figures=strict_figures)
+            if measured:  # the site ships rgnb.js: its layout at both widths is checked
+                is_intro = Path(page).stem == "intro"
+                layout, counts = layout_problems(parse_measure(dom), DESKTOP_WIDTH, page, intro=is_intro)
+                narrow, narrow_counts = _phone_layout(chromium, base, page, proxy, Path(screenshot_dir))
+                report.problems += layout + narrow
+                report.layout = {"desktop": counts, "phone": narrow_counts}
             report.wall_s = time.perf_counter() - t_page
             report.screenshot = str(shot)
             report.browser_internal = internal
@@ -221,15 +258,40 @@ def check_site(html_dir: Path = HTML_DIR, pages: list[str] | None = None, run_di
     return SiteReport(reports, wall_s=time.perf_counter() - t0)
 
 
+def _phone_layout(chromium: str, base: str, page: str, proxy: str, screenshot_dir: Path) -> tuple[list, dict]:
+    """The page at :data:`PHONE_WIDTH` px (through the frame page): layout problems, counts, a screenshot
+    ``<page>-390.png`` cropped to the phone's width."""
+    from urllib.parse import quote
+
+    shot = screenshot_dir / f"{Path(page).stem}-{PHONE_WIDTH}.png"
+    try:
+        dom, _ = render_page(chromium, f"{base}{FRAME_PATH}?page={quote(page)}", shot, proxy,
+                             window=(max(PHONE_WIDTH, 500), WINDOW[1]))
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        return [f"the browser could not render the page at {PHONE_WIDTH} px: {exc}"], {}
+    try:
+        from PIL import Image
+
+        with Image.open(shot) as im:
+            im.crop((0, 0, PHONE_WIDTH, im.size[1])).save(shot)
+    except (ImportError, OSError):
+        pass
+    return layout_problems(parse_measure(dom), PHONE_WIDTH, page)
+
+
 def format_report(report: SiteReport) -> str:
     """A Markdown table of the per-page counts, then every problem."""
     if report.skipped:
         return f"browser check SKIPPED: {report.skipped}"
-    lines = ["| page | tables | figures | formulas | images | claims rows in tables | problems | s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| page | tables | figures | formulas | images | claims rows in tables | tables fitting at 390 px | "
+             "figure text px (1280 / 390) | problems | s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for p in report.pages:
+        phone, desk = p.layout.get("phone", {}), p.layout.get("desktop", {})
+        fit = f"{phone['tables'] - phone['wide_tables']}/{phone['tables']}" if phone else "-"
+        fig = f"{desk.get('min_figure_text_px') or '-'} / {phone.get('min_figure_text_px') or '-'}"
         lines.append(f"| {p.page} | {p.tables} | {p.figures} | {p.formulas} | {p.images} | "
-                     f"{p.claims_found}/{p.claims_expected} | {len(p.problems)} | {p.wall_s:.1f} |")
+                     f"{p.claims_found}/{p.claims_expected} | {fit} | {fig} | {len(p.problems)} | {p.wall_s:.1f} |")
     internal = sum(p.browser_internal for p in report.pages)
     lines.append(f"\nbrowser check: {len(report.pages)} pages, {len(report.problems)} problems, {report.wall_s:.1f} s "
                  f"(screenshots in {Path(report.pages[0].screenshot).parent if report.pages and report.pages[0].screenshot else '-'}; "

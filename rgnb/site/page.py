@@ -41,6 +41,7 @@ class PageReport:
     wall_s: float = 0.0
     screenshot: str = ""
     browser_internal: int = 0  # requests Chromium made on its own (updates, time), refused and not counted
+    layout: dict = dataclasses.field(default_factory=dict)  # rgnb.site.measure counts: {"desktop": {...}, "phone": {...}}
 
 
 _TYPOGRAPHY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
@@ -127,6 +128,8 @@ def page_problems(dom: str, page: str, html_dir: Path = HTML_DIR, claims: list[d
         if RAW_PATTERNS["Markdown table rule |---"].search(body):
             problems.append("a Markdown table printed as plain text in an output")
             break
+    if "+dirty" in text:
+        problems.append("a revision ending in +dirty is shown (store runs from a clean tree)")
     if article.find("mjx-merror") is not None:
         problems.append(f"{len(article.find_all('mjx-merror'))} MathJax TeX error(s)")
 

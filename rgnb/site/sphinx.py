@@ -2,8 +2,9 @@
 
 - copies every chapter's jupytext source ``book/<chapter>.py`` next to its ``.ipynb`` under
   ``_build/html/_sources/book/`` and adds it to the page's download menu;
-- puts a "Re-run this page" box under each chapter title: the stored run's profile and device, what a
-  verdict at that profile does and does not show, and the exact commands that re-execute the page;
+- renders the stored claims tables compactly from the stored ledger (:mod:`rgnb.site.claims`) and collapses
+  the page's plumbing (parameters cell, provenance banner, the stored run's profile and device, what a
+  verdict at that profile shows, the exact commands that re-execute the page) into one block at its end;
 - drops sphinx-thebe's CDN scripts, so the site references no other host.
 """
 
@@ -13,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+from rgnb.site.claims import collapse_long_outputs, collapse_plumbing, render_claims
 from rgnb.site.paths import BOOK_DIR, RUN_DIR
 
 
@@ -75,7 +77,7 @@ def _rerun_box(chapter: str):
     box += nodes.title(text="Re-run this page")
     para = nodes.paragraph()
     if profile:
-        para += nodes.Text("The outputs below were computed at profile ")
+        para += nodes.Text("The outputs on this page were computed at profile ")
         para += nodes.literal(text=profile)
         para += nodes.Text(f" on {prov.get('device_name', prov.get('device', '?'))}"
                            f" (git {prov.get('git_revision', '?')}, {prov.get('timestamp_utc', '?')} UTC).")
@@ -106,12 +108,12 @@ def _add_rerun_box(app, doctree) -> None:
     record = RUN_DIR / f"{chapter}.provenance.json"
     if record.exists():
         app.env.note_dependency(str(record))  # an incremental build re-reads the page when the record changes
-    section = next(iter(doctree.findall(nodes.section)), None)
-    if section is None:
-        return
-    title = next((c for c in section.children if isinstance(c, nodes.title)), None)
-    index = section.index(title) + 1 if title is not None else 0
-    section.insert(index, _rerun_box(chapter))
+    claims_file = RUN_DIR / f"{chapter}.claims.json"
+    if claims_file.exists():
+        app.env.note_dependency(str(claims_file))
+        render_claims(doctree, chapter)
+    collapse_long_outputs(doctree)
+    collapse_plumbing(doctree, _rerun_box(chapter))
 
 
 def _drop_cdn_scripts(app, pagename, templatename, context, doctree) -> None:
@@ -149,6 +151,11 @@ def _copy_py_sources(app, exc) -> None:
 
 def setup(app):
     """Sphinx entry point (``sphinx: local_extensions: {rgnb.site: ./}`` in ``_config.yml``)."""
+    from rgnb.site import bibstyle
+
+    bibstyle.register()  # the author-year bibliography style _config.yml names (bibtex_default_style)
+    # MathJax on every page: claims tables and ledgers rendered as HTML carry math the page's prose may not have
+    app.set_html_assets_policy("always")
     app.connect("doctree-read", _add_rerun_box)
     app.connect("html-page-context", _add_py_download, priority=600)
     app.connect("html-page-context", _drop_cdn_scripts, priority=600)
