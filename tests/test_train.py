@@ -391,3 +391,34 @@ def test_run_sweep_trains_with_the_chosen_threads_and_records_them(monkeypatch, 
         assert seen == [1] and result.entry.meta["torch_threads"] == 1 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(original)
+
+
+def test_scan_sweeps_ship_one_by_one_beside_the_main_ones(shipped_dir, tmp_path, monkeypatch, tiny_result,
+                                                          shuffled_result):
+    """A scan sweep shipped beside the main ones: load_shipped still loads the main sweeps only, load_scan
+    refuses while a scan sweep is missing (naming the command that trains it) and loads them once shipped; a
+    shipped family that is neither main nor scan is refused."""
+    monkeypatch.setitem(sweeps.SCAN, "reference", {"potts-L4V8": TINY, "shuffled-L4V8": SHUFFLED})
+    shipped.export_shipped({"potts-L4V8": tiny_result}, shipped_dir, "reference")
+    assert set(shipped.load_shipped("reference", shipped_dir, cache_dir=tmp_path / "c")) == {"potts", "shuffled"}
+    with pytest.raises(shipped.StaleShippedResults, match=r"(?s)\['shuffled-L4V8'\] are not shipped.*--scan"):
+        shipped.load_scan("reference", shipped_dir, cache_dir=tmp_path / "c")
+    shipped.export_shipped({"shuffled-L4V8": shuffled_result}, shipped_dir, "reference")
+    scan = shipped.load_scan("reference", shipped_dir, cache_dir=tmp_path / "c")
+    assert set(scan) == {"potts-L4V8", "shuffled-L4V8"} and scan["potts-L4V8"].shipped
+    monkeypatch.setitem(sweeps.SCAN, "reference", {"potts-L4V8": TINY})
+    with pytest.raises(shipped.StaleShippedResults, match="differ from the profile"):
+        shipped.load_shipped("reference", shipped_dir, cache_dir=tmp_path / "c")
+
+
+def test_scan_families_name_their_shape():
+    scan = sweeps.scan_sweeps_for("reference")
+    assert len(scan) == 8 and {sweeps.scan_shape(f) for f in scan} == set(sweeps.SCAN_SHAPES) - {sweeps.MAIN_SHAPE}
+    for family, cfg in scan.items():
+        shape = sweeps.scan_shape(family)
+        assert cfg.depths == (shape.depth,) and cfg.vocab_size == shape.vocab_size
+        assert cfg.steps == sweeps.REFERENCE_STEPS and cfg.seeds == tuple(range(10))
+        main = sweeps.sweeps_for("reference")[family.split("-")[0]]
+        assert dataclasses.replace(cfg, depths=main.depths, vocab_size=main.vocab_size, xis=main.xis) == main
+    with pytest.raises(ValueError, match="not a scan family"):
+        sweeps.scan_shape("potts")
