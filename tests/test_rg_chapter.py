@@ -33,7 +33,7 @@ def _hier(law, objective, arch, feature, init_feature, shuffled=None, gap=0.001,
         lf = np.tile(rg.denoise_optimum_per_layer(law, L, NOISE), (E, 1)) + gap
     else:
         lf = np.zeros((E, L))
-    return rg.HierarchyResult(law, objective, arch, theta, init, theta.copy(), shuf, lf + 1, lf,
+    return rg.HierarchyResult(law, objective, arch, theta, init, shuf, lf + 1, lf,
                               np.full(E, 1e-3), np.zeros((E, 2)), 0.0)
 
 
@@ -100,6 +100,16 @@ def test_feature_layer_at_the_exact_rg_reproduces_and_off_by_two_delta_does_not(
     assert [s["verdict"] for s in rows["P2-feature"].subrows] == [VACUOUS, VACUOUS]   # away: untrained at theta* too
     off = _rows(_default_results(feature=2 * rg.DELTA), _default_maps())
     assert off["P2-feature"].verdict == NOT_REPRODUCED
+
+
+def test_feature_layer_is_compared_with_the_exact_rg_at_its_depth_not_with_theta_star():
+    """i.i.d. Gamma: the exact block sum at the registered depth is far from theta* = 0."""
+    L = rg.feature_depth("gamma-iid", rg.DELTA)
+    exact = rg.rg_prediction("gamma-iid", L)[-1]
+    assert exact > 4 * rg.DELTA
+    res = _default_results() + [_hier("gamma-iid", "denoise", "shared", exact, exact + 0.5, seed=4)]
+    sub = {s["configuration"]: s for s in _rows(res, _default_maps())["P2-feature"].subrows}
+    assert sub[rg.configuration_name("gamma-iid", "denoise", "shared")]["verdict"] == REPRODUCED
 
 
 def test_untrained_feature_layer_that_passes_too_is_vacuous():

@@ -37,7 +37,7 @@ from rgnb.rg.chapter import (MapCheck, MapResult, Study, benchmark_main, check_b
                              check_ising_decimation, configurations, law_sizes, layer_table, layer_table_markdown,
                              local_optimum_prediction, run_map_study, run_study, u_eigenvalue_error)
 from rgnb.rg.evidence import (block_sum_evidence, build_claims, empty_evidence, fc_evidence, feature_evidence,
-                              hierarchy_gap, map_statistics, noise_floor_check, premise, sanity_evidence, step_evidence)
+                              hierarchy_gap, map_premise, map_statistics, noise_floor_check, premise, sanity_evidence, step_evidence)
 
 __all__ = ["ACTIVATION", "ARCHITECTURES", "BLOCK_CONFIGS", "CHAPTER", "COARSE_FUNCTIONS", "DELTA", "EIGEN_TOL",
            "EIG_MARGIN", "ENUM_TOL", "EXACT_EIGENVALUES", "EXACT_MAPS", "FAMILIES_CHAIN", "FAMILIES_IID",
@@ -58,7 +58,7 @@ __all__ = ["ACTIVATION", "ARCHITECTURES", "BLOCK_CONFIGS", "CHAPTER", "COARSE_FU
            "ising_magnetisation", "jackknife_additive", "jackknife_groups", "lag1_rank_correlation", "law_sizes",
            "layer_abs_skewness", "layer_forward", "layer_parameter", "layer_rank_correlation", "layer_table",
            "layer_table_markdown", "linear_dae_loss", "linear_dae_optimum", "local_linear_dae_optimum",
-           "local_losses", "local_optimum_prediction", "map_statistics", "measure", "midranks", "natural_coupling",
+           "local_losses", "local_optimum_prediction", "map_premise", "map_statistics", "measure", "midranks", "natural_coupling",
            "noise_floor_check", "phi_to_u", "population_rank_correlation", "premise", "rank_noise_floor",
            "rg_prediction", "rsmi_information", "rsmi_information_brute_force", "rsmi_ising_optimum",
            "rsmi_linear_optimum", "run_map_study", "run_study", "sample_gaussian_chain", "sample_iid",

@@ -82,7 +82,7 @@ MAP_CONFIGURATIONS = (("gauss", "denoise", "shared"), ("gauss", "denoise", "unsh
 SMOKE = RGSizes(n_chains=32, chain_length=2 ** 12, rg_steps=3, n_iid=2 ** 17, n_groups=32,
                 n_sites=256, n_layers=4, n_seeds=10, steps=30, batch_size=32, lr=0.05, pool=256, n_probe=512)
 REFERENCE = RGSizes(n_chains=64, chain_length=2 ** 13, rg_steps=4, n_iid=2 ** 18, n_groups=32,
-                    n_sites=256, n_layers=6, n_seeds=10, steps=300, batch_size=32, lr=0.05, pool=1024,
+                    n_sites=256, n_layers=6, n_seeds=10, steps=150, batch_size=32, lr=0.05, pool=1024,
                     n_probe=4096)
 FULL = RGSizes(n_chains=128, chain_length=2 ** 15, rg_steps=6, n_iid=2 ** 22, n_groups=64,
                n_sites=1024, n_layers=6, n_seeds=32, steps=4000, batch_size=256, lr=0.01, pool=2 ** 15,

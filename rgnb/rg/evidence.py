@@ -84,7 +84,7 @@ def map_statistics(maps: list) -> dict:
             ("fixed_trivial", "fixed_critical", "eig_trivial", "eig_critical")}
 
 
-def _map_premise(res) -> tuple[bool, str]:
+def map_premise(res) -> tuple[bool, str]:
     gap = None if not np.isfinite(res.optimum).all() else (res.loss - res.optimum).ravel()
     return premise(gap, res.grad_norm.ravel())
 
@@ -96,7 +96,7 @@ def _map_name(key: tuple) -> str:
 def step_evidence(key: tuple, res) -> Evidence:
     """P2-step on one layer-map configuration."""
     t, u = map_statistics(res.maps("theta")), map_statistics(res.maps("theta_init"))
-    ok, detail = _map_premise(res)
+    ok, detail = map_premise(res)
     eff = lambda s: {"critical: lambda - 1": effects.from_differences(s["eig_critical"] - 1),  # noqa: E731
                      "trivial: 1 - lambda": effects.from_differences(1 - s["eig_trivial"])}
     return Evidence(_map_name(key), eff(t), placebo=eff(u), premise_met=ok, premise_detail=detail,
@@ -107,7 +107,7 @@ def block_sum_evidence(key: tuple, res) -> Evidence:
     """ours-block-sum on one layer-map configuration: the eigenvalues minus the block sum's; the untrained map's
     as positive control."""
     t, u = map_statistics(res.maps("theta")), map_statistics(res.maps("theta_init"))
-    ok, detail = _map_premise(res)
+    ok, detail = map_premise(res)
     bs = EXACT_EIGENVALUES["block sum"]
 
     def eff(s, prefix=""):

@@ -204,8 +204,7 @@ class HierarchyResult:
     """One configuration (law, objective, architecture), all seeds.
 
     ``theta`` (E, L + 1): the layer parameter of the trained hierarchy on the probe (layer 0 = input);
-    ``theta_init`` the same at initialisation (null: random untrained layers); ``theta_perm`` of the
-    trained layers with each layer's unit order permuted; ``theta_shuffled`` of the trained layers on the
+    ``theta_init`` the same at initialisation (null: random untrained layers); ``theta_shuffled`` of the trained layers on the
     probe with its input sites shuffled (the order-breaking null); ``loss_init`` and ``loss_final`` (E, L)
     the local objectives on the probe; ``grad_norm`` (E,) the norm of the gradient of the summed local
     objectives at the end of training (on the first ``GRAD_SAMPLES`` probe samples: the stationarity
@@ -217,7 +216,6 @@ class HierarchyResult:
     architecture: str
     theta: np.ndarray
     theta_init: np.ndarray
-    theta_perm: np.ndarray
     theta_shuffled: np.ndarray
     loss_init: np.ndarray
     loss_final: np.ndarray
@@ -230,14 +228,18 @@ class HierarchyResult:
 GRAD_SAMPLES = 1024
 #: Probe samples on which the input layer's parameter is measured (it only describes the input law).
 INPUT_SAMPLES = 512
+#: Probe samples on which the layers between the input and the feature layer are measured (shown, not tested: the
+#: feature layer, the only one a claim reads, is measured on the whole probe).
+INNER_SAMPLES = 1024
 
 
 def measure(layers: list[dict], probe: torch.Tensor, spec: HierarchySpec, family: str,
             perm_gen: np.random.Generator | None = None, input_samples: int | None = INPUT_SAMPLES,
-            theta_input: np.ndarray | None = None) -> np.ndarray:
+            theta_input: np.ndarray | None = None, inner_samples: int | None = INNER_SAMPLES) -> np.ndarray:
     """Layer parameters (E, L + 1) of a hierarchy on ``probe`` (E, B, N); with ``perm_gen`` each
-    layer's units are first permuted (one permutation per layer). Layer 0 on the first ``input_samples``
-    samples (None: all), or ``theta_input`` (E,) where it is already known (it does not depend on the layers)."""
+    layer's units are first permuted (one permutation per layer). The feature layer (the last) on the whole probe;
+    layer 0 on the first ``input_samples`` samples and the layers between on the first ``inner_samples`` (None:
+    all), or layer 0 from ``theta_input`` (E,) where it is already known (it does not depend on the layers)."""
     with torch.no_grad():
         outs = forward(layers, probe, spec.activation)
     th = []
@@ -245,7 +247,8 @@ def measure(layers: list[dict], probe: torch.Tensor, spec: HierarchySpec, family
         if l == 0 and theta_input is not None and perm_gen is None:
             th.append(np.asarray(theta_input, dtype=np.float64))
             continue
-        z = (z[:, :input_samples] if l == 0 and input_samples else z).double().numpy()
+        keep = input_samples if l == 0 else inner_samples if l < len(outs) - 1 else None
+        z = (z[:, :keep] if keep else z).double().numpy()
         if perm_gen is not None:
             z = z[..., perm_gen.permutation(z.shape[-1])]
         th.append(layer_parameter(z, family))
@@ -268,7 +271,7 @@ def fit_hierarchies(spec: HierarchySpec, family: str, pool: torch.Tensor, probe:
                     nulls: bool = True) -> dict:
     """Train ``E = pool.shape[0]`` hierarchies of ``spec`` as one batched job (model ``e`` on ``pool[e]``) and
     measure them on ``probe``: the fields of :class:`HierarchyResult` (without its labels) and ``layers``;
-    ``nulls=False`` skips the permuted and site-shuffled measurements (nan)."""
+    ``nulls=False`` skips the site-shuffled measurement (nan)."""
     E = pool.shape[0]
     layers = init_hierarchy(spec, E, gen)
     probe_noise = torch.randn(probe.shape, generator=gen) if spec.objective == "denoise" else None
@@ -296,14 +299,12 @@ def fit_hierarchies(spec: HierarchySpec, family: str, pool: torch.Tensor, probe:
     grad = gradient_norm(layers, probe[:, :g], spec, None if probe_noise is None else probe_noise[:, :g])
     rng = np.random.default_rng(perm_seed)
     theta = measure(layers, probe, spec, family, input_samples=input_samples, theta_input=theta0)
-    theta_perm = theta_shuffled = np.full_like(theta, np.nan)
+    theta_shuffled = np.full_like(theta, np.nan)
     if nulls:
-        theta_perm = measure(layers, probe, spec, family, perm_gen=rng, input_samples=input_samples)
         shuffled = torch.as_tensor(shuffle_sites(probe.numpy(), rng))
         theta_shuffled = measure(layers, shuffled, spec, family, input_samples=input_samples)
     w1 = w1 * np.where(w1.sum(1, keepdims=True) < 0, -1.0, 1.0)
-    return {"layers": layers, "theta": theta, "theta_init": theta_init, "theta_perm": theta_perm,
-            "theta_shuffled": theta_shuffled, "loss_init": loss_init, "loss_final": loss_final, "grad_norm": grad,
+    return {"layers": layers, "theta": theta, "theta_init": theta_init, "theta_shuffled": theta_shuffled, "loss_init": loss_init, "loss_final": loss_final, "grad_norm": grad,
             "first_w": w1}
 
 
