@@ -4,9 +4,12 @@ coarse-graining hierarchies.
 Modules, one concept each (imports only go down this list): :mod:`~rgnb.rg.config` (families, laws,
 objectives, sizes, fixed points), :mod:`~rgnb.rg.estimators` (jackknife, gauge-invariant layer
 parameters), :mod:`~rgnb.rg.ising`, :mod:`~rgnb.rg.gaussian_chain`, :mod:`~rgnb.rg.block_sum` (exact maps,
-samplers, estimators, exact optima), :mod:`~rgnb.rg.networks` (hierarchies and their training),
-:mod:`~rgnb.rg.registry` (margins and registered claims), :mod:`~rgnb.rg.chapter` (map checks, study,
-evidence, benchmark). What the chapter and the tests use is re-exported here.
+samplers, estimators, exact optima), :mod:`~rgnb.rg.theory` (exact images in the layer parameter, the depth
+rule, the noise floor, the layer-map estimator, the certified optimum, the site-shuffle null),
+:mod:`~rgnb.rg.networks` (hierarchies and their training), :mod:`~rgnb.rg.registry` (margins and registered
+claims), :mod:`~rgnb.rg.chapter` (map checks, the feature-layer and layer-map studies, tables, benchmark),
+:mod:`~rgnb.rg.evidence` (the evidence of every registered claim). What the chapter and the tests use is
+re-exported here.
 """
 
 from rgnb.rg.config import (ACTIVATION, ARCHITECTURES, FAMILIES_CHAIN, FAMILIES_IID, FIXED_POINT, FULL, LAW_BY_NAME,
