@@ -22,9 +22,9 @@ from rgnb.layout import REPO_ROOT
 
 BOOK_DIR = REPO_ROOT / "book"
 RUN_DIR = BOOK_DIR / "_run"
-#: Chapters whose prose is checked (expfam_rg not yet: its numbers are still typed).
+#: Chapters whose prose is checked.
 CHAPTERS = ("intro", "chain_spectra", "training", "rank_collapse", "selectivity", "kernel_drift", "robustness",
-            "kernel_eft", "appendix")
+            "expfam_rg", "kernel_eft", "appendix")
 #: A quantity-like number outside math and code: a decimal, an integer of two digits or more, or a percentage.
 QUANTITY = re.compile(r"(?<![\w.\-/])(\d+\.\d+|\d{2,}|\d+(?=\s*%))(?![\w.]*\w)")
 
@@ -151,10 +151,36 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
         Binding("robustness", "PCs for {} % of the variance", pcs, pc_source),
         Binding("robustness", "were retrained ({} steps, tuned", const(history.no_layernorm_first_run.steps),
                 "results/tuning.json, the robustness reading's first run"),
+        *_expfam_rg_bindings(stats),
         *_kernel_eft_bindings(eft_chapter.REFERENCE, eft_chapter.FULL, eft_evidence.TEST_TIMES, eft_registry,
                               n_packed, level, rule),
         Binding("appendix", "Python >= {}", python, "pyproject.toml requires-python"),
         Binding("appendix", "adjusted p is below {})", const(ALPHA), "rgnb.claims.rule.ALPHA"),
+    )
+
+
+def _expfam_rg_bindings(stats) -> tuple[Binding, ...]:
+    """The expfam_rg chapter's numbers: the RSMI enumeration's size, the Gamma law, the exact maps' eigenvalues,
+    the tables' t-interval level."""
+    from rgnb import rg
+
+    def const(*values):
+        return lambda: values
+
+    t_level = const(_percent(_default(stats.mean_ci, "level")))
+    dec, bs = rg.EXACT_EIGENVALUES["decimation"], rg.EXACT_EIGENVALUES["block sum"]
+    return (
+        Binding("expfam_rg", "the maximisers over all {} non-constant", const(len(rg.COARSE_FUNCTIONS)),
+                "rgnb.rg.ising.COARSE_FUNCTIONS"),
+        Binding("expfam_rg", "exhausting the {} tables", const(len(rg.COARSE_FUNCTIONS)),
+                "rgnb.rg.ising.COARSE_FUNCTIONS"),
+        Binding("expfam_rg", "standardised Gamma({}) for the block-sum flow", const(rg.LAW_BY_NAME["gamma-iid"].param),
+                "rgnb.rg.config.LAWS"),
+        Binding("expfam_rg", "decimation (trivial fixed point: eigenvalue {}; critical: {}) and the block sum ({} and {})",
+                const(dec["trivial"], dec["critical"], bs["trivial"], bs["critical"]),
+                "rgnb.rg.theory.EXACT_EIGENVALUES"),
+        Binding("expfam_rg", "(mean over seeds, {} % t-interval)", t_level, "rgnb.stats.mean_ci's level"),
+        Binding("expfam_rg", "registered depth with {} % t-intervals", t_level, "rgnb.stats.mean_ci's level"),
     )
 
 
@@ -194,6 +220,7 @@ EXCEPTIONS = (
     ("kernel_eft", "instead of 50 to 160 evaluations", "the finite differences' count of F evaluations per layer "
                                                       "(DF and D2F: 54; with the sigma closure's bilinear form: 160)"),
     ("kernel_eft", "- Issue 24 (after", "an issue number"),
+    ("expfam_rg", "v2 → v3 (issue 23)", "an issue number"),
 )
 
 

@@ -1,39 +1,66 @@
-"""rgnb.rg.chapter and rgnb.rg.registry: the v3 claims of the RG chapter on hand-built and synthetic
-hierarchies (a hierarchy that implements R passes T_k, one layer off by 2 delta does not, an untrained
-control that passes too makes the test vacuous, the registered primary decides whatever the other
-configurations are called or in which order they come), the registry itself, and the benchmark CLI."""
+"""rgnb.rg.evidence and rgnb.rg.registry: the v3 claims of the RG chapter (issue 23) on synthetic studies whose
+answers are known: a feature layer at the exact RG passes P2-feature and one off by 2 delta does not, an untrained
+control that passes too makes the test vacuous, a block-sum layer map reproduces P2-step and ours-block-sum and a
+decimation map reproduces P2-step but not ours-block-sum, a placebo that passes too is vacuous, a network off the
+certified optimum gives premise not met (counted), the registered primary decides; the registry and the CLI."""
 
-import dataclasses
 import math
 
 import numpy as np
 import pytest
-import torch
 
 from rgnb import rg
-from rgnb.claims import INCONCLUSIVE, NOT_REPRODUCED, PREMISE_NOT_MET, REPRODUCED, VACUOUS, registry
-from rgnb.claims.rule import decide
+from rgnb.claims import NOT_REPRODUCED, PREMISE_NOT_MET, REPRODUCED, VACUOUS, registry
 
-PRIMARY = rg.PRIMARY            # ("gauss-near", "denoise", "shared")
-E, L = 10, 3
+E = 10
 SPECS = {s.id: s for s in rg.REGISTRY}
+NOISE = 0.5
 
 
-def _result(law, objective, arch, theta, theta_init, theta_perm=None, improved=True):
-    n, L1 = theta.shape
-    li = np.ones((n, L1 - 1))
-    lf = li - (0.5 if improved else -0.5)
-    perm = theta if theta_perm is None else theta_perm
-    return rg.HierarchyResult(law, objective, arch, theta, theta_init, perm, li, lf, np.zeros((n, 2)), 0.0)
-
-
-def _noisy(mean, sd=0.005, seed=0):
-    return mean[None, :] + sd * np.random.default_rng(seed).standard_normal((E, mean.size))
+def _hier(law, objective, arch, feature, init_feature, shuffled=None, gap=0.001, seed=0):
+    """A synthetic HierarchyResult at the law's registered depth: the feature layer ~ ``feature`` (per seed noise
+    0.003), the untrained one ~ ``init_feature``; every layer ``gap`` above the certified optimum."""
+    L = rg.feature_depth(law, rg.DELTA)
+    rng = np.random.default_rng(seed)
+    pred = rg.rg_prediction(law, L)
+    theta = np.tile(pred, (E, 1)) + 0.003 * rng.standard_normal((E, L + 1))
+    theta[:, -1] = feature + 0.003 * rng.standard_normal(E)
+    init = theta.copy()
+    init[:, -1] = init_feature + 0.003 * rng.standard_normal(E)
+    shuf = theta.copy()
+    shuf[:, -1] = (0.0125 if shuffled is None else shuffled) + 0.003 * rng.standard_normal(E)
+    if rg.LAW_BY_NAME[law].family == "gauss" and objective == "denoise":
+        lf = np.tile(rg.denoise_optimum_per_layer(law, L, NOISE), (E, 1)) + gap
+    else:
+        lf = np.zeros((E, L))
+    return rg.HierarchyResult(law, objective, arch, theta, init, shuf, lf + 1, lf,
+                              np.full(E, 1e-3), np.zeros((E, 2)), 0.0)
 
 
 def _study(results):
-    return rg.Study(dataclasses.replace(rg.SMOKE, n_layers=L), {(r.law, r.objective, r.architecture): r
-                                                                for r in results}, 0.0)
+    return rg.Study(rg.SMOKE, {(r.law, r.objective, r.architecture): r for r in results}, 0.0)
+
+
+def _map(key, trained, untrained, gap=0.001, seed=0):
+    """A synthetic MapResult: layer-1 coupling ``trained(x)`` (and ``untrained(x)``) on the registered grid."""
+    family, objective, arch = key
+    grid = np.asarray(rg.config.MAP_GRID)
+    rng = np.random.default_rng(seed)
+
+    def theta(f):
+        x = np.tile(grid[:, None], (1, E)) + 0.002 * rng.standard_normal((grid.size, E))
+        y = np.clip(f(x) + 0.002 * rng.standard_normal(x.shape), -0.999, 0.999)
+        to = (lambda v: rg.gaussian_spearman(v)) if family == "gauss" else (lambda v: v)
+        return np.stack([to(np.clip(x, -0.999, 0.999)), to(y)], -1)
+    opt = (rg.denoise_optimum_loss(grid, NOISE)[:, None].repeat(E, 1) if (family, objective) == ("gauss", "denoise")
+           else np.full((grid.size, E), np.nan))
+    return rg.MapResult(family, objective, arch, grid, theta(trained), theta(untrained), opt + gap, opt,
+                        np.full((grid.size, E), 1e-3))
+
+
+BLOCK = lambda x: x * (1 + x) / 2  # noqa: E731
+DECIM = lambda x: x ** 2  # noqa: E731
+CONTRACT = lambda x: 0.7 * x  # noqa: E731
 
 
 class _Check:
@@ -45,203 +72,136 @@ class _Check:
 
 
 CHECKS = {k: _Check(1.5) for k in ("ising", "gauss", "gamma", "poisson", "normal")}
+FLOOR = (0.0125, 0.0001, 0.0125)
 
 
-def _rows(results, checks=CHECKS):
-    return {r.id: r for r in rg.build_claims(checks, _study(results), "smoke", events=registry.load_history())}
+def _rows(results, maps, checks=CHECKS):
+    return {r.id: r for r in rg.build_claims(checks, _study(results), maps, FLOOR, "smoke",
+                                             events=registry.load_history())}
 
 
-@pytest.fixture(scope="module")
-def hand_built():
-    """theta (E, L + 1) on gauss-near data, one independent data set per seed (the chapter's estimator), of a
-    hand-built decimation hierarchy, of a hand-built non-RG one (every unit the difference of its pair) and of
-    random hierarchies."""
-    law = rg.LAW_BY_NAME[PRIMARY[0]]
-    spec = rg.HierarchySpec(64, L, "shared", "linear", "denoise")
-    x = torch.as_tensor(np.stack([rg.sample_law(law, 2000, 64, seed=100 + s) for s in range(E)]))
-    dec = rg.measure(rg.decimation_hierarchy(spec, E), x, spec, law.family)
-    diff = rg.decimation_hierarchy(spec, E, gain=1.0)
-    for p in diff:
-        p["w"][..., 1] = -1.0
-    rnd = rg.measure(rg.init_hierarchy(spec, E, torch.Generator().manual_seed(5)), x, spec, law.family)
-    return dec, rg.measure(diff, x, spec, law.family), rnd
+def _default_results(feature=None, init_feature=0.3, gap=0.001):
+    L = rg.feature_depth(rg.PRIMARY[0], rg.DELTA)
+    f = rg.rg_prediction(rg.PRIMARY[0], L)[-1] if feature is None else feature
+    return [_hier(*rg.PRIMARY, f, init_feature, gap=gap),
+            _hier("gauss-away", "denoise", "shared", 0.013, 0.013, seed=1),
+            _hier("ising-away", "rsmi", "shared", 0.013, 0.012, seed=2)]
 
 
-def test_hand_built_rg_hierarchy_reproduces_Tk_and_a_layer_off_by_two_delta_does_not(hand_built):
-    dec, ctrl, _ = hand_built
-    pred = rg.rg_prediction(PRIMARY[0], L)
-    assert np.abs(dec[:, 1:] - pred[1:]).max() < rg.DELTA / 2          # it does implement R
-    row = _rows([_result(*PRIMARY, dec, ctrl)])["P2-Tk"]
-    assert row.configuration == rg.configuration_name(*PRIMARY)
-    assert set(row.effects) == {f"layer {l}" for l in range(1, L + 1)}
-    assert all(e["method"] == "sign-flip" and e["n"] == E for e in row.effects.values())
-    assert set(row.positive_control) == {f"untrained: layer {l}" for l in range(1, L + 1)}
-    assert row.verdict == REPRODUCED, row.reason
-    off = dec.copy()
-    off[:, 2] += 2 * rg.DELTA
-    row = _rows([_result(*PRIMARY, off, ctrl)])["P2-Tk"]
-    assert row.verdict == NOT_REPRODUCED and "layer 2" in row.reason
-    # the critical margin: the verdict changes where layer 2's CI leaves the band
-    assert row.critical_margin == pytest.approx(row.effects["layer 2"]["low"], rel=1e-2)
+def _default_maps(trained=BLOCK, untrained=CONTRACT, gap=0.001):
+    return {rg.MAP_PRIMARY: _map(rg.MAP_PRIMARY, trained, untrained, gap),
+            ("ising", "rsmi", "shared"): _map(("ising", "rsmi", "shared"), DECIM, CONTRACT, seed=3)}
 
 
-def test_untrained_control_that_passes_too_makes_the_test_vacuous(hand_built):
-    dec, _, rnd = hand_built
-    # random layers at 10 seeds: their deviations are large but of either sign, so the control is not detected
-    assert _rows([_result(*PRIMARY, dec, rnd)])["P2-Tk"].reason.startswith("underpowered")
-    # the "untrained" hierarchy here is itself an RG hierarchy: the test cannot tell trained from untrained
-    row = _rows([_result(*PRIMARY, dec, dec[::-1].copy())])["P2-Tk"]
-    assert row.verdict == VACUOUS
+def test_feature_layer_at_the_exact_rg_reproduces_and_off_by_two_delta_does_not():
+    rows = _rows(_default_results(), _default_maps())
+    assert rows["P2-feature"].verdict == REPRODUCED
+    assert rows["P2-feature"].configuration == rg.configuration_name(*rg.PRIMARY)
+    assert [s["verdict"] for s in rows["P2-feature"].subrows] == [VACUOUS, VACUOUS]   # away: untrained at theta* too
+    off = _rows(_default_results(feature=2 * rg.DELTA), _default_maps())
+    assert off["P2-feature"].verdict == NOT_REPRODUCED
 
 
-def test_T_is_vacuous_when_an_untrained_contraction_also_reaches_the_fixed_point():
-    # away from criticality every layer map contracts to theta* = 0 within L layers, trained or not
-    floor = np.r_[0.4, 0.1, 0.04, 0.025]
-    rows = _rows([_result(*PRIMARY, _noisy(floor), _noisy(floor, seed=1))])
-    assert rows["P2-T"].verdict == VACUOUS
-    near = np.r_[0.9, 0.8, 0.6, 0.3]
-    rows = _rows([_result(*PRIMARY, _noisy(floor), _noisy(near, seed=1))])
-    assert rows["P2-T"].verdict == REPRODUCED
-    rows = _rows([_result(*PRIMARY, _noisy(near), _noisy(floor, seed=1))])
-    assert rows["P2-T"].verdict == NOT_REPRODUCED
+def test_feature_layer_is_compared_with_the_exact_rg_at_its_depth_not_with_theta_star():
+    """i.i.d. Gamma: the exact block sum at the registered depth is far from theta* = 0."""
+    L = rg.feature_depth("gamma-iid", rg.DELTA)
+    exact = rg.rg_prediction("gamma-iid", L)[-1]
+    assert exact > 4 * rg.DELTA
+    res = _default_results() + [_hier("gamma-iid", "denoise", "shared", exact, exact + 0.5, seed=4)]
+    sub = {s["configuration"]: s for s in _rows(res, _default_maps())["P2-feature"].subrows}
+    assert sub[rg.configuration_name("gamma-iid", "denoise", "shared")]["verdict"] == REPRODUCED
 
 
-def _others(pred_off):
-    return [_result("ising-away", "denoise", "shared", _noisy(pred_off, seed=3), _noisy(pred_off, seed=4)),
-            _result("gauss-away", "rsmi", "unshared", _noisy(pred_off, seed=5), _noisy(pred_off, seed=6)),
-            _result("gamma-iid", "denoise", "shared", _noisy(pred_off, seed=7), _noisy(pred_off, seed=8),
-                    improved=False)]
+def test_untrained_feature_layer_that_passes_too_is_vacuous():
+    rows = _rows(_default_results(init_feature=0.012), _default_maps())
+    assert rows["P2-feature"].verdict == VACUOUS
 
 
-def test_relabelling_or_reordering_other_configurations_leaves_the_primary_verdict(hand_built):
-    dec, ctrl, _ = hand_built
-    main = _result(*PRIMARY, dec, ctrl)
-    others = _others(rg.rg_prediction("gauss-away", L) + 0.3)
-    base = _rows([main] + others)
-    swapped = _rows(others[::-1] + [main])
-    relabelled = _rows([main] + [dataclasses.replace(r, law=law, architecture="unshared")
-                                 for r, law in zip(others, ("ising-near", "gauss-near", "ising-away"))])
-    for rows in (swapped, relabelled):
-        for cid in ("P2-Tk", "P2-T", "ours-local-optimum"):
-            assert rows[cid].verdict == base[cid].verdict
-            assert rows[cid].effects == base[cid].effects and rows[cid].p_value == base[cid].p_value
-    row = base["P2-Tk"]
-    assert row.verdict == REPRODUCED
-    assert row.holds == "0 of 3" and [s["verdict"] for s in row.subrows] == [NOT_REPRODUCED, NOT_REPRODUCED,
-                                                                          PREMISE_NOT_MET]
-    assert {s["configuration"] for s in swapped["P2-Tk"].subrows} == {s["configuration"] for s in row.subrows}
+def test_empty_row_away_from_criticality_and_its_positive_control():
+    rows = _rows(_default_results(), _default_maps())
+    assert rows["ours-empty"].verdict == REPRODUCED          # nulls within +-delta, the input layer detected
+    assert set(rows["ours-empty"].effects) == {"untrained", "site-shuffled"}
+    res = _default_results()
+    res[1] = _hier("gauss-away", "denoise", "shared", 0.013, 0.013, shuffled=0.2, seed=1)
+    assert _rows(res, _default_maps())["ours-empty"].verdict == NOT_REPRODUCED
 
 
-def test_primary_must_be_measured():
-    pred = rg.rg_prediction("ising-away", L)
+def test_block_sum_map_reproduces_step_and_block_sum_rows():
+    rows = _rows(_default_results(), _default_maps())
+    assert rows["P2-step"].verdict == REPRODUCED
+    assert rows["ours-block-sum"].verdict == REPRODUCED
+    assert rows["ours-block-sum"].subrows[0]["verdict"] == NOT_REPRODUCED   # the decimation map (ising sub-row)
+    same = _rows(_default_results(), _default_maps(untrained=BLOCK))
+    assert same["ours-block-sum"].verdict == VACUOUS                          # a control at the block sum too
+
+
+def test_decimation_map_is_an_rg_step_but_not_the_block_sum():
+    rows = _rows(_default_results(), _default_maps(trained=DECIM))
+    assert rows["P2-step"].verdict == REPRODUCED
+    assert rows["ours-block-sum"].verdict == NOT_REPRODUCED
+
+
+def test_placebo_map_that_passes_too_is_vacuous_and_a_contraction_fails():
+    assert _rows(_default_results(), _default_maps(untrained=BLOCK))["P2-step"].verdict == VACUOUS
+    assert _rows(_default_results(), _default_maps(trained=CONTRACT))["P2-step"].verdict == NOT_REPRODUCED
+
+
+def test_off_the_certified_optimum_is_premise_not_met_with_networks_counted():
+    rows = _rows(_default_results(gap=2 * rg.GAP_BOUND), _default_maps(gap=2 * rg.GAP_BOUND))
+    assert rows["P2-feature"].verdict == PREMISE_NOT_MET
+    assert rows["P2-feature"].premise_detail.startswith(f"0/{E} networks within")
+    assert rows["P2-step"].verdict == PREMISE_NOT_MET
+    assert rows["P2-step"].premise_detail.startswith(f"0/{E * len(rg.config.MAP_GRID)} networks within")
+    ok, detail = rg.premise(None, np.array([1e-3, 0.5]))
+    assert not ok and detail.startswith("1/2 networks stationary")
+
+
+def test_fc_row_is_exact_and_reproduced():
+    row = _rows(_default_results(), _default_maps())["ours-fc-ill-posed"]
+    assert row.verdict == REPRODUCED and row.effects["spread over the optimal set"]["method"] == "exact"
+    assert row.effects["spread over the optimal set"]["estimate"] > 1.0
+
+
+def test_primary_must_be_measured_and_row_inventory():
     with pytest.raises(ValueError, match="primary"):
-        _rows([_result("ising-away", "denoise", "shared", _noisy(pred), _noisy(pred + 0.2))])
-
-
-def test_failed_premise_gives_premise_not_met_and_row_inventory(hand_built):
-    dec, ctrl, _ = hand_built
-    rows = _rows([_result(*PRIMARY, dec, ctrl, improved=False)])
+        _rows(_default_results()[1:], _default_maps())
+    rows = _rows(_default_results(), _default_maps())
     assert list(rows) == [s.id for s in rg.REGISTRY]
-    for cid in ("P2-Tk", "P2-T", "ours-local-optimum"):
-        assert rows[cid].verdict == PREMISE_NOT_MET and "0/10 seeds improved" in rows[cid].premise_detail
-    assert all(rows[k].verdict == REPRODUCED and rows[k].source == "sanity check"
-               for k in ("A-map-ising", "A-map-gauss", "A-map-iid", "A-critical-eigenvalue", "B-rsmi-enumeration"))
-    assert rows["P2-Tk"].source == rows["P2-T"].source == "P2" and rows["ours-local-optimum"].source == "ours"
+    assert rows["B-noise-floor"].verdict == REPRODUCED
 
 
 def test_sanity_check_fails_above_its_bound():
-    checks = dict(CHECKS, gamma=_Check(rg.Z_MAX + 0.5))
-    dec = _noisy(rg.rg_prediction(PRIMARY[0], L))
-    rows = _rows([_result(*PRIMARY, dec, dec + 0.3)], checks)
-    assert rows["A-map-iid"].verdict == NOT_REPRODUCED and rows["A-map-gauss"].verdict == REPRODUCED
-    assert rows["A-map-iid"].effects["value"]["method"] == "exact"
+    rows = _rows(_default_results(), _default_maps(), checks=dict(CHECKS, gamma=_Check(rg.Z_MAX + 0.5)))
+    assert rows["A-map-iid"].verdict == NOT_REPRODUCED
 
 
-def test_local_optimum_row_uses_the_block_sum_and_the_exact_rsmi_coupling():
-    K = rg.LAW_BY_NAME["ising-away"].param
-    loc = rg.local_optimum_prediction("ising-away", "rsmi", L)
-    assert loc[1] == pytest.approx(math.tanh(K) ** 2, abs=1e-12) and np.all(np.isnan(loc[2:]))
-    block = rg.local_optimum_prediction(*PRIMARY[:2], L)
-    main = _result(*PRIMARY, _noisy(block), _noisy(block - 0.3, seed=1))
-    ising = _result("ising-away", "rsmi", "shared", _noisy(np.r_[math.tanh(K), loc[1], 0.1, 0.05]),
-                    _noisy(np.r_[0.46, 0.4, 0.2, 0.1], seed=2))
-    iid = _result("gamma-iid", "denoise", "shared", _noisy(np.r_[2.8, 2.0, 1.4, 1.0]), _noisy(np.r_[2.8, 1, 1, 1]))
-    row = _rows([main, ising, iid])["ours-local-optimum"]
-    assert row.verdict == REPRODUCED
-    assert set(row.effects) == {"layer 1", "layer 2", "layer 3"}
-    # only configurations with a derived optimum are sub-rows; the Ising one is judged on layer 1 alone
-    assert [s["configuration"] for s in row.subrows] == [rg.configuration_name("ising-away", "rsmi", "shared")]
-    assert list(row.subrows[0]["effects"]) == ["layer 1"] and row.subrows[0]["verdict"] == REPRODUCED
-
-
-def test_interval_straddling_the_margin_is_inconclusive():
-    pred = rg.rg_prediction(PRIMARY[0], L)
-    dev = np.r_[0.015, 0.075, 0.02, 0.07, 0.025, 0.065, 0.03, 0.06, 0.045, 0.045]
-    th = np.tile(pred, (E, 1))
-    th[:, 1] += dev
-    row = _rows([_result(*PRIMARY, th, _noisy(pred + 0.3))])["P2-Tk"]
-    assert row.effects["layer 1"]["estimate"] == pytest.approx(0.045, abs=1e-9)
-    assert row.effects["layer 1"]["low"] < rg.DELTA < row.effects["layer 1"]["high"]
-    assert row.verdict == INCONCLUSIVE
-
-
-def test_permutation_check_sees_lattice_statistics_change_and_iid_ones_not():
-    perm_study = _study([_result(*PRIMARY, _noisy(np.r_[0.9, 0.8, 0.6, 0.3]), _noisy(np.r_[0.9, 0.1, 0.1, 0.1]),
-                                 theta_perm=_noisy(np.r_[0.9, 0.03, 0.03, 0.03])),
-                         _result("gamma-iid", "denoise", "shared", _noisy(np.r_[2.8, 2, 1.4, 1]),
-                                 _noisy(np.r_[2.8, 1, 1, 1]))])
-    check = {c["configuration"]: c for c in rg.permutation_check(perm_study)}
-    assert check[rg.configuration_name(*PRIMARY)]["max_abs_change"] > 0.5
-    assert check[rg.configuration_name("gamma-iid", "denoise", "shared")]["max_abs_change"] == 0.0
-
-
-def test_registry_is_static_registered_and_post_hoc_derived_from_history():
+def test_registry_is_static_and_every_spec_registered():
     events = registry.load_history()
     for spec in rg.REGISTRY:
-        registry.check_registered(spec, events)         # the committed history carries every hash
-    assert {s.id for s in rg.REGISTRY} == {"A-map-ising", "A-map-gauss", "A-map-iid", "A-critical-eigenvalue",
-                                           "B-rsmi-enumeration", "P2-Tk", "P2-T", "ours-local-optimum"}
-    assert SPECS["A-map-ising"].margin == rg.Z_MAX and SPECS["A-critical-eigenvalue"].margin == rg.EIGEN_TOL
-    assert SPECS["B-rsmi-enumeration"].margin == rg.ENUM_TOL
-    assert all(SPECS[k].margin == rg.DELTA and SPECS[k].kind == "absence" for k in ("P2-Tk", "P2-T",
-                                                                                    "ours-local-optimum"))
-    assert "0.025 +- 0.011" in SPECS["P2-Tk"].margin_reason
-    # the readings were changed (fully connected -> local hierarchies) after a result: post hoc, from the history
-    assert registry.post_hoc(SPECS["P2-Tk"], events)[0] and registry.post_hoc(SPECS["P2-T"], events)[0]
-    assert not registry.post_hoc(SPECS["ours-local-optimum"], events)[0]
-
-
-def test_decide_on_exact_rg_evidence_directly(hand_built):
-    dec, ctrl, _ = hand_built
-    ev = rg.tk_evidence(_result(*PRIMARY, dec, ctrl))
-    assert decide(SPECS["P2-Tk"], ev).verdict == REPRODUCED
-    assert ev.n == E and ev.premise_met
-
-
-def test_statistics_on_known_arrays():
-    pred = rg.rg_prediction("gauss-near", 3)
-    th = np.tile(pred, (2, 1))
-    th[0, 2] += 0.1
-    th[1, 3] -= 0.03
-    np.testing.assert_allclose(rg.tk_statistic(th, "gauss-near"), [0.1, 0.03], atol=1e-12)
-    np.testing.assert_allclose(rg.rg_prediction("gamma-iid", 2), 2 / math.sqrt(0.5) * np.array([1, 2 ** -0.5, 0.5]))
-    np.testing.assert_allclose(rg.rg_prediction("ising-near", 2), math.tanh(2.0) ** np.array([1, 2, 4]))
+        assert registry.registered_hash(spec.id, events) == spec.spec_hash(), spec.id
+    assert {s.id for s in rg.REGISTRY if s.source == "P2"} == {"P2-feature", "P2-step"}
+    assert SPECS["P2-feature"].margin == rg.DELTA and SPECS["P2-step"].margin == rg.EIG_MARGIN
+    assert SPECS["ours-block-sum"].margin == rg.SCHEME_MARGIN
 
 
 def test_configurations_never_pool_and_skip_rsmi_on_iid():
     cfg = rg.configurations()
     assert len(cfg) == len(set(cfg)) == 18
-    assert ("gamma-iid", "rsmi", "shared") not in cfg and PRIMARY in cfg
+    assert ("gamma-iid", "rsmi", "shared") not in cfg
 
 
 def test_benchmark_cli_rejects_unknown_arguments(capsys):
     with pytest.raises(SystemExit):
         rg.benchmark_main(["--bogus"])
     assert rg.benchmark_main(["--chains", "4", "--length", "64", "--repeats", "1"]) == 0
-    assert "ratio" in capsys.readouterr().out
 
 
-def test_gaussian_prediction_is_in_spearman_units():
+def test_predictions_in_the_layer_parameter():
     phi = rg.LAW_BY_NAME["gauss-away"].param
-    expected = 6 / math.pi * np.arcsin(phi ** (2.0 ** np.arange(4)) / 2)
-    np.testing.assert_allclose(rg.rg_prediction("gauss-away", 3), expected, atol=1e-14)
+    np.testing.assert_allclose(rg.rg_prediction("gauss-away", 3),
+                               6 / math.pi * np.arcsin(phi ** (2.0 ** np.arange(4)) / 2), atol=1e-14)
+    np.testing.assert_allclose(rg.rg_prediction("gamma-iid", 2), 2 / math.sqrt(0.5) * np.array([1, 2 ** -0.5, 0.5]))
+    np.testing.assert_allclose(rg.rg_prediction("ising-near", 2), math.tanh(2.0) ** np.array([1, 2, 4]))
+    assert np.isnan(rg.block_sum_prediction("ising-near", 3)).all()
+    np.testing.assert_allclose(rg.block_sum_prediction("gauss-away", 1)[1],
+                               rg.gaussian_spearman(phi * (1 + phi) / 2), atol=1e-12)

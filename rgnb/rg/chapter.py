@@ -1,19 +1,7 @@
-"""The chapter's computations: Monte Carlo checks of the exact maps, the study of local
-coarse-graining hierarchies, its tables, the evidence of every registered claim and the benchmark.
-
-The claims are declared in :mod:`rgnb.rg.registry` (verdicts v3). Two readings of the authors'
-theorem, each one row decided by the registered primary configuration, the other configurations
-(law x objective x weights, never pooled) as sub-rows; per configuration over ``n_seeds``
-hierarchies with independent data:
-
-- **T_k** (layer l implements R^l): per layer ``l >= 1`` the per-seed deviation
-  ``theta_l - R^l(theta_0)`` (theta the layer's gauge-invariant parameter, R the exact map), one
-  sign-flip effect per layer; every layer within ``+-DELTA`` (two one-sided tests, intersection-union).
-- **T** (the last layer sits at the fixed point): per seed ``theta_L - theta*``; same test.
-
-Positive control of both: the same deviations of the untrained hierarchy (random layers, same seeds
-and probes). The permuted-units hierarchy is measured (:func:`permutation_check`) but is not a
-control: see the chapter.
+"""The chapter's computations: Monte Carlo checks of the exact maps (Part A), the feature-layer study of local
+coarse-graining hierarchies at each law's registered depth (reading (a)), the layer-map study of one-layer
+networks on a grid of input couplings (reading (b)), their tables and the benchmark. The evidence of the
+registered claims is built in :mod:`rgnb.rg.evidence`.
 """
 
 from __future__ import annotations
@@ -25,16 +13,18 @@ import time
 
 import numpy as np
 
-from rgnb import effects
-from rgnb.claims.spec import Evidence
+import torch
+
 from rgnb.rg.block_sum import block_sum, block_sum_flow, fit_iid, sample_iid, standardised_cumulant
-from rgnb.rg.config import FAMILIES_IID, FIXED_POINT, LAW_BY_NAME, LAWS, OBJECTIVES, ARCHITECTURES, RGSizes
-from rgnb.rg.estimators import Fit, gaussian_spearman
-from rgnb.rg.gaussian_chain import (fit_gaussian_chain, gaussian_chain_flow, gaussian_chain_lag1_after_block_sums,
-                                    sample_gaussian_chain, u_map)
+from rgnb.rg.config import (ACTIVATION, ARCHITECTURES, FAMILIES_CHAIN, FAMILIES_IID, LAW_BY_NAME, LAWS, MAP_CONFIGURATIONS,
+                            MAP_GRID, OBJECTIVES, InputLaw, RGSizes)
+from rgnb.rg.estimators import Fit
+from rgnb.rg.gaussian_chain import fit_gaussian_chain, gaussian_chain_flow, sample_gaussian_chain, u_map
 from rgnb.rg.ising import fit_ising_chain, ising_flow, rsmi_ising_optimum, sample_ising_chain
-from rgnb.rg.networks import HierarchyResult, seed_data, train_hierarchy
-from rgnb.rg.registry import PRIMARY, REGISTRY, configuration_name
+from rgnb.rg.networks import HierarchySpec, fit_hierarchies, sample_law, seed_data, train_hierarchy
+from rgnb.rg.registry import DELTA
+from rgnb.rg.theory import (block_sum_prediction, denoise_optimum_loss, feature_depth, fit_layer_map, natural_coupling,
+                            rg_prediction)
 from rgnb.validate import check_choice, check_float
 
 # --------------------------------------------------------------------------------------------- #
@@ -116,22 +106,6 @@ def u_eigenvalue_error(eps: float = 1e-6) -> float:
     return abs((u_map(1.0) - u_map(1.0 - eps)) / eps - 4.0)
 
 
-# --------------------------------------------------------------------------------------------- #
-# Predictions in the layers' gauge-invariant parameter
-# --------------------------------------------------------------------------------------------- #
-def rg_prediction(law_name: str, n_layers: int) -> np.ndarray:
-    """``R^l(theta_0)`` for ``l = 0..n_layers`` in the layer parameter (decimation for chains, block sum
-    for i.i.d.): ``tanh(K)^(2^l)`` (Ising, binary units: rank = Pearson correlation), ``(6/pi)
-    arcsin(phi^(2^l) / 2)`` (Gaussian chain), ``(2 / sqrt k) 2^(-l/2)`` (Gamma skewness). (n_layers + 1,)."""
-    law = LAW_BY_NAME[check_choice("law_name", law_name, tuple(LAW_BY_NAME))]
-    l = np.arange(n_layers + 1)
-    if law.family == "ising":
-        return math.tanh(law.param) ** (2.0 ** l)
-    if law.family == "gauss":
-        return gaussian_spearman(law.param ** (2.0 ** l))
-    return 2 / math.sqrt(law.param) * 2.0 ** (-l / 2)
-
-
 def local_optimum_prediction(law_name: str, objective: str, n_layers: int) -> np.ndarray:
     """What the exact optimum of the local objective predicts per layer, where we can derive it; nan elsewhere.
 
@@ -145,19 +119,26 @@ def local_optimum_prediction(law_name: str, objective: str, n_layers: int) -> np
     out = np.full(n_layers + 1, np.nan)
     out[0] = rg_prediction(law_name, 0)[0]
     if law.family == "gauss" and objective == "denoise":
-        out[:] = gaussian_spearman(gaussian_chain_lag1_after_block_sums(law.param, n_layers))
+        out[:] = block_sum_prediction(law_name, n_layers)
     elif law.family == "ising" and objective == "rsmi":
         out[1] = rsmi_ising_optimum(law.param).theta_optimal
     return out
 
 
 # --------------------------------------------------------------------------------------------- #
-# The study
+# The feature-layer study (reading (a)) and the layer-map study (reading (b))
 # --------------------------------------------------------------------------------------------- #
 def configurations() -> list[tuple[str, str, str]]:
     """Every (law, objective, architecture) trained; RSMI is undefined on i.i.d. data."""
     return [(law.name, o, a) for law in LAWS for o in OBJECTIVES for a in ARCHITECTURES
             if not (o == "rsmi" and law.family == "gamma")]
+
+
+def law_sizes(sz: RGSizes, law_name: str) -> RGSizes:
+    """The sizes of one law's hierarchies: depth by the registered rule (:func:`feature_depth` at
+    :data:`DELTA`), ``feature_units * 2^depth`` input sites."""
+    L = feature_depth(law_name, DELTA)
+    return dataclasses.replace(sz, n_layers=L, n_sites=sz.feature_units * 2 ** L)
 
 
 @dataclasses.dataclass
@@ -170,157 +151,104 @@ class Study:
 
 
 def run_study(sz: RGSizes, base_seed: int = 0, progress: bool = True) -> Study:
-    """Train every configuration (one batched job of ``sz.n_seeds`` hierarchies each); data per (law, seed)."""
+    """Train every configuration (one batched job of ``sz.n_seeds`` hierarchies each, at the law's registered
+    depth); data per (law, seed)."""
     from tqdm import tqdm
 
     t0 = time.perf_counter()
     results, data = {}, {}
     for law, o, a in tqdm(configurations(), disable=not progress, desc="rg hierarchies"):
+        lsz = law_sizes(sz, law)
         if law not in data:
-            data = {law: seed_data(LAW_BY_NAME[law], sz, base_seed)}
-        results[(law, o, a)] = train_hierarchy(law, o, a, sz, base_seed, data=data[law])
+            data = {law: seed_data(LAW_BY_NAME[law], lsz, base_seed)}
+        results[(law, o, a)] = train_hierarchy(law, o, a, lsz, base_seed, data=data[law])
     return Study(sz, results, time.perf_counter() - t0)
 
 
-def tk_statistic(theta: np.ndarray, law_name: str) -> np.ndarray:
-    """Per seed ``max_{l >= 1} |theta_l - R^l(theta_0)|`` from layer parameters ``theta`` (E, L + 1): a summary for
-    the unit tests of the hierarchies (the claim itself is tested per layer, :func:`tk_evidence`)."""
-    pred = rg_prediction(law_name, theta.shape[1] - 1)
-    return np.abs(theta[:, 1:] - pred[None, 1:]).max(axis=1)
+@dataclasses.dataclass
+class MapResult:
+    """One layer-map configuration: per grid coupling g and seed s, layer 0 and layer 1 parameters of the trained
+    and untrained one-layer networks (G, S), the local loss and its certified optimum, the gradient norm."""
+
+    family: str
+    objective: str
+    architecture: str
+    grid: np.ndarray           # (G,) input couplings x
+    theta: np.ndarray          # (G, S, 2) trained: layer 0, layer 1
+    theta_init: np.ndarray     # (G, S, 2) untrained
+    loss: np.ndarray           # (G, S) final local loss
+    optimum: np.ndarray        # (G, S) certified optimum (nan where none is known)
+    grad_norm: np.ndarray      # (G, S)
+
+    def maps(self, which: str = "theta") -> list:
+        """Per seed, the fitted :class:`~rgnb.rg.theory.LayerMap` in the family's natural coupling."""
+        th = getattr(self, which)
+        x, y = natural_coupling(th[..., 0], self.family), natural_coupling(th[..., 1], self.family)
+        return [fit_layer_map(x[:, s], y[:, s]) for s in range(th.shape[1])]
 
 
-def premise(res: HierarchyResult) -> tuple[bool, str]:
-    """Premise of a trained-network row: every seed's summed local objective improved over initialisation."""
-    gain = res.loss_init.sum(1) - res.loss_final.sum(1)
-    ok = int(np.sum(gain > 0))
-    return ok == gain.size, f"{ok}/{gain.size} seeds improved their local objectives (median gain {np.median(gain):.3g})"
+def _map_law(family: str, x: float) -> InputLaw:
+    return InputLaw(f"{family}-map", family, math.atanh(x) if family == "ising" else x, "map")
+
+
+def run_map_study(sz: RGSizes, base_seed: int = 0) -> dict:
+    """Train one-layer networks (``sz.map_sites`` inputs) on every coupling of :data:`MAP_GRID` x ``n_seeds``
+    seeds, one batched job per configuration of :data:`MAP_CONFIGURATIONS`; each (family, coupling, seed) has
+    its own data. Returns ``{(family, objective, architecture): MapResult}``."""
+    G, S = len(MAP_GRID), sz.n_seeds
+    msz = dataclasses.replace(sz, n_sites=sz.map_sites, n_layers=1)
+    data, out = {}, {}
+    for cfg_index, (family, objective, arch) in enumerate(MAP_CONFIGURATIONS):
+        if family not in data:
+            xs = [sample_law(_map_law(family, x), sz.pool + sz.n_probe, sz.map_sites,
+                             int(np.random.SeedSequence([base_seed, FAMILIES_CHAIN.index(family), g, s])
+                                 .generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)))
+                  for g, x in enumerate(MAP_GRID) for s in range(S)]
+            data = {family: (torch.as_tensor(np.stack([x[: sz.pool] for x in xs])),
+                             torch.as_tensor(np.stack([x[sz.pool:] for x in xs])))}
+        pool, probe = data[family]
+        spec = HierarchySpec(sz.map_sites, 1, arch, ACTIVATION[family], objective, sz.noise, sz.buffer, sz.env)
+        state = np.random.SeedSequence([base_seed, 99, cfg_index]).generate_state(2, dtype=np.uint64)
+        gen = torch.Generator().manual_seed(int(state[0] >> np.uint64(1)))
+        r = fit_hierarchies(spec, family, pool, probe, msz, gen, int(state[1] >> np.uint64(1)), input_samples=None,
+                            nulls=False)
+        grid = np.asarray(MAP_GRID)
+        opt = (denoise_optimum_loss(grid, sz.noise)[:, None].repeat(S, 1) if (family, objective) == ("gauss", "denoise")
+               else np.full((G, S), np.nan))
+        out[(family, objective, arch)] = MapResult(family, objective, arch, grid, r["theta"].reshape(G, S, 2),
+                                                   r["theta_init"].reshape(G, S, 2), r["loss_final"][:, 0].reshape(G, S),
+                                                   opt, r["grad_norm"].reshape(G, S))
+    return out
 
 
 def layer_table(study: Study) -> list[dict]:
-    """Per configuration and layer: theta_l (mean, 95 % t-CI over seeds), R^l(theta_0), local-optimum prediction."""
+    """Per configuration and layer: theta_l (mean, 95 % t-CI over seeds), decimation and block-sum images, the
+    untrained hierarchy."""
     from rgnb.stats import mean_ci
     rows = []
     for (law, o, a), r in study.results.items():
         L = r.theta.shape[1] - 1
-        pred, loc = rg_prediction(law, L), local_optimum_prediction(law, o, L)
+        pred, bs = rg_prediction(law, L), block_sum_prediction(law, L)
         for l in range(L + 1):
             rows.append({"law": law, "objective": o, "architecture": a, "layer": l, "theta": mean_ci(r.theta[:, l]),
-                         "rg": float(pred[l]), "local_optimum": float(loc[l]),
-                         "init": mean_ci(r.theta_init[:, l])})
+                         "rg": float(pred[l]), "block_sum": float(bs[l]), "init": mean_ci(r.theta_init[:, l])})
     return rows
 
 
-def layer_table_markdown(rows: list[dict], objective: str | None = None) -> str:
-    """Markdown of :func:`layer_table` (one line per configuration and layer >= 1)."""
-    head = ("| law | objective | weights | layer | theta_l (95 % CI, trained) | R^l(theta_0) | local optimum | "
-            "theta_l at init |")
+def layer_table_markdown(rows: list[dict], last_only: bool = True) -> str:
+    """Markdown of :func:`layer_table` (the feature layer of each configuration, or every layer >= 1)."""
+    head = "| law | objective | weights | layer | theta_l (95 % CI, trained) | decimation | block sum | untrained |"
     lines = [head, "|" + "---|" * 8]
+    depth = {}
     for r in rows:
-        if r["layer"] == 0 or (objective and r["objective"] != objective):
+        depth[(r["law"], r["objective"], r["architecture"])] = r["layer"]
+    for r in rows:
+        if r["layer"] == 0 or (last_only and r["layer"] != depth[(r["law"], r["objective"], r["architecture"])]):
             continue
-        loc = "" if not np.isfinite(r["local_optimum"]) else f"{r['local_optimum']:.3f}"
+        bs = "" if not np.isfinite(r["block_sum"]) else f"{r['block_sum']:.3f}"
         lines.append(f"| {r['law']} | {r['objective']} | {r['architecture']} | {r['layer']} | {r['theta'].format(3)} | "
-                     f"{r['rg']:.3f} | {loc} | {r['init'].format(2)} |")
+                     f"{r['rg']:.3f} | {bs} | {r['init'].format(3)} |")
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------- #
-# Claims: evidence per configuration, evaluated against the registry (rgnb.rg.registry)
-# --------------------------------------------------------------------------------------------- #
-def _layer_effects(theta: np.ndarray, pred: np.ndarray, label: str = "layer") -> dict:
-    """``{"layer l": Effect}`` of per-seed deviations ``theta[:, l] - pred[l]`` for every layer l >= 1 where
-    ``pred`` is finite (sign-flip intervals over seeds)."""
-    return {f"{label} {l}": effects.from_differences(theta[:, l] - pred[l]) for l in range(1, theta.shape[1])
-            if np.isfinite(pred[l])}
-
-
-def _prefixed(prefix: str, d: dict) -> dict:
-    return {f"{prefix}: {k}": v for k, v in d.items()}
-
-
-def tk_evidence(res: HierarchyResult) -> Evidence:
-    """T_k on one configuration: per layer ``theta_l - R^l(theta_0)`` (trained), the untrained hierarchy's as
-    positive control."""
-    pred = rg_prediction(res.law, res.theta.shape[1] - 1)
-    return _evidence(res, _layer_effects(res.theta, pred), _prefixed("untrained", _layer_effects(res.theta_init, pred)))
-
-
-def t_evidence(res: HierarchyResult) -> Evidence:
-    """T on one configuration: ``theta_L - theta*`` per seed, the untrained hierarchy's as positive control."""
-    star = FIXED_POINT[LAW_BY_NAME[res.law].family]
-    return _evidence(res, {"last layer": effects.from_differences(res.theta[:, -1] - star)},
-                     {"untrained: last layer": effects.from_differences(res.theta_init[:, -1] - star)})
-
-
-def local_evidence(res: HierarchyResult) -> Evidence | None:
-    """Trained layers vs the derived local optimum (layers where it is derived); None where nothing is derived."""
-    pred = local_optimum_prediction(res.law, res.objective, res.theta.shape[1] - 1)
-    trained = _layer_effects(res.theta, pred)
-    if not trained:
-        return None
-    return _evidence(res, trained, _prefixed("untrained", _layer_effects(res.theta_init, pred)))
-
-
-def _evidence(res: HierarchyResult, contrasts: dict, control: dict) -> Evidence:
-    ok, detail = premise(res)
-    return Evidence(configuration_name(res.law, res.objective, res.architecture), contrasts, positive_control=control,
-                    premise_met=ok, premise_detail=detail, n=int(res.theta.shape[0]), n_unit="seeds (independent data)")
-
-
-def permutation_check(study: Study) -> list[dict]:
-    """Does a permutation of each layer's units change the layer parameter? Per configuration: the largest
-    ``|theta_perm - theta|`` over seeds and layers >= 1, and the permuted hierarchy's mean last-layer theta."""
-    return [{"configuration": configuration_name(*key), "family": LAW_BY_NAME[key[0]].family,
-             "max_abs_change": float(np.abs(r.theta_perm[:, 1:] - r.theta[:, 1:]).max()),
-             "theta_L_permuted": float(r.theta_perm[:, -1].mean()), "theta_L": float(r.theta[:, -1].mean())}
-            for key, r in study.results.items()]
-
-
-def _split(evidence: dict, primary: tuple) -> tuple[Evidence, list[Evidence]]:
-    """The primary configuration's evidence and the others (in the study's order)."""
-    if primary not in evidence:
-        raise ValueError(f"the registered primary configuration {primary} was not measured; got {sorted(evidence)}")
-    return evidence[primary], [ev for key, ev in evidence.items() if key != primary]
-
-
-def sanity_evidence(checks: dict) -> dict:
-    """Evidence of the five sanity checks (exact numbers), keyed by claim id."""
-    from rgnb.rg.ising import COARSE_FUNCTIONS, rsmi_information, rsmi_information_brute_force
-
-    ev = {}
-    for key, fams in (("ising", ("ising",)), ("gauss", ("gauss",)), ("iid", FAMILIES_IID)):
-        z = max(checks[f].max_z() for f in fams)
-        ev[f"A-map-{key}"] = Evidence("Monte Carlo check", {"value": effects.exact(z)}, n=1, n_unit="Monte Carlo runs")
-    ev["A-critical-eigenvalue"] = Evidence("closed form", {"value": effects.exact(u_eigenvalue_error())}, n=1,
-                                           n_unit="closed form")
-    err = max(abs(rsmi_information(f, 0.7, 1, 2) - rsmi_information_brute_force(f, 0.7, 1, 2))
-              for f in COARSE_FUNCTIONS)
-    ev["B-rsmi-enumeration"] = Evidence("exact enumeration", {"value": effects.exact(err)}, n=len(COARSE_FUNCTIONS),
-                                        n_unit="coarse variables")
-    return ev
-
-
-def build_claims(checks: dict, study: Study, profile: str, events: list | None = None) -> list:
-    """Every registered claim of the chapter evaluated on its measurements: one ``rgnb.claims.Row`` per spec of
-    :data:`rgnb.rg.registry.REGISTRY`, decided by the registered primary configuration
-    (:data:`~rgnb.rg.registry.PRIMARY`), the others as sub-rows in the study's order.
-    ``events``: the claims history (default: ``results/claims_history.json``)."""
-    from rgnb.claims import evaluate
-
-    sanity = sanity_evidence(checks)
-    per_claim = {"P2-Tk": {k: tk_evidence(r) for k, r in study.results.items()},
-                 "P2-T": {k: t_evidence(r) for k, r in study.results.items()},
-                 "ours-local-optimum": {k: ev for k, r in study.results.items()
-                                        if (ev := local_evidence(r)) is not None}}
-    rows = []
-    for spec in REGISTRY:
-        if spec.id in sanity:
-            floor = 1e-12 if spec.margin < 1e-3 else None
-            rows.append(evaluate(spec, sanity[spec.id], profile=profile, floor=floor, events=events))
-            continue
-        first, others = _split(per_claim[spec.id], PRIMARY)
-        rows.append(evaluate(spec, first, others=others, profile=profile, events=events))
-    return rows
 
 
 # --------------------------------------------------------------------------------------------- #

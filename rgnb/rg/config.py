@@ -67,13 +67,23 @@ class RGSizes:
     noise: float = 0.5             # denoising noise, in units of each input unit's sd
     buffer: int = 1                # RSMI buffer units between a block and its environment
     env: int = 2                   # RSMI environment units on each side
+    feature_units: int = 4         # units of the feature layer (its depth is the registered depth rule)
+    map_sites: int = 64            # input sites of the one-layer networks of the layer-map study
+
+
+#: Input couplings of the layer-map study (the family's natural coupling x: Pearson phi of the Gaussian chain,
+#: tanh K of the Ising chain), fixed before any run: spread over (0, 1), denser towards the critical x = 1.
+MAP_GRID = (0.1, 0.3, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+#: Configurations of the layer-map study (family, objective, architecture); the first is the primary.
+MAP_CONFIGURATIONS = (("gauss", "denoise", "shared"), ("gauss", "denoise", "unshared"), ("gauss", "rsmi", "shared"),
+                      ("ising", "rsmi", "shared"), ("ising", "denoise", "shared"))
 
 
 SMOKE = RGSizes(n_chains=32, chain_length=2 ** 12, rg_steps=3, n_iid=2 ** 17, n_groups=32,
-                n_sites=256, n_layers=4, n_seeds=10, steps=30, batch_size=32, lr=0.05, pool=256, n_probe=256)
+                n_sites=256, n_layers=4, n_seeds=10, steps=30, batch_size=32, lr=0.05, pool=256, n_probe=512)
 REFERENCE = RGSizes(n_chains=64, chain_length=2 ** 13, rg_steps=4, n_iid=2 ** 18, n_groups=32,
                     n_sites=256, n_layers=6, n_seeds=10, steps=150, batch_size=32, lr=0.05, pool=1024,
-                    n_probe=1024)
+                    n_probe=4096)
 FULL = RGSizes(n_chains=128, chain_length=2 ** 15, rg_steps=6, n_iid=2 ** 22, n_groups=64,
                n_sites=1024, n_layers=6, n_seeds=32, steps=4000, batch_size=256, lr=0.01, pool=2 ** 15,
                n_probe=2 ** 14)

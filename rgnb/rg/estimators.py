@@ -46,8 +46,28 @@ def jackknife_additive(stat_total: np.ndarray, stat_units: np.ndarray,
 
 
 def midranks(z: np.ndarray, axis: int = -2) -> np.ndarray:
-    """Mid-ranks (ties share their average rank) along ``axis`` (the sample axis), float64."""
-    return _st.rankdata(np.asarray(z, dtype=np.float64), method="average", axis=axis)
+    """Mid-ranks (ties share their average rank, 1-based) along ``axis`` (the sample axis), float64.
+
+    Equal to ``scipy.stats.rankdata(z, method="average", axis=axis)``, vectorised over the other axes (one sort
+    along a contiguous axis, tie groups by running extrema), several times faster on large layers.
+    """
+    z = np.ascontiguousarray(np.moveaxis(np.asarray(z, dtype=np.float64), axis, -1))
+    n = z.shape[-1]
+    order = np.argsort(z, axis=-1)
+    zs = np.take_along_axis(z, order, axis=-1)
+    idx = np.broadcast_to(np.arange(n), zs.shape)
+    new = np.ones(zs.shape, dtype=bool)
+    new[..., 1:] = zs[..., 1:] != zs[..., :-1]
+    ranks = np.empty(zs.shape)
+    if new.all():                                   # no ties: the rank of the k-th smallest is k + 1
+        np.put_along_axis(ranks, order, idx + 1.0, axis=-1)
+        return np.moveaxis(ranks, -1, axis)
+    end = np.ones(zs.shape, dtype=bool)
+    end[..., :-1] = new[..., 1:]
+    first = np.maximum.accumulate(np.where(new, idx, 0), axis=-1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(end, idx, n - 1), -1), axis=-1), -1)
+    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=-1)
+    return np.moveaxis(ranks, -1, axis)
 
 
 def lag1_rank_correlation(z: np.ndarray) -> np.ndarray:

@@ -31,6 +31,7 @@ from rgnb.rg.config import ACTIVATION, ARCHITECTURES, LAW_BY_NAME, OBJECTIVES, I
 from rgnb.rg.estimators import layer_parameter
 from rgnb.rg.gaussian_chain import gaussian_chain_natural, sample_gaussian_chain
 from rgnb.rg.ising import sample_ising_chain
+from rgnb.rg.theory import shuffle_sites
 from rgnb.validate import check_choice, check_float, check_int, check_seed, check_size
 
 
@@ -203,10 +204,11 @@ class HierarchyResult:
     """One configuration (law, objective, architecture), all seeds.
 
     ``theta`` (E, L + 1): the layer parameter of the trained hierarchy on the probe (layer 0 = input);
-    ``theta_init`` the same at initialisation (null: random untrained layers); ``theta_perm`` of the
-    trained layers with each layer's unit order permuted (null: relabelled units); ``loss_init`` and
-    ``loss_final`` (E, L) the local objectives on the probe; ``first_w`` (E, 2) layer-1 weights (mean over
-    units) in a sign-fixed gauge.
+    ``theta_init`` the same at initialisation (null: random untrained layers); ``theta_shuffled`` of the trained layers on the
+    probe with its input sites shuffled (the order-breaking null); ``loss_init`` and ``loss_final`` (E, L)
+    the local objectives on the probe; ``grad_norm`` (E,) the norm of the gradient of the summed local
+    objectives at the end of training (on the first ``GRAD_SAMPLES`` probe samples: the stationarity
+    criterion); ``first_w`` (E, 2) layer-1 weights (mean over units) in a sign-fixed gauge.
     """
 
     law: str
@@ -214,26 +216,96 @@ class HierarchyResult:
     architecture: str
     theta: np.ndarray
     theta_init: np.ndarray
-    theta_perm: np.ndarray
+    theta_shuffled: np.ndarray
     loss_init: np.ndarray
     loss_final: np.ndarray
+    grad_norm: np.ndarray
     first_w: np.ndarray
     wall_s: float
 
 
+#: Probe samples on which the final gradient norm (the stationarity criterion) is evaluated.
+GRAD_SAMPLES = 1024
+#: Probe samples on which the input layer's parameter is measured (it only describes the input law).
+INPUT_SAMPLES = 512
+#: Probe samples on which the layers between the input and the feature layer are measured (shown, not tested: the
+#: feature layer, the only one a claim reads, is measured on the whole probe).
+INNER_SAMPLES = 1024
+
+
 def measure(layers: list[dict], probe: torch.Tensor, spec: HierarchySpec, family: str,
-            perm_gen: np.random.Generator | None = None) -> np.ndarray:
+            perm_gen: np.random.Generator | None = None, input_samples: int | None = INPUT_SAMPLES,
+            theta_input: np.ndarray | None = None, inner_samples: int | None = INNER_SAMPLES) -> np.ndarray:
     """Layer parameters (E, L + 1) of a hierarchy on ``probe`` (E, B, N); with ``perm_gen`` each
-    layer's units are first permuted (one permutation per layer)."""
+    layer's units are first permuted (one permutation per layer). The feature layer (the last) on the whole probe;
+    layer 0 on the first ``input_samples`` samples and the layers between on the first ``inner_samples`` (None:
+    all), or layer 0 from ``theta_input`` (E,) where it is already known (it does not depend on the layers)."""
     with torch.no_grad():
         outs = forward(layers, probe, spec.activation)
     th = []
-    for z in outs:
-        z = z.double().numpy()
+    for l, z in enumerate(outs):
+        if l == 0 and theta_input is not None and perm_gen is None:
+            th.append(np.asarray(theta_input, dtype=np.float64))
+            continue
+        keep = input_samples if l == 0 else inner_samples if l < len(outs) - 1 else None
+        z = (z[:, :keep] if keep else z).double().numpy()
         if perm_gen is not None:
             z = z[..., perm_gen.permutation(z.shape[-1])]
         th.append(layer_parameter(z, family))
     return np.stack(th, 1)
+
+
+def gradient_norm(layers: list[dict], x: torch.Tensor, spec: HierarchySpec, noise: torch.Tensor | None) -> np.ndarray:
+    """Per model, the Euclidean norm of the gradient of the summed local objectives on ``x`` over all of its
+    parameters (E,)."""
+    params = [t.detach().clone().requires_grad_() for p in layers for t in p.values()]
+    keys = [k for p in layers for k in p]
+    rebuilt = [dict(zip(keys[4 * i: 4 * i + 4], params[4 * i: 4 * i + 4])) for i in range(len(layers))]
+    local_losses(rebuilt, x, spec, noise).sum().backward()
+    sq = sum((t.grad.double() ** 2).reshape(t.shape[0], -1).sum(1) for t in params if t.grad is not None)
+    return np.sqrt(sq.numpy())
+
+
+def fit_hierarchies(spec: HierarchySpec, family: str, pool: torch.Tensor, probe: torch.Tensor, sz: RGSizes,
+                    gen: torch.Generator, perm_seed: int, input_samples: int | None = INPUT_SAMPLES,
+                    nulls: bool = True) -> dict:
+    """Train ``E = pool.shape[0]`` hierarchies of ``spec`` as one batched job (model ``e`` on ``pool[e]``) and
+    measure them on ``probe``: the fields of :class:`HierarchyResult` (without its labels) and ``layers``;
+    ``nulls=False`` skips the site-shuffled measurement (nan)."""
+    E = pool.shape[0]
+    layers = init_hierarchy(spec, E, gen)
+    probe_noise = torch.randn(probe.shape, generator=gen) if spec.objective == "denoise" else None
+    with torch.no_grad():
+        loss_init = local_losses(layers, probe, spec, probe_noise).numpy().astype(np.float64)
+    theta_init = measure(layers, probe, spec, family, input_samples=input_samples)
+    theta0 = theta_init[:, 0]
+    params = [t.requires_grad_() for p in layers for t in p.values()]
+    opt = torch.optim.Adam(params, lr=sz.lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - 0.9 * s / sz.steps)
+    for _ in range(sz.steps):
+        idx = torch.randint(0, pool.shape[1], (E, sz.batch_size), generator=gen)
+        x = torch.gather(pool, 1, idx[..., None].expand(E, sz.batch_size, pool.shape[2]))
+        noise = torch.randn(x.shape, generator=gen) if spec.objective == "denoise" else None
+        loss = local_losses(layers, x, spec, noise)
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        opt.step()
+        sched.step()
+    layers = [{k: t.detach() for k, t in p.items()} for p in layers]
+    with torch.no_grad():
+        loss_final = local_losses(layers, probe, spec, probe_noise).numpy().astype(np.float64)
+        w1 = layers[0]["w"].double().mean(1).numpy()
+    g = GRAD_SAMPLES
+    grad = gradient_norm(layers, probe[:, :g], spec, None if probe_noise is None else probe_noise[:, :g])
+    rng = np.random.default_rng(perm_seed)
+    theta = measure(layers, probe, spec, family, input_samples=input_samples, theta_input=theta0)
+    theta_shuffled = np.full_like(theta, np.nan)
+    if nulls:
+        shuffled = torch.as_tensor(shuffle_sites(probe.numpy(), rng))
+        theta_shuffled = measure(layers, shuffled, spec, family, input_samples=input_samples)
+    w1 = w1 * np.where(w1.sum(1, keepdims=True) < 0, -1.0, 1.0)
+    return {"layers": layers, "theta": theta, "theta_init": theta_init, "theta_shuffled": theta_shuffled, "loss_init": loss_init, "loss_final": loss_final, "grad_norm": grad,
+            "first_w": w1}
 
 
 def train_hierarchy(law_name: str, objective: str, architecture: str, sz: RGSizes, base_seed: int = 0,
@@ -249,32 +321,9 @@ def train_hierarchy(law_name: str, objective: str, architecture: str, sz: RGSize
     spec = HierarchySpec(sz.n_sites, sz.n_layers, architecture, ACTIVATION[law.family], objective, sz.noise,
                          sz.buffer, sz.env)
     pool, probe = data if data is not None else seed_data(law, sz, base_seed)
-    E = sz.n_seeds
     cfg = [list(LAW_BY_NAME).index(law.name), OBJECTIVES.index(objective), ARCHITECTURES.index(architecture)]
     state = np.random.SeedSequence([check_seed("base_seed", base_seed), *cfg]).generate_state(2, dtype=np.uint64)
     gen = torch.Generator().manual_seed(int(state[0] >> np.uint64(1)))
-    layers = init_hierarchy(spec, E, gen)
-    probe_noise = torch.randn(probe.shape, generator=gen)
-    with torch.no_grad():
-        loss_init = local_losses(layers, probe, spec, probe_noise).numpy().astype(np.float64)
-    theta_init = measure(layers, probe, spec, law.family)
-    params = [t.requires_grad_() for p in layers for t in p.values()]
-    opt = torch.optim.Adam(params, lr=sz.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0 - 0.9 * s / sz.steps)
-    for _ in range(sz.steps):
-        idx = torch.randint(0, pool.shape[1], (E, sz.batch_size), generator=gen)
-        x = torch.gather(pool, 1, idx[..., None].expand(E, sz.batch_size, pool.shape[2]))
-        noise = torch.randn(x.shape, generator=gen) if objective == "denoise" else None
-        loss = local_losses(layers, x, spec, noise)
-        opt.zero_grad(set_to_none=True)
-        loss.sum().backward()
-        opt.step()
-        sched.step()
-    with torch.no_grad():
-        loss_final = local_losses(layers, probe, spec, probe_noise).numpy().astype(np.float64)
-        w1 = layers[0]["w"].detach().double().mean(1).numpy()
-    theta = measure(layers, probe, spec, law.family)
-    theta_perm = measure(layers, probe, spec, law.family, perm_gen=np.random.default_rng(int(state[1] >> np.uint64(1))))
-    w1 = w1 * np.where(w1.sum(1, keepdims=True) < 0, -1.0, 1.0)
-    return HierarchyResult(law.name, objective, architecture, theta, theta_init, theta_perm, loss_init, loss_final,
-                           w1, time.perf_counter() - t0)
+    out = fit_hierarchies(spec, law.family, pool, probe, sz, gen, int(state[1] >> np.uint64(1)))
+    out.pop("layers")
+    return HierarchyResult(law.name, objective, architecture, **out, wall_s=time.perf_counter() - t0)
