@@ -40,6 +40,7 @@ import torch
 from IPython.display import Markdown, display
 
 from rgnb import claims, plots, rg
+from rgnb.rg import tables as rg_tables
 
 torch.set_num_threads(1)
 sz = rg.sizes(run.profile)
@@ -300,10 +301,7 @@ print(f"optimal gauges: fitted u from {scan['u'].min():.2f} to {scan['u'].max():
 
 # %%
 rsmi = {law: rg.rsmi_ising_optimum(rg.LAW_BY_NAME[law].param, sz.buffer, sz.env) for law in ("ising-away", "ising-near")}
-display(Markdown("| law | K | optimal H | I(H;E) optimum (nats) | best non-decimation I (nats) | theta_1 at the optimum = tanh²K | theta_1 of the block sum |\n|---|---|---|---|---|---|---|\n" + "\n".join(
-    f"| {law} | {o.K} | ±s1, ±s2 ({len(o.optimal)} tables) | {max(o.information.values()):.4f} | "
-    f"{max(v for f, v in o.information.items() if f not in o.optimal):.4f} | {o.theta_optimal:.4f} | {o.theta_block_sum:.4f} |"
-    for law, o in rsmi.items())))
+display(Markdown(rg_tables.rsmi_optimum_markdown(rsmi)))
 
 
 # %% [markdown]
@@ -423,15 +421,7 @@ plt.show()
 
 # %% tags=["remove-input"]
 from rgnb.stats import mean_ci
-lines = ["| configuration | x* trivial | eigenvalue there | x* critical | eigenvalue there | untrained: critical eigenvalue | premise |",
-         "|---|---|---|---|---|---|---|"]
-for key, m in maps.items():
-    t, u = rg.map_statistics(m.maps("theta")), rg.map_statistics(m.maps("theta_init"))
-    ok, detail = rg.map_premise(m)
-    lines.append(f"| {', '.join(key)} | {mean_ci(t['fixed_trivial']).format(3)} | {mean_ci(t['eig_trivial']).format(2)} | "
-                 f"{mean_ci(t['fixed_critical']).format(3)} | {mean_ci(t['eig_critical']).format(2)} | "
-                 f"{mean_ci(u['eig_critical']).format(2)} | {detail} |")
-display(Markdown("\n".join(lines)))
+display(Markdown(rg_tables.map_fixed_points_markdown(maps)))
 
 # %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rg-layers", "caption": "Layer parameter $\\theta_l$ (mean lag-1 |Spearman| for chains, mean |skewness| for i.i.d. data) of the shared-weight hierarchies up to each law's registered feature depth, against the exact decimation image (black) and the block sum (dashed), the untrained hierarchies (grey) and the trained ones on site-shuffled inputs (dotted); the band at the bottom is the estimator's noise floor (mean + 2 sd). Bands: 95 % t-intervals over 10 seeds with independent data."}}
 laws = [l.name for l in rg.LAWS]
@@ -472,14 +462,7 @@ display(Markdown(rg.layer_table_markdown(rg.layer_table(study))))
 # the gradient norm elsewhere.
 
 # %% tags=["remove-input"]
-lines = ["| configuration | criterion | networks meeting it | largest |", "|---|---|---|---|"]
-for (law, o, a), r in study.results.items():
-    gap = rg.hierarchy_gap(r, sz.noise)
-    ok, detail = rg.premise(gap, r.grad_norm)
-    crit = f"loss gap < {rg.GAP_BOUND:g}" if gap is not None else f"gradient norm < {rg.GRAD_BOUND:g}"
-    vals = gap if gap is not None else r.grad_norm
-    lines.append(f"| {rg.configuration_name(law, o, a)} | {crit} | {detail.split(' networks')[0]} | {np.max(vals):.3g} |")
-display(Markdown("\n".join(lines)))
+display(Markdown(rg_tables.premise_markdown(study, sz.noise)))
 
 # %% [markdown]
 # ### RSMI on Ising: trained against exact
@@ -488,14 +471,7 @@ display(Markdown("\n".join(lines)))
 # ($\tanh^2K$) and against the block sum (the Gaussian bound's linear optimum):
 
 # %% tags=["remove-input"]
-lines = ["| law | weights | trained θ_1 (95 % CI) | exact RSMI optimum | block sum | trained layer-1 weights (mean) |", "|---|---|---|---|---|---|"]
-for law in ("ising-away", "ising-near"):
-    for arch in ("shared", "unshared"):
-        r = study.results[(law, "rsmi", arch)]
-        w = r.first_w.mean(0)
-        lines.append(f"| {law} | {arch} | {mean_ci(r.theta[:, 1]).format(3)} | {rsmi[law].theta_optimal:.3f} | "
-                     f"{rsmi[law].theta_block_sum:.3f} | ({w[0]:.2f}, {w[1]:.2f}) |")
-display(Markdown("\n".join(lines)))
+display(Markdown(rg_tables.rsmi_layer_markdown(study, rsmi)))
 
 # %% [markdown]
 # ## Claims
