@@ -30,3 +30,24 @@ def test_onehot_correlation_and_stationarity(kind):
 def test_bad_input_names_the_parameter(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_stationary_law_held_by_the_caller_gives_the_same_samples_and_bayes_floor():
+    """rgnb.mlp.data.Chain computes pi once; passing it must change no number, and a wrong law is refused."""
+    import torch
+
+    from rgnb import chains
+    from rgnb.mlp import data
+
+    chain = data.chain_of("ring", 6, 3.0)
+    np.testing.assert_allclose(chain.pi @ chain.P, chain.pi, atol=1e-12)
+    a = chains.sample_chain(chain.P, 64, 12, generator=torch.Generator().manual_seed(3))
+    b = chains.sample_chain(chain.P, 64, 12, generator=torch.Generator().manual_seed(3), stationary_law=chain.pi)
+    assert torch.equal(a, b)
+    mask = chains.sample_mask(64, 12, chains.DEFAULT_MASK, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(chains.masked_token_losses(chain.P, a, mask),
+                       chains.masked_token_losses(chain.P, a, mask, chain.pi))
+    with pytest.raises(ValueError, match="stationary_law"):
+        chains.sample_chain(chain.P, 4, 4, stationary_law=np.full(6, 1 / 5))
+    with pytest.raises(ValueError, match="stationary_law"):
+        chains.sample_chain(chain.P, 4, 4, stationary_law=np.eye(6)[0])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from rgnb.chains.families import MAX_LENGTH, MAX_SEQUENCES, _check_transition, stationary
+from rgnb.chains.families import MAX_LENGTH, MAX_SEQUENCES, _check_transition, check_stationary_law, stationary
 from rgnb.chains.masking import DEFAULT_MASK, MaskSpec, distance_to_visible, sample_mask
 from rgnb.chains.sampling import sample_chain
 from rgnb.profiles import resolve_device
@@ -18,11 +18,13 @@ from rgnb.stats import Interval
 from rgnb.validate import check_finite_array, check_float, check_int, check_seed, check_size
 
 
-def bayes_posteriors(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def bayes_posteriors(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor,
+                     stationary_law: np.ndarray | None = None) -> torch.Tensor:
     """Posterior ``Pr(x_t = v | visible tokens)`` at every position, shape (n, T, V), float64.
 
     Forward-backward with hidden positions unobserved, normalised at every step; vectorised over
     sequences, looping over time only. Visible positions get a point mass on their token.
+    ``stationary_law``: P's stationary law (V,) when the caller holds it, else computed.
     """
     P = _check_transition(P)
     if tokens.shape != mask.shape or tokens.ndim != 2:
@@ -32,7 +34,8 @@ def bayes_posteriors(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) ->
     V = P.shape[0]
     check_size("n_sequences * length * vocab_size", tokens.numel() * V, 5 * 8)  # alpha, beta, ...
     Pt = torch.as_tensor(P, dtype=torch.float64, device=device)
-    pi = torch.as_tensor(stationary(P), dtype=torch.float64, device=device)
+    pi = torch.as_tensor(stationary(P) if stationary_law is None else check_stationary_law(stationary_law, P),
+                         dtype=torch.float64, device=device)
     n, length = tokens.shape
     onehot = torch.nn.functional.one_hot(tokens.clamp(max=V - 1), V).to(torch.float64)
     emission = torch.where(mask[..., None], torch.ones_like(onehot), onehot)  # (n, T, V)
@@ -51,12 +54,13 @@ def bayes_posteriors(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) ->
     return post / post.sum(2, keepdim=True)
 
 
-def masked_token_losses(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_token_losses(P: np.ndarray, tokens: torch.Tensor, mask: torch.Tensor,
+                        stationary_law: np.ndarray | None = None) -> torch.Tensor:
     """Bayes-optimal cross-entropy at every position, ``-ln Pr(x_t | visible)``, shape (n, T), nats.
 
     Zero at visible positions; average over ``mask`` to get nats per masked token.
     """
-    post = bayes_posteriors(P, tokens, mask)
+    post = bayes_posteriors(P, tokens, mask, stationary_law)
     p_true = post.gather(2, tokens.clamp(max=P.shape[0] - 1)[..., None])[..., 0]
     return torch.where(mask, -torch.log(p_true), torch.zeros_like(p_true))
 

@@ -110,6 +110,16 @@ def stationary(P: np.ndarray) -> np.ndarray:
     return pi / pi.sum()
 
 
+def check_stationary_law(pi: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """``pi`` as P's stationary law (V,) float64, refused unless it is a probability vector with ``pi P = pi``
+    (to 1e-9): what a caller that computed it once (``rgnb.mlp.data.Chain``) passes instead of recomputing it."""
+    pi = check_finite_array("stationary_law", pi, ndim=1, low=0.0, high=1.0)
+    if pi.shape != (P.shape[0],) or abs(pi.sum() - 1.0) > 1e-9 or np.abs(pi @ P - pi).max() > 1e-9:
+        raise ValueError(f"stationary_law must be the stationary law of P (shape ({P.shape[0]},), pi P = pi, sum 1), "
+                         f"got {pi!r}")
+    return pi
+
+
 def mutual_information(P: np.ndarray, lags: np.ndarray) -> np.ndarray:
     """Exact ``I(x_0; x_k)`` in nats for a stationary chain, one value per lag, shape (len(lags),)."""
     P = _check_transition(P)

@@ -9,6 +9,7 @@ xi, seed) only (:func:`training_stream_seed`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -34,6 +35,25 @@ def chain_matrix(kind: str, vocab_size: int, xi: float) -> np.ndarray:
     return chains.make_chain(kind, vocab_size, float(xi))
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class Chain:
+    """One chain of a sweep, built and checked once: ``kind``, vocabulary ``vocab_size`` V, correlation
+    length ``xi`` (a nominal label for the shuffled chain), transition matrix ``P`` (V, V) float64 and its
+    stationary law ``pi`` (V,) float64. Sampling and the Bayes floor take ``P`` and ``pi`` from it."""
+
+    kind: str
+    vocab_size: int
+    xi: float
+    P: np.ndarray
+    pi: np.ndarray
+
+
+def chain_of(kind: str, vocab_size: int, xi: float) -> Chain:
+    """The :class:`Chain` of a sweep's ``kind`` at ``vocab_size`` and ``xi`` (:func:`chain_matrix`)."""
+    P = chain_matrix(kind, vocab_size, xi)
+    return Chain(kind, int(vocab_size), float(xi), P, chains.stationary(P))
+
+
 def _stable_seed(*parts: Any) -> int:
     text = "|".join(repr(p) for p in parts)
     return int(hashlib.sha256(text.encode()).hexdigest()[:15], 16)
@@ -47,9 +67,9 @@ def training_stream_seed(config: _sweeps.SweepConfig, xi: float, seed: int) -> i
 
 def fixed_set(config: _sweeps.SweepConfig, xi: float, n: int, seed: int, device: torch.device):
     """A fixed masked set of chain ``xi``: (tokens, mask, inputs), each (n, T), on ``device``."""
-    P = chain_matrix(config.kind, config.vocab_size, float(xi))
+    chain = chain_of(config.kind, config.vocab_size, float(xi))
     gen = torch.Generator(device=device).manual_seed(_stable_seed("fixed", int(seed), float(xi)))
-    tokens = chains.sample_chain(P, n, config.seq_len, generator=gen, device=device)
+    tokens = chains.sample_chain(chain.P, n, config.seq_len, generator=gen, device=device, stationary_law=chain.pi)
     mask = chains.sample_mask(n, config.seq_len, config.mask, generator=gen, device=device)
     return tokens, mask, chains.apply_mask(tokens, mask, config.vocab_size)
 
@@ -61,7 +81,7 @@ class DataStream:
         self.config = config
         self.device = device
         self.pairs = [(xi, s) for xi in config.xis for s in config.seeds]
-        self.chains = {xi: chain_matrix(config.kind, config.vocab_size, float(xi)) for xi in config.xis}
+        self.chains = {xi: chain_of(config.kind, config.vocab_size, float(xi)) for xi in config.xis}
         self.gens = [torch.Generator(device=device).manual_seed(training_stream_seed(config, xi, s))
                      for xi, s in self.pairs]
         self.step_in_chunk = config.data_chunk
@@ -71,7 +91,8 @@ class DataStream:
         n = c.batch_size * c.data_chunk
         toks, masks = [], []
         for (xi, _), gen in zip(self.pairs, self.gens):
-            t = chains.sample_chain(self.chains[xi], n, c.seq_len, generator=gen, device=self.device)
+            chain = self.chains[xi]
+            t = chains.sample_chain(chain.P, n, c.seq_len, generator=gen, device=self.device, stationary_law=chain.pi)
             m = chains.sample_mask(n, c.seq_len, c.mask, generator=gen, device=self.device)
             toks.append(t.view(c.data_chunk, c.batch_size, c.seq_len))
             masks.append(m.view(c.data_chunk, c.batch_size, c.seq_len))

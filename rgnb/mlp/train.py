@@ -140,8 +140,8 @@ def evaluate(config: _sweeps.SweepConfig, weights: dict[int, dict[str, torch.Ten
 def _evaluate_chain(config, xi, device, groups, members, final, floor, low, high) -> None:
     """Held-out loss of every model of chain ``xi`` and the exact Bayes loss on the same set (in place)."""
     tokens, mask, inputs = _data.fixed_set(config, xi, config.n_eval, config.eval_seed, device)
-    P = _data.chain_matrix(config.kind, config.vocab_size, float(xi))
-    bayes = chains.masked_token_losses(P, tokens.cpu(), mask.cpu())
+    chain = _data.chain_of(config.kind, config.vocab_size, float(xi))
+    bayes = chains.masked_token_losses(chain.P, tokens.cpu(), mask.cpu(), chain.pi)
     ci = chains.ratio_interval(bayes.sum(1).numpy(), mask.cpu().sum(1).numpy())
     for _, idx, params, _, _ in groups:
         sel = [j for j, i in enumerate(idx) if members[i]["xi"] == xi]
