@@ -189,11 +189,7 @@ plt.show()
 # The floors at the default masking that the training chapter measures against:
 
 # %% tags=["nbval-ignore-output"]
-for kind in chains.KINDS:
-    for xi in (1.0, 7.0):
-        floor = chains.bayes_masked_loss(chains.make_chain(kind, V, xi), sizes.task_length, chains.DEFAULT_MASK,
-                                         n_sequences=sizes.n_bayes, seed=run.stream_seed("bayes"))
-        print(f"{kind:5s} xi = {xi:g}: Bayes floor {floor.format(4)} nats per masked token (ln V = {np.log(V):.4f})")
+print("\n".join(spectra.bayes_floor_lines(V, sizes.task_length, sizes.n_bayes, run.stream_seed("bayes"))))
 
 # %% [markdown]
 # ## Checks

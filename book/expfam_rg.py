@@ -510,14 +510,9 @@ plt.show()
 # %%
 ids = {r.id for r in rows if r.source != "sanity check"} | {"P2-Tk", "P2-T", "ours-local-optimum"}
 from rgnb.claims import registry as claims_registry
-for e in claims_registry.protocol_history(ids, claims_registry.load_history()):
-    mine = set(e.get("claims") or [e["claim"]])
-    if mine & ids or "*" in mine:
-        print(f"{e['date']} {e['event']:8s} {', '.join(sorted(mine & ids) or ['every claim'])}: "
-              f"{e.get('what') or e.get('spec_hash', '')}")
-for r in rows:
-    if r.source != "sanity check":
-        print(f"{r.id}: {'post hoc: ' + r.post_hoc_reason if r.post_hoc else 'not post hoc'}")
+print("\n".join(claims_registry.history_lines(ids, claims_registry.load_history())
+                + [f"{r.id}: {'post hoc: ' + r.post_hoc_reason if r.post_hoc else 'not post hoc'}"
+                   for r in rows if r.source != "sanity check"]))
 
 # %% [markdown]
 # - **Fully connected → local hierarchies.** The first version of this chapter tested the theorem on fully

@@ -487,12 +487,7 @@ from IPython.display import Markdown
 from rgnb.claims import registry as claims_registry
 
 ids = {s.id for s in registry.REGISTRY}
-lines = []
-for e in claims_registry.protocol_history(ids, claims_registry.load_history()):
-    mine = sorted(ids & set(e.get("claims") or [e.get("claim")])) or (["every claim"] if e["event"] == "rule" else [])
-    if mine:
-        lines.append(f"- {e.get('date', '?')}, **{e['event']}** ({', '.join(mine)}): {e.get('what') or e.get('spec_hash', '')}")
-Markdown("\n".join(lines))
+Markdown(claims_registry.history_markdown(ids, claims_registry.load_history()))
 
 # %% [markdown]
 # ## What was found (reference profile)

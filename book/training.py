@@ -107,9 +107,7 @@ Markdown(tables.tuning_markdown())
 
 # %% tags=["nbval-ignore-output"]
 results = shipped.load_profile(run.profile, run.device)
-for fam, r in results.items():
-    where = "shipped weights" if r.shipped else ("cache" if r.from_cache else "trained now")
-    print(f"{fam}: {len(r)} networks ({where}); training wall time {r.wall_time:.0f} s on {r.env.get('device_name', r.device)}")
+print("\n".join(chapter.provenance_lines(results)))
 
 # %% [markdown]
 # ## Loss curves against the Bayes floor

@@ -94,6 +94,19 @@ def worst_autocorrelation_z(records: list[dict]) -> float:
     return worst
 
 
+def bayes_floor_lines(vocab_size: int, length: int, n_sequences: int, seed: int, xis=(1.0, 7.0)) -> list[str]:
+    """The exact Bayes floor at the default masking of each chain family at ``xis`` (nats per masked token, with
+    its interval over sequences), one line each, against ln V."""
+    lines = []
+    for kind in chains.KINDS:
+        for xi in xis:
+            floor = chains.bayes_masked_loss(chains.make_chain(kind, vocab_size, xi), length, chains.DEFAULT_MASK,
+                                             n_sequences=n_sequences, seed=seed)
+            lines.append(f"{kind:5s} xi = {xi:g}: Bayes floor {floor.format(4)} nats per masked token "
+                         f"(ln V = {np.log(vocab_size):.4f})")
+    return lines
+
+
 def chapter_claims(*, spectrum_error: float, worst_z: float, worst_xi: Interval, span_share: Interval,
                    isolated_share: Interval, n_scan: int, n_bayes: int, profile: str) -> list[Row]:
     """The chapter's rows, evaluated from its measurements (intervals are delta-method normal)."""

@@ -330,3 +330,17 @@ def test_round_off_below_the_floor_is_stored_as_the_floor_so_ledgers_agree_acros
     above = claims.evaluate(check, claims.Evidence("grid", {"value": effects.exact(2.5e-11)}), profile="reference",
                             floor=1e-12, events=[])
     assert above.effects["value"]["estimate"] == 2.5e-11  # above the floor: the number itself
+
+
+def test_history_lines_and_markdown_name_the_claims_each_event_touches():
+    events = [{"event": "register", "claim": "a", "spec_hash": "h1", "date": "d1"},
+              {"event": "result", "claim": "a", "spec_hash": "h1", "date": "d2", "what": "reference: reproduced"},
+              {"event": "change", "claim": "a", "spec_hash": "h2", "date": "d3", "what": "margin moved"},
+              {"event": "rule", "claims": ["*"], "date": "d4", "what": "v3"},
+              {"event": "register", "claim": "b", "spec_hash": "h3", "date": "d5"}]
+    lines = registry.history_lines({"a"}, events)
+    assert lines == ["d1 register a: h1", "d2 result   a: reference: reproduced", "d3 change   a: margin moved",
+                     "d4 rule     every claim: v3"]
+    md = registry.history_markdown({"a"}, events).splitlines()
+    assert md[-1] == "- d4, **rule** (every claim): v3" and md[2] == "- d3, **change** (a): margin moved"
+    assert not any("b" in ln.split("(")[-1] for ln in md)

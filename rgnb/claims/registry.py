@@ -104,6 +104,30 @@ def protocol_history(ids, events: list[dict]) -> list[dict]:
     return out
 
 
+def history_lines(ids, events: list[dict]) -> list[str]:
+    """The protocol history of the claims ``ids`` (:func:`protocol_history`) as text lines: date, event, the
+    claims it touches (or "every claim"), what changed."""
+    ids = set(ids)
+    lines = []
+    for e in protocol_history(ids, events):
+        mine = set(e.get("claims") or [e["claim"]])
+        if mine & ids or "*" in mine:
+            lines.append(f"{e['date']} {e['event']:8s} {', '.join(sorted(mine & ids) or ['every claim'])}: "
+                         f"{e.get('what') or e.get('spec_hash', '')}")
+    return lines
+
+
+def history_markdown(ids, events: list[dict]) -> str:
+    """The protocol history of the claims ``ids`` as a Markdown list (a rule change reads "every claim")."""
+    ids = set(ids)
+    lines = []
+    for e in protocol_history(ids, events):
+        mine = sorted(ids & set(e.get("claims") or [e.get("claim")])) or (["every claim"] if e["event"] == "rule" else [])
+        if mine:
+            lines.append(f"- {e.get('date', '?')}, **{e['event']}** ({', '.join(mine)}): {e.get('what') or e.get('spec_hash', '')}")
+    return "\n".join(lines)
+
+
 def check_registered(spec: ClaimSpec, events: list[dict]) -> None:
     """Refuse a spec whose hash is not the one registered for its id (register it first)."""
     h = registered_hash(spec.id, events)

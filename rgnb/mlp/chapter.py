@@ -60,3 +60,14 @@ def runs_markdown(result: _train.SweepResult, digits: int = 3) -> str:
         lines.append("| " + " | ".join(f"{r[c]:.{digits}g}" if isinstance(r[c], float) else str(r[c])
                                        for c in cols) + " |")
     return "\n".join(lines)
+
+
+def provenance_lines(results: dict[str, _train.SweepResult]) -> list[str]:
+    """One line per sweep: its networks, where they came from (shipped weights, the cache, trained now) and
+    their training wall time and device."""
+    lines = []
+    for fam, r in results.items():
+        where = "shipped weights" if r.shipped else ("cache" if r.from_cache else "trained now")
+        lines.append(f"{fam}: {len(r)} networks ({where}); training wall time {r.wall_time:.0f} s on "
+                     f"{r.env.get('device_name', r.device)}")
+    return lines
