@@ -18,7 +18,7 @@ reading a claim holds for.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -176,23 +176,41 @@ def plateau_level(drift: Any) -> np.ndarray:
     return metrics.plateau_level(D[:, 1:])
 
 
-#: Per-seed statistic of each registered finding: (measured quantity, statistic of the (n, ...) values).
-STATISTICS: dict[str, tuple[str, Callable[[np.ndarray], np.ndarray]]] = {
-    "P1-i-monotone": ("erank_ln", lambda p: rho_from_1(p)),
-    "P1-ii-present": ("erank_ln", lambda p: collapse_from_1(p)),
-    "P1-ii-absent": ("erank_ln", lambda p: collapse_from_1(p)),
-    "P1-iii-concentrated": ("drift", lambda d: top2_share(d)),
-    "P1-iii-plateau": ("drift", plateau_level),
+class FindingStatistic(NamedTuple):
+    """A finding's per-seed statistic: the measured ``quantity`` (a profile of ``rgnb.mlp.measure``) and the
+    function of its (n_seeds, ...) values that gives one number per seed."""
+
+    quantity: str
+    of: Callable[[np.ndarray], np.ndarray]
+
+
+class SubConfiguration(NamedTuple):
+    """A configuration shown under a finding's row: its ``label``, the sweep ``family`` and, where it differs
+    from the finding's, the measured ``quantity`` (None: the finding's own)."""
+
+    label: str
+    family: str
+    quantity: str | None = None
+
+
+#: Per-seed statistic of each registered finding.
+STATISTICS: dict[str, FindingStatistic] = {
+    "P1-i-monotone": FindingStatistic("erank_ln", lambda p: rho_from_1(p)),
+    "P1-ii-present": FindingStatistic("erank_ln", lambda p: collapse_from_1(p)),
+    "P1-ii-absent": FindingStatistic("erank_ln", lambda p: collapse_from_1(p)),
+    "P1-iii-concentrated": FindingStatistic("drift", lambda d: top2_share(d)),
+    "P1-iii-plateau": FindingStatistic("drift", plateau_level),
 }
-#: Sub-configurations of every finding: (label, family, quantity override or None).
-SUB_CONFIGURATIONS = {
-    "P1-i-monotone": (("ring chain", "ring", None), ("raw stream h^l", _sweeps.PAPER_FAMILY, "erank_raw"),
-                      ("PCs for 90 % of the variance of LN(h^l)", _sweeps.PAPER_FAMILY, "pc90_ln"),
-                      ("isolated masking", "potts-isolated", None)),
-    "P1-ii-present": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
-    "P1-ii-absent": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
-    "P1-iii-concentrated": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
-    "P1-iii-plateau": (("ring chain", "ring", None), ("isolated masking", "potts-isolated", None)),
+_RING, _ISOLATED = SubConfiguration("ring chain", "ring"), SubConfiguration("isolated masking", "potts-isolated")
+#: Sub-configurations of every finding.
+SUB_CONFIGURATIONS: dict[str, tuple[SubConfiguration, ...]] = {
+    "P1-i-monotone": (_RING, SubConfiguration("raw stream h^l", _sweeps.PAPER_FAMILY, "erank_raw"),
+                      SubConfiguration("PCs for 90 % of the variance of LN(h^l)", _sweeps.PAPER_FAMILY, "pc90_ln"),
+                      _ISOLATED),
+    "P1-ii-present": (_RING, _ISOLATED),
+    "P1-ii-absent": (_RING, _ISOLATED),
+    "P1-iii-concentrated": (_RING, _ISOLATED),
+    "P1-iii-plateau": (_RING, _ISOLATED),
 }
 
 
@@ -246,8 +264,8 @@ def finding_row(meas: _measure.Measurements, claim_id: str, profile: str, readin
     """One registered finding evaluated on the primary configuration (potts) with its sub-configurations."""
     spec = _registry.BY_ID[claim_id] if reading == _sweeps.MAIN_READING else _registry.robust(_registry.BY_ID[claim_id])
     primary = finding_evidence(meas, claim_id, "potts", _sweeps.PAPER_FAMILY)
-    others = [finding_evidence(meas, claim_id, label, fam, q) for label, fam, q in SUB_CONFIGURATIONS[claim_id]
-              if fam in meas.results]
+    others = [finding_evidence(meas, claim_id, c.label, c.family, c.quantity) for c in SUB_CONFIGURATIONS[claim_id]
+              if c.family in meas.results]
     return evaluate(spec, primary, others=others, profile=profile)
 
 
