@@ -19,6 +19,7 @@ from rgnb.mlp import paired as _paired
 from rgnb.mlp import registry as _registry
 from rgnb.mlp import statistics as _statistics
 from rgnb.mlp import sweeps as _sweeps
+from rgnb.mlp.findings import plateau_level, top2_share
 from rgnb.stats import mean_ci
 
 XI_SHORT, XI_LONG = 1.0, 7.0
@@ -106,7 +107,6 @@ def _drift(m, xi=XI_SHORT):
 
 
 def _concentrated(m, shape, premise):
-    from rgnb.mlp.findings import top2_share
     t, i, _ = _drift(m)
     return _evidence(f"potts, xi = {XI_SHORT:g}, {_label(shape)}", {INIT: top2_share(t) - top2_share(i)},
                      top2_share(t), premise)
@@ -120,7 +120,6 @@ def _by_chain(m, shape, premise):
 
 
 def _plateau(m, shape, premise):
-    from rgnb.mlp.findings import plateau_level
     t, i, _ = _drift(m)
     a, b = plateau_level(t), plateau_level(i)
     ok, detail = premise
