@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from rgnb import cache as _cache
-from rgnb import metrics
 from rgnb.mlp import data as _data
+from rgnb.mlp import measure as _measure_v2
 from rgnb.mlp import statistics as _statistics
 from rgnb.mlp import sweeps as _sweeps
 from rgnb.mlp import train as _train
@@ -29,7 +29,7 @@ from rgnb.validate import check_choice
 
 #: What is measured per (xi, seed): the chain network at both stages, the shuffled-chain network trained.
 ARMS = ("chain-init", "chain-trained", "shuffled-trained")
-QUANTITIES = tuple(f"{k}_{v}" for k in metrics.DIMENSIONS for v in metrics.VIEWS) + ("drift",)
+QUANTITIES = _measure_v2.PROFILE_QUANTITIES + ("drift",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +67,9 @@ def _member(result: _train.SweepResult, seed: int, xi: float | None) -> int:
 
 
 def _measure(result: _train.SweepResult, i: int, stage: str, probe) -> dict[str, np.ndarray]:
-    _, mask, inputs = probe
-    h = result.streams(i, stage, inputs=inputs)
-    out = {k: np.asarray(v, dtype=np.float64) for k, v in metrics.masked_dimension_profile(h, mask).items()}
-    out["drift"] = np.asarray(metrics.masked_drift_profile(h, mask), dtype=np.float64)
-    return out
+    """:func:`rgnb.mlp.measure.measure_member` without the task-relevant dimension: :data:`QUANTITIES` only."""
+    out = _measure_v2.measure_member(result, i, stage, probe, task_dim=False)
+    return {q: np.asarray(out[q], dtype=np.float64) for q in QUANTITIES}
 
 
 def check_pair(chain: _train.SweepResult, shuffled: _train.SweepResult) -> None:
@@ -111,7 +109,7 @@ def measure_shape(chain: _train.SweepResult, shuffled: _train.SweepResult) -> Sh
 def measurement_key(chain: _train.SweepResult, shuffled: _train.SweepResult) -> str:
     """Cache key of a shape's measurements: both sweeps' keys and the normalised source of the measuring code."""
     return _cache.config_key({"chain": chain.key, "shuffled": shuffled.key}, kind="p1-v3-paired",
-                             source=_cache.source_hash(measure_shape, probe_set, _measure)[:16])
+                             source=_cache.source_hash(measure_shape, probe_set, _measure, _measure_v2.measure_member)[:16])
 
 
 def measure_shape_cached(chain: _train.SweepResult, shuffled: _train.SweepResult, cache_dir=None) -> ShapeMeasurements:
