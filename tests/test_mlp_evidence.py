@@ -72,3 +72,45 @@ def test_protocol_v3_rows_one_per_claim_with_shapes_as_subrows(shapes):
                                - evidence.collapse_contrasts(m, 7.0)["shuffled chain"])
     assert evidence.dose_slopes(m).shape == (3,)
     assert "V = 4, 8 pooled" in by["ours-bulk-tracks-vocab"].configuration
+
+
+def _shallow(m: paired.ShapeMeasurements, depth: int) -> paired.ShapeMeasurements:
+    """The first ``depth`` blocks of ``m``'s measurements as a shape of that depth (profiles l = 0..depth)."""
+    values = {a: {q: (v[..., :depth] if q == "drift" else v[..., :depth + 1]) for q, v in qs.items()}
+              for a, qs in m.values.items()}
+    return dataclasses.replace(m, shape=sweeps.ScanShape(depth, m.shape.vocab_size), values=values)
+
+
+def test_drift_rows_leave_out_a_shape_too_shallow_for_a_plateau(shapes):
+    main, scan, d = shapes
+    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
+    shallow = sweeps.ScanShape(2, 8)
+    measured[shallow] = _shallow(measured[main_shape], 2)
+    pairs[shallow] = pairs[main_shape]
+    by = {r.id: r for r in evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")}
+    assert len(by["P1-i-monotone-v3"].subrows) == 2  # the depth-2 shape is a sub-row of (i) ...
+    for cid in ("P1-iii-concentrated-v3", "ours-iii-concentration-by-chain", "P1-iii-plateau-v3"):
+        assert len(by[cid].subrows) == 1, cid  # ... but not of the drift rows
+        assert all("depth 2" not in s["configuration"] for s in by[cid].subrows)
+    assert "3 shapes pooled" in by["P1-ii-present-v3"].configuration
+
+
+def test_the_bulk_row_pools_every_network_of_the_vocabulary_scan(shapes):
+    main, scan, d = shapes
+    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
+    row = {r.id: r for r in evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")}["ours-bulk-tracks-vocab"]
+    expect = np.concatenate([evidence._bulk(measured[s])[1] for s in sorted(measured, key=evidence._order)])
+    assert row.n == expect.size == 2 * 2 * 3 and row.n_unit == "networks"  # 2 shapes x xi 1, 7 x 3 seeds
+    assert row.effects[evidence.READOUT]["estimate"] == pytest.approx(expect.mean(), rel=2e-3)  # 3 digits
+    assert [s["configuration"].split(", ")[-1] for s in row.subrows] == ["V = 4", "V = 8"]
+
+
+def test_chapter_rows_partition_the_rows_by_chapter(shapes):
+    main, scan, d = shapes
+    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
+    rows = evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")
+    parts = [evidence.chapter_rows(rows, c) for c in ("rank_collapse", "selectivity", "kernel_drift")]
+    assert sorted(r.id for p in parts for r in p) == sorted(r.id for r in rows)
+    assert {r.id for r in parts[0]} == {"P1-i-monotone-v3", "ours-bulk-tracks-vocab"}
+    with pytest.raises(ValueError, match="chapter must be one of"):
+        evidence.chapter_rows(rows, "training")

@@ -38,13 +38,13 @@ def _premise(sweeps_of: dict, shapes) -> tuple[bool, str]:
 
 
 def _evidence(configuration: str, contrasts: dict[str, np.ndarray], statistic: np.ndarray, premise: tuple[bool, str],
-              control: dict[str, np.ndarray] | None = None) -> Evidence:
+              control: dict[str, np.ndarray] | None = None, n_unit: str = "seeds") -> Evidence:
     ok, detail = premise
     return Evidence(configuration=configuration,
                     contrasts={k: effects.from_differences(v) for k, v in contrasts.items()},
                     statistic=mean_ci(statistic),
                     positive_control={k: effects.from_differences(v) for k, v in (control or {}).items()},
-                    premise_met=ok, premise_detail=detail, n=len(statistic), n_unit="seeds")
+                    premise_met=ok, premise_detail=detail, n=len(statistic), n_unit=n_unit)
 
 
 # ----------------------------------------------------------------------------- per-shape statistics
@@ -80,11 +80,13 @@ def _monotone(m, shape, premise, xi=XI_SHORT):
                      control={INIT: violations(m, "chain-init", xi)})
 
 
-def _pooled(measured: dict, shapes, build, configuration: str, premise) -> Evidence:
+def _pooled(measured: dict, shapes, build, configuration: str, premise, n_unit: str = "seeds") -> Evidence:
+    """The evidence of ``build`` (measurements -> (contrasts, statistic, controls), per-unit arrays) with the
+    units of every shape in ``shapes`` concatenated."""
     parts = [build(measured[s]) for s in shapes]
     contrasts = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
     control = {k: np.concatenate([p[2][k] for p in parts]) for k in parts[0][2]}
-    return _evidence(configuration, contrasts, np.concatenate([p[1] for p in parts]), premise, control)
+    return _evidence(configuration, contrasts, np.concatenate([p[1] for p in parts]), premise, control, n_unit)
 
 
 def _present(m):
@@ -128,18 +130,28 @@ def _plateau(m, shape, premise):
                     premise_met=ok, premise_detail=detail, n=len(a), n_unit="seeds")
 
 
-def _bulk(m, shape, premise):
-    V = shape.vocab_size
-    t = np.concatenate([_statistics.bulk_excess(m.get("chain-trained", PC90, xi), V) for xi in (XI_SHORT, XI_LONG)])
-    i = np.concatenate([_statistics.bulk_excess(m.get("chain-init", PC90, xi), V) for xi in (XI_SHORT, XI_LONG)])
-    return _evidence(f"potts, xi = 1 and 7, {_label(shape)}", {"the readout's dimension V - 1": t}, t, premise,
-                     control={INIT: i})
+READOUT = "the readout's dimension V - 1"
 
 
-def _rows_per_shape(spec_id: str, build, measured: dict, sweeps_of: dict, main: _sweeps.ScanShape, profile: str):
+def _bulk(m):
+    """Per network (both chains of the shape), the bulk dimension's excess over V - 1, trained and initialised."""
+    V = m.shape.vocab_size
+    t, i = (np.concatenate([_statistics.bulk_excess(m.get(arm, PC90, xi), V) for xi in (XI_SHORT, XI_LONG)])
+            for arm in ("chain-trained", "chain-init"))
+    return {READOUT: t}, t, {INIT: i}
+
+
+#: The drift rows need a third transition beyond the top two over l >= 1 (the plateau), so L >= 4; a shallower
+#: shape (only the smoke profile has one) is left out of them.
+DRIFT_MIN_DEPTH = 4
+
+
+def _rows_per_shape(spec_id: str, build, measured: dict, sweeps_of: dict, main: _sweeps.ScanShape, profile: str,
+                    min_depth: int = 2):
     spec = _registry.BY_ID[spec_id]
     primary = build(measured[main], main, _premise(sweeps_of, [main]))
-    others = [build(measured[s], s, _premise(sweeps_of, [s])) for s in sorted(measured, key=_order) if s != main]
+    others = [build(measured[s], s, _premise(sweeps_of, [s])) for s in sorted(measured, key=_order)
+              if s != main and s.depth >= min_depth]
     return evaluate(spec, primary, others=others, profile=profile)
 
 
@@ -177,27 +189,26 @@ def protocol_v3_rows(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements
         ev = _evidence(f"potts, xi in {{{', '.join(f'{x:g}' for x in m.xis)}}}, {_label(main)}", {SHUFFLED: slopes},
                        slopes, _premise(sweeps_of, [main]))
         rows.append(evaluate(_registry.BY_ID["ours-ii-dose-response"], ev, profile=profile))
-    rows += [_rows_per_shape(cid, build, measured, sweeps_of, main, profile)
+    rows += [_rows_per_shape(cid, build, measured, sweeps_of, main, profile, DRIFT_MIN_DEPTH)
              for cid, build in (("P1-iii-concentrated-v3", _concentrated), ("ours-iii-concentration-by-chain", _by_chain),
                                 ("P1-iii-plateau-v3", _plateau))]
     vocab = sorted((s for s in measured if s.depth == main.depth), key=_order)
     if len({s.vocab_size for s in vocab}) >= 2:
-        parts = [_bulk(measured[s], s, _premise(sweeps_of, [s])) for s in vocab]
-        ok = all(p.premise_met for p in parts)
-        pooled = Evidence(
-            configuration=f"potts, xi = 1 and 7, depth {main.depth}, V = {', '.join(str(s.vocab_size) for s in vocab)} pooled",
-            contrasts={k: _concat(parts, "contrasts", k) for k in parts[0].contrasts},
-            statistic=mean_ci(np.concatenate([np.asarray(p.contrasts["the readout's dimension V - 1"].samples)
-                                              for p in parts])),
-            positive_control={k: _concat(parts, "positive_control", k) for k in parts[0].positive_control},
-            premise_met=ok, premise_detail="; ".join(p.premise_detail for p in parts), n=sum(p.n for p in parts),
-            n_unit="networks")
+        xis = f"xi = {XI_SHORT:g} and {XI_LONG:g}"
+        pooled = _pooled(measured, vocab, _bulk, f"potts, {xis}, depth {main.depth}, V = "
+                         f"{', '.join(str(s.vocab_size) for s in vocab)} pooled", _premise(sweeps_of, vocab), "networks")
+        parts = [_pooled(measured, [s], _bulk, f"potts, {xis}, {_label(s)}", _premise(sweeps_of, [s]), "networks")
+                 for s in vocab]
         rows.append(evaluate(_registry.BY_ID["ours-bulk-tracks-vocab"], pooled, others=parts, profile=profile))
     return rows
 
 
-def _concat(parts: list[Evidence], field: str, key: str) -> effects.Effect:
-    return effects.from_differences(np.concatenate([np.asarray(getattr(p, field)[key].samples) for p in parts]))
+def chapter_rows(rows: list, chapter: str) -> list:
+    """The rows of ``rows`` whose claim belongs to ``chapter`` (``rank_collapse``, ``selectivity``, ``kernel_drift``)."""
+    chapters = sorted({s.chapter for s in _registry.PROTOCOL_V3})
+    if chapter not in chapters:
+        raise ValueError(f"chapter must be one of {chapters}, got {chapter!r}")
+    return [r for r in rows if r.chapter == chapter]
 
 
 def measure_all(main: dict, scan: dict, cache_dir=None) -> tuple[dict, dict, _sweeps.ScanShape]:
@@ -209,5 +220,5 @@ def measure_all(main: dict, scan: dict, cache_dir=None) -> tuple[dict, dict, _sw
     return measured, pairs, main_shape
 
 
-__all__ = ["protocol_v3_rows", "measure_all", "collapse_contrasts", "selectivity", "dose_slopes", "violations",
+__all__ = ["protocol_v3_rows", "measure_all", "chapter_rows", "DRIFT_MIN_DEPTH", "collapse_contrasts", "selectivity", "dose_slopes", "violations",
            "log_c"]

@@ -247,3 +247,14 @@ def load_profile(profile: str, device: torch.device | str = "auto", cache_dir=No
         return load_shipped(resolved, cache_dir=cache_dir)
     return {family: _train.run_sweep(cfg, device, cache_dir=cache_dir, progress=progress)
             for family, cfg in _sweeps.sweeps_for(resolved).items()}
+
+
+def load_scan_profile(profile: str, device: torch.device | str = "auto", cache_dir=None,
+                      progress: bool = False) -> dict[str, _train.SweepResult]:
+    """Every scan sweep of a profile (``rgnb.mlp.sweeps.SCAN``), family -> :class:`SweepResult`: shipped
+    profiles are loaded (:func:`load_scan`, never trained), the others trained or read from the cache."""
+    resolved = resolve_profile(check_choice("profile", profile, ("smoke", "reference", "full", "auto")))
+    if resolved in SHIPPED_PROFILES:
+        return load_scan(resolved, cache_dir=cache_dir)
+    return {family: _train.run_sweep(cfg, device, cache_dir=cache_dir, progress=progress)
+            for family, cfg in _sweeps.scan_sweeps_for(resolved).items()}

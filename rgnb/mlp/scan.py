@@ -1,0 +1,144 @@
+"""The P1 scan shape by shape (protocol v3, issue 28): each finding's statistic per shape and arm, and
+its figure against depth and against vocabulary.
+
+A *shape* is a network depth L and vocabulary V (``rgnb.mlp.sweeps.ScanShape``); an *arm* is what
+is measured on a seed's probes (``rgnb.mlp.paired.ARMS``: the chain network at initialisation and
+trained, the shuffled-chain network trained). :data:`STATISTICS` are the per-seed statistics the
+registered rows test (``rgnb.mlp.evidence``), and :func:`scan_points` summarises each one by its
+mean over seeds with a Student-t 95 % interval, per shape and arm; :func:`draw_scan` draws them
+against L (at the main V) and against V (at the main L).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+from rgnb.metrics import seed_ci
+from rgnb.mlp import evidence as _evidence
+from rgnb.mlp import paired as _paired
+from rgnb.mlp import statistics as _statistics
+from rgnb.mlp import sweeps as _sweeps
+from rgnb.mlp.evidence import DRIFT, ERANK, PC90
+from rgnb.mlp.findings import plateau_level, top2_share
+from rgnb.stats import Interval
+from rgnb.validate import check_choice
+
+#: How each arm is drawn: label, line style, colour.
+ARM_STYLE = {"chain-trained": ("trained on the chain", "-", "C0"),
+             "chain-init": ("the same network at initialisation", "--", "C7"),
+             "shuffled-trained": ("trained on the shuffled chain (same seed, same probes)", ":", "C3")}
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanStatistic:
+    """A per-seed statistic of one arm on one chain: ``of(measurements, arm, xi) -> (n_seeds,)``.
+
+    ``min_depth``: the shallowest network it is defined for (the plateau needs a third transition
+    beyond the top two over l >= 1, so L >= 4)."""
+
+    key: str
+    label: str
+    of: Callable[[_paired.ShapeMeasurements, str, float], np.ndarray]
+    min_depth: int = 2
+
+
+def _erank_1(m, arm, xi):
+    return m.get(arm, ERANK, xi)[:, 1]
+
+
+def _bulk(m, arm, xi):
+    return _statistics.bulk_excess(m.get(arm, PC90, xi), m.shape.vocab_size)
+
+
+def _top2(m, arm, xi):
+    return top2_share(m.get(arm, DRIFT, xi))
+
+
+def _live(m, arm, xi):
+    return _statistics.live_excess_concentration(m.get(arm, DRIFT, xi))
+
+
+def _log_plateau(m, arm, xi):
+    return np.log(plateau_level(m.get(arm, DRIFT, xi)))
+
+
+STATISTICS = {s.key: s for s in (
+    ScanStatistic("violation", "violation mass of erank (tol. 1 %)", _evidence.violations),
+    ScanStatistic("log_c", "$\\log c$, $c$ = erank($L$) / erank(1)", _evidence.log_c),
+    ScanStatistic("erank_1", "erank of LN($h^1$)", _erank_1),
+    ScanStatistic("bulk", "PCs for 90 % minus $(V - 1)$", _bulk),
+    ScanStatistic("top2", "top-two share of drift, $l \\geq 1$", _top2, min_depth=4),
+    ScanStatistic("live", "excess concentration, live transitions", _live, min_depth=4),
+    ScanStatistic("log_plateau", "log plateau level of drift", _log_plateau, min_depth=4),
+)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanPoint:
+    """One statistic of one arm of one shape on chain ``xi``: its mean over seeds with a Student-t 95 % interval."""
+
+    shape: _sweeps.ScanShape
+    arm: str
+    xi: float
+    interval: Interval
+
+
+def scan_points(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], statistic: str, xi: float,
+                arms: tuple[str, ...] = _paired.ARMS) -> list[ScanPoint]:
+    """The statistic ``statistic`` (a key of :data:`STATISTICS`) of every measured shape deep enough for it
+    and every arm, on chain ``xi``; in (V, L) order."""
+    stat = STATISTICS[check_choice("statistic", statistic, tuple(STATISTICS))]
+    for arm in arms:
+        check_choice("arm", arm, _paired.ARMS)
+    shapes = sorted((s for s in measured if s.depth >= stat.min_depth), key=lambda s: (s.vocab_size, s.depth))
+    return [ScanPoint(s, arm, float(xi), seed_ci(stat.of(measured[s], arm, xi))) for s in shapes for arm in arms]
+
+
+def series(points: list[ScanPoint], arm: str, along: str, main: _sweeps.ScanShape) -> tuple[np.ndarray, list[Interval]]:
+    """The points of ``arm`` along depth (``along="depth"``, at the main V) or vocabulary (``"vocab"``, at
+    the main L), sorted: (x, intervals)."""
+    check_choice("along", along, ("depth", "vocab"))
+    keep = [p for p in points if p.arm == arm and (p.shape.vocab_size == main.vocab_size if along == "depth"
+                                                   else p.shape.depth == main.depth)]
+    keep.sort(key=lambda p: p.shape.depth if along == "depth" else p.shape.vocab_size)
+    x = np.array([p.shape.depth if along == "depth" else p.shape.vocab_size for p in keep], dtype=float)
+    return x, [p.interval for p in keep]
+
+
+def draw_scan(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], statistics: tuple[str, ...], xi: float,
+              main: _sweeps.ScanShape, arms: tuple[str, ...] = _paired.ARMS):
+    """Each statistic (a row of panels) against depth L at the main V (left) and vocabulary V at the main
+    L (right), one line per arm with its 95 % interval over seeds; the main shape is marked. Returns the
+    figure (legend below the panels)."""
+    from rgnb import plots
+
+    fig, axes = plots.subplots(ncols=2, nrows=len(statistics), width=3.4, height=2.3)
+    for row, key in zip(axes, statistics):
+        points = scan_points(measured, key, xi, arms)
+        for ax, along in zip(row, ("depth", "vocab")):
+            for arm in arms:
+                label, ls, color = ARM_STYLE[arm]
+                x, ivs = series(points, arm, along, main)
+                if x.size == 0:
+                    continue
+                est = np.array([i.estimate for i in ivs])
+                plots.interval_errorbar(ax, x, est, [i.low for i in ivs], [i.high for i in ivs], fmt="o",
+                                        linestyle=ls, color=color, capsize=3, label=label)
+            mark = main.depth if along == "depth" else main.vocab_size
+            ax.axvline(mark, color="0.85", lw=3, zorder=0)
+            ax.set_xscale("log", base=2)
+            ticks = sorted({p.shape.depth if along == "depth" else p.shape.vocab_size for p in points})
+            ax.set_xticks(ticks, [str(t) for t in ticks])
+            ax.minorticks_off()
+            ax.set_xlabel(f"depth $L$ (V = {main.vocab_size})" if along == "depth" else
+                          f"vocabulary $V$ (L = {main.depth})")
+        row[0].set_ylabel(STATISTICS[key].label)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=1, frameon=False)
+    return fig
+
+
+__all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "series", "draw_scan", "ARM_STYLE"]
