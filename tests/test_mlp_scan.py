@@ -84,10 +84,26 @@ def test_bad_statistic_or_arm_is_refused(measured):
 
 
 def test_draw_scan_has_a_row_per_statistic_and_a_legend_per_arm(measured):
-    fig = scan.draw_scan(measured, ("violation", "log_plateau"), 1.0, sweeps.ScanShape(8, 8))
+    fig = scan.draw_scan(measured, (("violation", 1.0), ("log_plateau", 7.0)), sweeps.ScanShape(8, 8))
     axes = fig.get_axes()
     assert len(axes) == 4
     assert [t.get_text() for t in axes[2].get_xticklabels()] == ["4", "8", "16"]  # no depth-2 plateau
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels == [scan.ARM_STYLE[a][0] for a in paired.ARMS]
     matplotlib.pyplot.close(fig)
+
+
+def test_scan_shapes_and_profiles_follow_depth_and_vocabulary(measured):
+    main = sweeps.ScanShape(8, 8)
+    assert [s.depth for s in scan.scan_shapes(measured, main, "depth")] == [2, 4, 8, 16]
+    assert [s.vocab_size for s in scan.scan_shapes(measured, main, "vocab")] == [4, 8, 16]
+    shapes = scan.scan_shapes(measured, main, "vocab")
+    fig = scan.draw_profiles(measured, "drift", 1.0, shapes, "1 - CKA", log=True)
+    axes = fig.get_axes()
+    assert len(axes) == 3 and [a.get_title() for a in axes] == ["L = 8, V = 4", "L = 8, V = 8", "L = 8, V = 16"]
+    line = axes[0].get_lines()[paired.ARMS.index("chain-trained")]  # transitions transitions 1 -> 2 .. 7 -> 8, the embedding's 0 -> 1 left out
+    assert line.get_xdata().tolist() == list(range(1, 8))
+    np.testing.assert_allclose(line.get_ydata(), measured[shapes[0]].get("chain-trained", "drift", 1.0)[0, 1:])
+    matplotlib.pyplot.close(fig)
+    with pytest.raises(ValueError, match="shapes"):
+        scan.draw_profiles(measured, "erank_ln", 1.0, [], "erank")

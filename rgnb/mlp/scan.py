@@ -108,15 +108,15 @@ def series(points: list[ScanPoint], arm: str, along: str, main: _sweeps.ScanShap
     return x, [p.interval for p in keep]
 
 
-def draw_scan(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], statistics: tuple[str, ...], xi: float,
+def draw_scan(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], rows: tuple[tuple[str, float], ...],
               main: _sweeps.ScanShape, arms: tuple[str, ...] = _paired.ARMS):
-    """Each statistic (a row of panels) against depth L at the main V (left) and vocabulary V at the main
-    L (right), one line per arm with its 95 % interval over seeds; the main shape is marked. Returns the
-    figure (legend below the panels)."""
+    """One row of panels per ``(statistic, xi)`` of ``rows``: the statistic on chain xi against depth L at the
+    main V (left) and vocabulary V at the main L (right), one line per arm with its 95 % interval over
+    seeds; the main shape is marked by a grey bar. Returns the figure (legend below the panels)."""
     from rgnb import plots
 
-    fig, axes = plots.subplots(ncols=2, nrows=len(statistics), width=3.4, height=2.3)
-    for row, key in zip(axes, statistics):
+    fig, axes = plots.subplots(ncols=2, nrows=len(rows), width=3.4, height=2.3)
+    for row, (key, xi) in zip(axes, rows):
         points = scan_points(measured, key, xi, arms)
         for ax, along in zip(row, ("depth", "vocab")):
             for arm in arms:
@@ -127,18 +127,63 @@ def draw_scan(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], stat
                 est = np.array([i.estimate for i in ivs])
                 plots.interval_errorbar(ax, x, est, [i.low for i in ivs], [i.high for i in ivs], fmt="o",
                                         linestyle=ls, color=color, capsize=3, label=label)
-            mark = main.depth if along == "depth" else main.vocab_size
-            ax.axvline(mark, color="0.85", lw=3, zorder=0)
-            ax.set_xscale("log", base=2)
-            ticks = sorted({p.shape.depth if along == "depth" else p.shape.vocab_size for p in points})
-            ax.set_xticks(ticks, [str(t) for t in ticks])
-            ax.minorticks_off()
-            ax.set_xlabel(f"depth $L$ (V = {main.vocab_size})" if along == "depth" else
-                          f"vocabulary $V$ (L = {main.depth})")
+            _shape_axis(ax, along, main, points)
         row[0].set_ylabel(STATISTICS[key].label)
+        row[1].set_title(f"$\\xi = {xi:g}$", fontsize="medium", loc="right")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=1, frameon=False)
     return fig
 
 
-__all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "series", "draw_scan", "ARM_STYLE"]
+def _shape_axis(ax, along: str, main: _sweeps.ScanShape, points: list[ScanPoint]) -> None:
+    mark = main.depth if along == "depth" else main.vocab_size
+    ax.axvline(mark, color="0.85", lw=3, zorder=0)
+    ax.set_xscale("log", base=2)
+    ticks = sorted({p.shape.depth if along == "depth" else p.shape.vocab_size for p in points
+                    if (p.shape.vocab_size == main.vocab_size if along == "depth" else p.shape.depth == main.depth)})
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel(f"depth $L$ (V = {main.vocab_size})" if along == "depth" else f"vocabulary $V$ (L = {main.depth})")
+
+
+def scan_shapes(measured: dict, main: _sweeps.ScanShape, along: str) -> list[_sweeps.ScanShape]:
+    """The measured shapes along depth (at the main V) or vocabulary (at the main L), in increasing order."""
+    check_choice("along", along, ("depth", "vocab"))
+    if along == "depth":
+        return sorted((s for s in measured if s.vocab_size == main.vocab_size), key=lambda s: s.depth)
+    return sorted((s for s in measured if s.depth == main.depth), key=lambda s: s.vocab_size)
+
+
+def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], quantity: str, xi: float,
+                  shapes: list[_sweeps.ScanShape], ylabel: str, arms: tuple[str, ...] = _paired.ARMS,
+                  log: bool = False):
+    """One panel per shape: ``quantity`` (a profile over l = 0..L, or ``drift`` over the transitions l -> l+1)
+    on chain ``xi``, mean over seeds with a Student-t 95 % band, one line per arm. Layer profiles start at
+    l = 1 (h^0 is one vector on masked rows). Returns the figure (legend below the panels)."""
+    from rgnb import metrics, plots
+
+    if not shapes:
+        raise ValueError("shapes must name at least one measured shape")
+    fig, axes = plots.subplots(ncols=len(shapes), width=2.6, height=2.4, sharey=True)
+    for ax, shape in zip(axes[0], shapes):
+        m = measured[shape]
+        for arm in arms:
+            label, ls, color = ARM_STYLE[arm]
+            values = m.get(arm, quantity, xi)[:, 1:]
+            x = np.arange(1, values.shape[1] + 1)
+            mean, lo, hi = metrics.seed_band(values)
+            plots.band(ax, x, mean, lo, hi, label=label, linestyle=ls, color=color)
+        L = shape.depth
+        ax.set_xticks(sorted({1, max(1, L // 2), L - (quantity == DRIFT)}))
+        ax.set(title=f"L = {L}, V = {shape.vocab_size}",
+               xlabel="transition $l \\to l+1$" if quantity == DRIFT else "layer $l$")
+        if log:
+            ax.set_yscale("log")
+    axes[0][0].set_ylabel(ylabel)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=1, frameon=False)
+    return fig
+
+
+__all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "series", "scan_shapes", "draw_scan",
+           "draw_profiles", "ARM_STYLE"]
