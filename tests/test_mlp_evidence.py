@@ -21,6 +21,7 @@ def _pair(cfg, d):
 def shapes(tmp_path_factory):
     d = tmp_path_factory.mktemp("cache")
     main = dict(zip(("potts", "shuffled"), _pair(BASE, d)))
+    main["ring"] = train.run_sweep(dataclasses.replace(BASE, kind="ring"), "cpu", cache_dir=d, progress=False)
     v4 = dataclasses.replace(BASE, vocab_size=4, xis=(1.0, 7.0))
     scan = dict(zip(("potts-L8V4", "shuffled-L8V4"), _pair(v4, d)))
     return main, scan, d
@@ -52,26 +53,42 @@ def test_pairs_refuse_a_mismatched_null(shapes):
         paired.check_pair(main["shuffled"], main["potts"])
 
 
-def test_protocol_v3_rows_one_per_claim_with_shapes_as_subrows(shapes):
+def test_protocol_v3_rows_one_per_claim_with_shapes_and_variants_as_subrows(shapes):
     main, scan, d = shapes
-    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
-    assert main_shape == sweeps.ScanShape(4, 8) and set(measured) == {sweeps.ScanShape(4, 8), sweeps.ScanShape(4, 4)}
-    again, _, _ = evidence.measure_all(main, scan, cache_dir=d)  # from the cache: identical
-    for s in measured:
+    ms = evidence.measure_all(main, scan, cache_dir=d)
+    main_shape = ms.main
+    assert main_shape == sweeps.ScanShape(4, 8) and set(ms.shapes) == {sweeps.ScanShape(4, 8), sweeps.ScanShape(4, 4)}
+    assert [v.family for v in ms.variants] == ["ring"]  # the isolated-masking family is not among these sweeps
+    again = evidence.measure_all(main, scan, cache_dir=d)  # from the cache: identical
+    for s in ms.shapes:
         for arm in paired.ARMS:
-            np.testing.assert_array_equal(again[s].values[arm]["drift"], measured[s].values[arm]["drift"])
-    rows = evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")
+            np.testing.assert_array_equal(again.measured[s].values[arm]["drift"], ms.measured[s].values[arm]["drift"])
+    rows = evidence.protocol_v3_rows(ms, "smoke")
     assert [r.id for r in rows] == [s.id for s in registry.PROTOCOL_V3]
     by = {r.id: r for r in rows}
-    # pooled rows: 2 shapes x 3 seeds; per-shape rows: the other shape as a sub-row
-    assert "2 shapes pooled" in by["P1-ii-present-v3"].configuration
-    assert len(by["P1-ii-present-v3"].subrows) == 2 and len(by["P1-i-monotone-v3"].subrows) == 1
+    # pooled rows: 2 shapes x 3 seeds decide; sub-rows: each shape and the ring chain
+    assert "2 shapes pooled" in by["P1-ii-present-v3"].configuration and by["P1-ii-present-v3"].n == 6
+    assert [s["configuration"] for s in by["P1-ii-present-v3"].subrows] == [
+        "potts, xi = 1, depth 4, V = 4", "potts, xi = 1, depth 4, V = 8", "ring, xi = 1, depth 4, V = 8"]
+    # per-shape rows: the main shape decides; the other shape and the ring chain are sub-rows
+    assert by["P1-i-monotone-v3"].configuration == "potts, xi = 1, depth 4, V = 8"
+    assert [s["configuration"] for s in by["P1-i-monotone-v3"].subrows] == [
+        "potts, xi = 1, depth 4, V = 4", "ring, xi = 1, depth 4, V = 8"]
+    # the dose response: the main shape's xi grid, the ring's grid a sub-row
+    assert [s["configuration"] for s in by["ours-ii-dose-response"].subrows] == ["ring, xi in {1, 3, 7}, depth 4, V = 8"]
     # the selective contrast is the difference of the present and absent contrasts, seed by seed
-    m = measured[main_shape]
+    m = ms.measured[main_shape]
     np.testing.assert_allclose(evidence.selectivity(m), evidence.collapse_contrasts(m, 1.0)["shuffled chain"]
                                - evidence.collapse_contrasts(m, 7.0)["shuffled chain"])
     assert evidence.dose_slopes(m).shape == (3,)
     assert "V = 4, 8 pooled" in by["ours-bulk-tracks-vocab"].configuration
+    # the variant is measured on its own probes (the ring chain's), its shuffled arm on the same ones
+    ring = ms.variants[0].measurements
+    assert ring.xis == (1.0, 3.0, 7.0)
+    np.testing.assert_array_equal(paired.probe_set(main["ring"], 1.0, 0)[0],
+                                  paired.probe_set(ms.variants[0].chain, 1.0, 0)[0])
+    assert not np.array_equal(ring.get("shuffled-trained", "erank_ln", 1.0), m.get("shuffled-trained", "erank_ln", 1.0))
+    assert by["P1-iii-plateau-v3"].effects["initialisation"]["scale"] == "log-ratio"
 
 
 def _shallow(m: paired.ShapeMeasurements, depth: int) -> paired.ShapeMeasurements:
@@ -83,23 +100,23 @@ def _shallow(m: paired.ShapeMeasurements, depth: int) -> paired.ShapeMeasurement
 
 def test_drift_rows_leave_out_a_shape_too_shallow_for_a_plateau(shapes):
     main, scan, d = shapes
-    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
+    ms = evidence.measure_all(main, scan, cache_dir=d)
     shallow = sweeps.ScanShape(2, 8)
-    measured[shallow] = _shallow(measured[main_shape], 2)
-    pairs[shallow] = pairs[main_shape]
-    by = {r.id: r for r in evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")}
-    assert len(by["P1-i-monotone-v3"].subrows) == 2  # the depth-2 shape is a sub-row of (i) ...
+    c = ms.shapes[ms.main]
+    ms.shapes[shallow] = dataclasses.replace(c, measurements=_shallow(c.measurements, 2))
+    by = {r.id: r for r in evidence.protocol_v3_rows(ms, "smoke")}
+    assert len(by["P1-i-monotone-v3"].subrows) == 3  # the depth-2 shape is a sub-row of (i) ...
     for cid in ("P1-iii-concentrated-v3", "ours-iii-concentration-by-chain", "P1-iii-plateau-v3"):
-        assert len(by[cid].subrows) == 1, cid  # ... but not of the drift rows
+        assert len(by[cid].subrows) == 2, cid  # ... but not of the drift rows
         assert all("depth 2" not in s["configuration"] for s in by[cid].subrows)
     assert "3 shapes pooled" in by["P1-ii-present-v3"].configuration
 
 
 def test_the_bulk_row_pools_every_network_of_the_vocabulary_scan(shapes):
     main, scan, d = shapes
-    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
-    row = {r.id: r for r in evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")}["ours-bulk-tracks-vocab"]
-    expect = np.concatenate([evidence._bulk(measured[s])[1] for s in sorted(measured, key=evidence._order)])
+    ms = evidence.measure_all(main, scan, cache_dir=d)
+    row = {r.id: r for r in evidence.protocol_v3_rows(ms, "smoke")}["ours-bulk-tracks-vocab"]
+    expect = np.concatenate([evidence._bulk(c.measurements)[1] for c in ms.ordered()])
     assert row.n == expect.size == 2 * 2 * 3 and row.n_unit == "networks"  # 2 shapes x xi 1, 7 x 3 seeds
     assert row.effects[evidence.READOUT]["estimate"] == pytest.approx(expect.mean(), rel=2e-3)  # 3 digits
     assert [s["configuration"].split(", ")[-1] for s in row.subrows] == ["V = 4", "V = 8"]
@@ -107,8 +124,7 @@ def test_the_bulk_row_pools_every_network_of_the_vocabulary_scan(shapes):
 
 def test_chapter_rows_partition_the_rows_by_chapter(shapes):
     main, scan, d = shapes
-    measured, pairs, main_shape = evidence.measure_all(main, scan, cache_dir=d)
-    rows = evidence.protocol_v3_rows(measured, pairs, main_shape, "smoke")
+    rows = evidence.protocol_v3_rows(evidence.measure_all(main, scan, cache_dir=d), "smoke")
     parts = [evidence.chapter_rows(rows, c) for c in ("rank_collapse", "selectivity", "kernel_drift")]
     assert sorted(r.id for p in parts for r in p) == sorted(r.id for r in rows)
     assert {r.id for r in parts[0]} == {"P1-i-monotone-v3", "ours-bulk-tracks-vocab"}

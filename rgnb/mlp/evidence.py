@@ -5,10 +5,13 @@ trained, and the shuffled-chain networks trained, seed by seed on the seed's own
 sweeps (for the convergence-gate premise). Every contrast is a per-seed paired difference
 (``rgnb.effects``: exact sign-flip intervals); the pooled rows concatenate the seed pairs of the
 shapes they pool. The primary configuration of each row is the one its spec registers; every other
-shape is a sub-row.
+shape is a sub-row, and so are the registered variants at the main shape (the ring chain, isolated
+masking: each paired with the shuffled-chain networks on its own probes).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -19,6 +22,7 @@ from rgnb.mlp import paired as _paired
 from rgnb.mlp import registry as _registry
 from rgnb.mlp import statistics as _statistics
 from rgnb.mlp import sweeps as _sweeps
+from rgnb.mlp import train as _train
 from rgnb.mlp.findings import plateau_level, top2_share
 from rgnb.stats import mean_ci
 
@@ -31,20 +35,58 @@ def _label(shape: _sweeps.ScanShape) -> str:
     return f"depth {shape.depth}, V = {shape.vocab_size}"
 
 
-def _premise(sweeps_of: dict, shapes) -> tuple[bool, str]:
-    """The gate over the chain and shuffled-chain networks of ``shapes`` (``sweeps_of``: shape -> pair)."""
-    results = {f"{kind}, {_label(s)}": r for s in shapes for kind, r in zip(("potts", "shuffled"), sweeps_of[s])}
+#: The registered variants of the main shape (sub-rows): main-sweep family -> the name its rows carry.
+VARIANTS = {"ring": "ring", "potts-isolated": "potts, isolated masking"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Configuration:
+    """One measured configuration: a chain family at one shape, paired with the shuffled-chain networks of that
+    shape (``rgnb.mlp.paired``), and both sweeps (for the gate)."""
+
+    family: str
+    measurements: _paired.ShapeMeasurements
+    chain: _train.SweepResult
+    shuffled: _train.SweepResult
+
+    @property
+    def shape(self) -> _sweeps.ScanShape:
+        return self.measurements.shape
+
+    def label(self, xi_text: str) -> str:
+        return f"{self.family}, {xi_text}, {_label(self.shape)}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanMeasurements:
+    """The P1 scan measured: the paper's chain at every shape (``shapes``), the registered variants at the
+    main shape (``variants``), and which shape is the main one."""
+
+    main: _sweeps.ScanShape
+    shapes: dict[_sweeps.ScanShape, Configuration]
+    variants: tuple[Configuration, ...] = ()
+
+    @property
+    def measured(self) -> dict[_sweeps.ScanShape, _paired.ShapeMeasurements]:
+        """Shape -> the paper chain's paired measurements."""
+        return {s: c.measurements for s, c in self.shapes.items()}
+
+    def ordered(self) -> list[Configuration]:
+        """The paper chain's configurations in (V, L) order."""
+        return [self.shapes[s] for s in sorted(self.shapes, key=_order)]
+
+
+def _order(shape: _sweeps.ScanShape) -> tuple[int, int]:
+    return (shape.vocab_size, shape.depth)
+
+
+def _premise(configs) -> tuple[bool, str]:
+    """The gate over the chain and shuffled-chain networks of ``configs``."""
+    results = {}
+    for c in configs:
+        results[f"{c.family}, {_label(c.shape)}"] = c.chain
+        results[f"shuffled, {_label(c.shape)}"] = c.shuffled
     return _gate.premise(results)
-
-
-def _evidence(configuration: str, contrasts: dict[str, np.ndarray], statistic: np.ndarray, premise: tuple[bool, str],
-              control: dict[str, np.ndarray] | None = None, n_unit: str = "seeds") -> Evidence:
-    ok, detail = premise
-    return Evidence(configuration=configuration,
-                    contrasts={k: effects.from_differences(v) for k, v in contrasts.items()},
-                    statistic=mean_ci(statistic),
-                    positive_control={k: effects.from_differences(v) for k, v in (control or {}).items()},
-                    premise_met=ok, premise_detail=detail, n=len(statistic), n_unit=n_unit)
 
 
 # ----------------------------------------------------------------------------- per-shape statistics
@@ -74,24 +116,14 @@ def dose_slopes(m: _paired.ShapeMeasurements) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- rows
-def _monotone(m, shape, premise, xi=XI_SHORT):
-    v = violations(m, "chain-trained", xi)
-    return _evidence(f"potts, xi = {xi:g}, {_label(shape)}", {_registry.MONOTONE_CONTRAST: v}, v, premise,
-                     control={INIT: violations(m, "chain-init", xi)})
-
-
-def _pooled(measured: dict, shapes, build, configuration: str, premise, n_unit: str = "seeds") -> Evidence:
-    """The evidence of ``build`` (measurements -> (contrasts, statistic, controls), per-unit arrays) with the
-    units of every shape in ``shapes`` concatenated."""
-    parts = [build(measured[s]) for s in shapes]
-    contrasts = {k: np.concatenate([p[0][k] for p in parts]) for k in parts[0][0]}
-    control = {k: np.concatenate([p[2][k] for p in parts]) for k in parts[0][2]}
-    return _evidence(configuration, contrasts, np.concatenate([p[1] for p in parts]), premise, control, n_unit)
+# A build maps one configuration's measurements to per-unit arrays: (contrasts, statistic, controls).
+def _monotone(m):
+    v = violations(m, "chain-trained", XI_SHORT)
+    return {_registry.MONOTONE_CONTRAST: v}, v, {INIT: violations(m, "chain-init", XI_SHORT)}
 
 
 def _present(m):
-    c = collapse_contrasts(m, XI_SHORT)
-    return c, log_c(m, "chain-trained", XI_SHORT), {}
+    return collapse_contrasts(m, XI_SHORT), log_c(m, "chain-trained", XI_SHORT), {}
 
 
 def _absent(m):
@@ -104,30 +136,30 @@ def _selective(m):
     return {SHUFFLED: d}, d, {}
 
 
+def _dose(m):
+    slopes = dose_slopes(m)
+    return {SHUFFLED: slopes}, slopes, {}
+
+
 def _drift(m, xi=XI_SHORT):
     return m.get("chain-trained", DRIFT, xi), m.get("chain-init", DRIFT, xi), m.get("shuffled-trained", DRIFT, xi)
 
 
-def _concentrated(m, shape, premise):
+def _concentrated(m):
     t, i, _ = _drift(m)
-    return _evidence(f"potts, xi = {XI_SHORT:g}, {_label(shape)}", {INIT: top2_share(t) - top2_share(i)},
-                     top2_share(t), premise)
+    return {INIT: top2_share(t) - top2_share(i)}, top2_share(t), {}
 
 
-def _by_chain(m, shape, premise):
+def _by_chain(m):
     t, _, s = _drift(m)
     a = _statistics.live_excess_concentration(t)
-    return _evidence(f"potts, xi = {XI_SHORT:g}, {_label(shape)}",
-                     {SHUFFLED: a - _statistics.live_excess_concentration(s)}, a, premise)
+    return {SHUFFLED: a - _statistics.live_excess_concentration(s)}, a, {}
 
 
-def _plateau(m, shape, premise):
+def _plateau(m):
     t, i, _ = _drift(m)
-    a, b = plateau_level(t), plateau_level(i)
-    ok, detail = premise
-    return Evidence(configuration=f"potts, xi = {XI_SHORT:g}, {_label(shape)}",
-                    contrasts={INIT: effects.paired(a, b, "log-ratio")}, statistic=mean_ci(np.log(a)),
-                    premise_met=ok, premise_detail=detail, n=len(a), n_unit="seeds")
+    a, b = np.log(plateau_level(t)), np.log(plateau_level(i))
+    return {INIT: a - b}, a, {}
 
 
 READOUT = "the readout's dimension V - 1"
@@ -141,65 +173,68 @@ def _bulk(m):
     return {READOUT: t}, t, {INIT: i}
 
 
+def _pooled(configs: list[Configuration], build, configuration: str, n_unit: str = "seeds",
+            scale: str = "difference") -> Evidence:
+    """The evidence of ``build`` with the units of every configuration in ``configs`` concatenated."""
+    parts = [build(c.measurements) for c in configs]
+    ok, detail = _premise(configs)
+    statistic = np.concatenate([p[1] for p in parts])
+    return Evidence(configuration=configuration,
+                    contrasts={k: effects.from_differences(np.concatenate([p[0][k] for p in parts]), scale)
+                               for k in parts[0][0]},
+                    statistic=mean_ci(statistic),
+                    positive_control={k: effects.from_differences(np.concatenate([p[2][k] for p in parts]))
+                                      for k in parts[0][2]},
+                    premise_met=ok, premise_detail=detail, n=len(statistic), n_unit=n_unit)
+
+
 #: The drift rows need a third transition beyond the top two over l >= 1 (the plateau), so L >= 4; a shallower
 #: shape (only the smoke profile has one) is left out of them.
 DRIFT_MIN_DEPTH = 4
 
 
-def _rows_per_shape(spec_id: str, build, measured: dict, sweeps_of: dict, main: _sweeps.ScanShape, profile: str,
-                    min_depth: int = 2):
-    spec = _registry.BY_ID[spec_id]
-    primary = build(measured[main], main, _premise(sweeps_of, [main]))
-    others = [build(measured[s], s, _premise(sweeps_of, [s])) for s in sorted(measured, key=_order)
-              if s != main and s.depth >= min_depth]
-    return evaluate(spec, primary, others=others, profile=profile)
+def _row(spec_id: str, build, primary: list[Configuration], others: list[Configuration], xi_text: str,
+         profile: str, pooled_label: str = "", n_unit: str = "seeds", scale: str = "difference"):
+    primary_ev = _pooled(primary, build, pooled_label or primary[0].label(xi_text), n_unit, scale)
+    sub = [_pooled([c], build, c.label(xi_text), n_unit, scale) for c in others]
+    return evaluate(_registry.BY_ID[spec_id], primary_ev, others=sub, profile=profile)
 
 
-def _order(shape: _sweeps.ScanShape) -> tuple[int, int]:
-    return (shape.vocab_size, shape.depth)
-
-
-def _rows_pooled(spec_id: str, build, measured: dict, sweeps_of: dict, profile: str, xi_text: str):
-    spec = _registry.BY_ID[spec_id]
-    shapes = sorted(measured, key=_order)
-    primary = _pooled(measured, shapes, build, f"potts, {xi_text}, {len(shapes)} shapes pooled", _premise(sweeps_of, shapes))
-    others = [_pooled(measured, [s], build, f"potts, {xi_text}, {_label(s)}", _premise(sweeps_of, [s])) for s in shapes]
-    return evaluate(spec, primary, others=others, profile=profile)
-
-
-def protocol_v3_rows(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], sweeps_of: dict,
-                     main: _sweeps.ScanShape, profile: str) -> list:
+def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
     """One row per protocol-v3 claim (:data:`rgnb.mlp.registry.PROTOCOL_V3`), in registry order.
 
-    ``measured``: shape -> paired measurements; ``sweeps_of``: shape -> (chain sweep, shuffled sweep);
-    ``main``: the main shape (the primary configuration of the per-shape rows). The pooled (ii) rows
-    pool every measured shape; the dose-response row and the bulk row need the main shape's xi grid
-    and the vocabulary scan, and are left out (with a note in their place) when those are missing.
+    Per-shape rows: the main shape decides, every other shape and variant is a sub-row (the drift rows
+    only those with L >= :data:`DRIFT_MIN_DEPTH`). Pooled (ii) rows: every shape of the paper's chain
+    pooled decides, each shape and variant is a sub-row. The dose-response row needs the main shape's xi
+    grid (three chains or more) and the bulk row the vocabulary scan; each is left out when missing.
     """
-    if main not in measured:
-        raise ValueError(f"the main shape {main} must be measured, got {sorted(measured, key=_order)}")
-    rows = [_rows_per_shape("P1-i-monotone-v3", _monotone, measured, sweeps_of, main, profile),
-            _rows_pooled("P1-ii-present-v3", _present, measured, sweeps_of, profile, f"xi = {XI_SHORT:g}"),
-            _rows_pooled("P1-ii-absent-v3", _absent, measured, sweeps_of, profile, f"xi = {XI_LONG:g}"),
-            _rows_pooled("P1-ii-selective", _selective, measured, sweeps_of, profile,
-                         f"xi = {XI_SHORT:g} against {XI_LONG:g}")]
-    m = measured[main]
-    if len(m.xis) >= 3:
-        slopes = dose_slopes(m)
-        ev = _evidence(f"potts, xi in {{{', '.join(f'{x:g}' for x in m.xis)}}}, {_label(main)}", {SHUFFLED: slopes},
-                       slopes, _premise(sweeps_of, [main]))
-        rows.append(evaluate(_registry.BY_ID["ours-ii-dose-response"], ev, profile=profile))
-    rows += [_rows_per_shape(cid, build, measured, sweeps_of, main, profile, DRIFT_MIN_DEPTH)
-             for cid, build in (("P1-iii-concentrated-v3", _concentrated), ("ours-iii-concentration-by-chain", _by_chain),
-                                ("P1-iii-plateau-v3", _plateau))]
-    vocab = sorted((s for s in measured if s.depth == main.depth), key=_order)
-    if len({s.vocab_size for s in vocab}) >= 2:
-        xis = f"xi = {XI_SHORT:g} and {XI_LONG:g}"
-        pooled = _pooled(measured, vocab, _bulk, f"potts, {xis}, depth {main.depth}, V = "
-                         f"{', '.join(str(s.vocab_size) for s in vocab)} pooled", _premise(sweeps_of, vocab), "networks")
-        parts = [_pooled(measured, [s], _bulk, f"potts, {xis}, {_label(s)}", _premise(sweeps_of, [s]), "networks")
-                 for s in vocab]
-        rows.append(evaluate(_registry.BY_ID["ours-bulk-tracks-vocab"], pooled, others=parts, profile=profile))
+    if scan.main not in scan.shapes:
+        raise ValueError(f"the main shape {scan.main} must be measured, got {sorted(scan.shapes, key=_order)}")
+    main = scan.shapes[scan.main]
+    shapes = scan.ordered()
+    others = [c for c in shapes if c.shape != scan.main] + list(scan.variants)
+    x1, x7 = f"xi = {XI_SHORT:g}", f"xi = {XI_LONG:g}"
+    pooled = f"{len(shapes)} shapes pooled"
+    rows = [_row("P1-i-monotone-v3", _monotone, [main], others, x1, profile)]
+    for cid, build, xi_text in (("P1-ii-present-v3", _present, x1), ("P1-ii-absent-v3", _absent, x7),
+                                ("P1-ii-selective", _selective, f"{x1} against {XI_LONG:g}")):
+        rows.append(_row(cid, build, shapes, shapes + list(scan.variants), xi_text, profile,
+                         pooled_label=f"potts, {xi_text}, {pooled}"))
+    if len(main.measurements.xis) >= 3:
+        grid = [c for c in scan.variants if len(c.measurements.xis) >= 3]
+        xi_text = f"xi in {{{', '.join(f'{x:g}' for x in main.measurements.xis)}}}"
+        rows.append(_row("ours-ii-dose-response", _dose, [main], grid, xi_text, profile))
+    deep = [c for c in others if c.shape.depth >= DRIFT_MIN_DEPTH]
+    rows += [_row(cid, build, [main], deep, x1, profile, scale=scale)
+             for cid, build, scale in (("P1-iii-concentrated-v3", _concentrated, "difference"),
+                                       ("ours-iii-concentration-by-chain", _by_chain, "difference"),
+                                       ("P1-iii-plateau-v3", _plateau, "log-ratio"))]
+    vocab = [c for c in shapes if c.shape.depth == scan.main.depth]
+    if len(vocab) >= 2:
+        xi_text = f"xi = {XI_SHORT:g} and {XI_LONG:g}"
+        label = f"potts, {xi_text}, depth {scan.main.depth}, V = {', '.join(str(c.shape.vocab_size) for c in vocab)} pooled"
+        rows.append(_row("ours-bulk-tracks-vocab", _bulk, vocab, vocab, xi_text, profile, pooled_label=label,
+                         n_unit="networks"))
     return rows
 
 
@@ -211,14 +246,20 @@ def chapter_rows(rows: list, chapter: str) -> list:
     return [r for r in rows if r.chapter == chapter]
 
 
-def measure_all(main: dict, scan: dict, cache_dir=None) -> tuple[dict, dict, _sweeps.ScanShape]:
-    """Every shape's paired measurements: ``(measured, sweeps_of, main shape)`` for :func:`protocol_v3_rows`."""
+def measure_all(main: dict, scan: dict, cache_dir=None) -> ScanMeasurements:
+    """Every shape's paired measurements (the main sweeps' potts / shuffled and each scan pair) and the
+    registered variants present among the main sweeps (:data:`VARIANTS`), each paired with the main
+    shuffled-chain sweep on its own probes."""
     pairs = _paired.shape_pairs(main, scan)
     c = main[_sweeps.PAPER_FAMILY].config
     main_shape = _sweeps.ScanShape(max(c.depths), c.vocab_size)
-    measured = {s: _paired.measure_shape_cached(a, b, cache_dir) for s, (a, b) in pairs.items()}
-    return measured, pairs, main_shape
+    shapes = {s: Configuration(_sweeps.PAPER_FAMILY, _paired.measure_shape_cached(a, b, cache_dir), a, b)
+              for s, (a, b) in pairs.items()}
+    variants = tuple(Configuration(name, _paired.measure_shape_cached(main[f], main[_sweeps.SHUFFLED], cache_dir),
+                                   main[f], main[_sweeps.SHUFFLED])
+                     for f, name in VARIANTS.items() if f in main and _sweeps.SHUFFLED in main)
+    return ScanMeasurements(main_shape, shapes, variants)
 
 
-__all__ = ["protocol_v3_rows", "measure_all", "chapter_rows", "DRIFT_MIN_DEPTH", "collapse_contrasts", "selectivity", "dose_slopes", "violations",
-           "log_c"]
+__all__ = ["protocol_v3_rows", "measure_all", "chapter_rows", "Configuration", "ScanMeasurements", "VARIANTS",
+           "DRIFT_MIN_DEPTH", "READOUT", "collapse_contrasts", "selectivity", "dose_slopes", "violations", "log_c"]
