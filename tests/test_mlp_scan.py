@@ -98,12 +98,14 @@ def test_scan_shapes_and_profiles_follow_depth_and_vocabulary(measured):
     assert [s.depth for s in scan.scan_shapes(measured, main, "depth")] == [2, 4, 8, 16]
     assert [s.vocab_size for s in scan.scan_shapes(measured, main, "vocab")] == [4, 8, 16]
     shapes = scan.scan_shapes(measured, main, "vocab")
-    fig = scan.draw_profiles(measured, "drift", 1.0, shapes, "1 - CKA", log=True)
-    axes = fig.get_axes()
-    assert len(axes) == 3 and [a.get_title() for a in axes] == ["L = 8, V = 4", "L = 8, V = 8", "L = 8, V = 16"]
+    fig, grid = scan.draw_profiles(measured, (("drift", "1 - CKA"), ("erank_ln", "erank")), 1.0, shapes, log=True)
+    assert grid.shape == (2, 3) and len(fig.get_axes()) == 6
+    axes = grid[0]
+    assert [a.get_title() for a in axes] == ["L = 8, V = 4", "L = 8, V = 8", "L = 8, V = 16"]
+    assert grid[1][0].get_lines()[0].get_xdata().tolist() == list(range(1, 9))  # layers 1 .. 8
     line = axes[0].get_lines()[paired.ARMS.index("chain-trained")]  # transitions transitions 1 -> 2 .. 7 -> 8, the embedding's 0 -> 1 left out
     assert line.get_xdata().tolist() == list(range(1, 8))
     np.testing.assert_allclose(line.get_ydata(), measured[shapes[0]].get("chain-trained", "drift", 1.0)[0, 1:])
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="shapes"):
-        scan.draw_profiles(measured, "erank_ln", 1.0, [], "erank")
+        scan.draw_profiles(measured, (("erank_ln", "erank"),), 1.0, [])

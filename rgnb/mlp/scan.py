@@ -154,35 +154,37 @@ def scan_shapes(measured: dict, main: _sweeps.ScanShape, along: str) -> list[_sw
     return sorted((s for s in measured if s.depth == main.depth), key=lambda s: s.vocab_size)
 
 
-def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], quantity: str, xi: float,
-                  shapes: list[_sweeps.ScanShape], ylabel: str, arms: tuple[str, ...] = _paired.ARMS,
-                  log: bool = False):
-    """One panel per shape: ``quantity`` (a profile over l = 0..L, or ``drift`` over the transitions l -> l+1)
-    on chain ``xi``, mean over seeds with a Student-t 95 % band, one line per arm. Layer profiles start at
-    l = 1 (h^0 is one vector on masked rows). Returns the figure (legend below the panels)."""
+def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], rows: tuple[tuple[str, str], ...],
+                  xi: float, shapes: list[_sweeps.ScanShape], arms: tuple[str, ...] = _paired.ARMS, log: bool = False):
+    """One panel per shape (columns) and per ``(quantity, ylabel)`` of ``rows`` (rows of panels): the quantity (a
+    profile over l = 0..L, or ``drift`` over the transitions l -> l+1) on chain ``xi``, mean over seeds with a
+    Student-t 95 % band, one line per arm. Layer profiles start at l = 1 (h^0 is one vector on masked rows).
+    Returns ``(fig, axes)``, axes ``[row, shape]`` (legend below the panels)."""
     from rgnb import metrics, plots
 
     if not shapes:
         raise ValueError("shapes must name at least one measured shape")
-    fig, axes = plots.subplots(ncols=len(shapes), width=2.6, height=2.4, sharey=True)
-    for ax, shape in zip(axes[0], shapes):
-        m = measured[shape]
-        for arm in arms:
-            label, ls, color = ARM_STYLE[arm]
-            values = m.get(arm, quantity, xi)[:, 1:]
-            x = np.arange(1, values.shape[1] + 1)
-            mean, lo, hi = metrics.seed_band(values)
-            plots.band(ax, x, mean, lo, hi, label=label, linestyle=ls, color=color)
-        L = shape.depth
-        ax.set_xticks(sorted({1, max(1, L // 2), L - (quantity == DRIFT)}))
-        ax.set(title=f"L = {L}, V = {shape.vocab_size}",
-               xlabel="transition $l \\to l+1$" if quantity == DRIFT else "layer $l$")
-        if log:
-            ax.set_yscale("log")
-    axes[0][0].set_ylabel(ylabel)
+    if not rows:
+        raise ValueError("rows must name at least one (quantity, ylabel)")
+    fig, axes = plots.subplots(ncols=len(shapes), nrows=len(rows), width=2.6, height=2.3, sharey="row")
+    for (quantity, ylabel), row in zip(rows, axes):
+        for ax, shape in zip(row, shapes):
+            m = measured[shape]
+            for arm in arms:
+                label, ls, color = ARM_STYLE[arm]
+                values = m.get(arm, quantity, xi)[:, 1:]
+                mean, lo, hi = metrics.seed_band(values)
+                plots.band(ax, np.arange(1, values.shape[1] + 1), mean, lo, hi, label=label, linestyle=ls, color=color)
+            L = shape.depth
+            ax.set_xticks(sorted({1, max(1, L // 2), L - (quantity == DRIFT)}))
+            ax.set(title=f"L = {L}, V = {shape.vocab_size}",
+                   xlabel="transition $l \\to l+1$" if quantity == DRIFT else "layer $l$")
+            if log:
+                ax.set_yscale("log")
+        row[0].set_ylabel(ylabel)
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=1, frameon=False)
-    return fig
+    return fig, axes
 
 
 __all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "series", "scan_shapes", "draw_scan",
