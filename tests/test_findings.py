@@ -212,6 +212,7 @@ def test_relevance_gain_row_contrasts_with_the_shuffled_chain(tiny, monkeypatch)
     row = {r.id: r for r in findings.selectivity_rows(fake, "smoke")}["ours-spectral-relevance-gain"]
     assert row.source == "ours" and row.n_unit == "seeds" and set(row.effects) == {"initialisation", "shuffled chain"}
     assert "ours-spectral-relevance" not in {r.id for r in findings.selectivity_rows(fake, "smoke")}
+    assert [r.id for r in findings.relevance_rows(fake, "smoke")] == ["ours-spectral-relevance-gain"]
 
 
 # ----------------------------------------------------------------------------------------------- #

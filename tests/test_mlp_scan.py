@@ -109,3 +109,13 @@ def test_scan_shapes_and_profiles_follow_depth_and_vocabulary(measured):
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="shapes"):
         scan.draw_profiles(measured, (("erank_ln", "erank"),), 1.0, [])
+
+
+def test_xi_series_runs_over_the_shape_s_chains(measured):
+    m = measured[sweeps.ScanShape(8, 8)]
+    xis, ivs = scan.xi_series(m, "log_c", "shuffled-trained")
+    assert xis.tolist() == [1.0, 7.0]
+    expect = np.log(m.get("shuffled-trained", "erank_ln", 7.0)[:, -1] / m.get("shuffled-trained", "erank_ln", 7.0)[:, 1])
+    assert ivs[1].estimate == pytest.approx(expect.mean())
+    with pytest.raises(ValueError, match="arm"):
+        scan.xi_series(m, "log_c", "shuffled")

@@ -289,14 +289,16 @@ def relevance_gain_evidence(meas: _measure.Measurements) -> Evidence | None:
                     n=len(gain["coef"]), n_unit="seeds", note=f"task scale s = {meas.scale:.3f} positions")
 
 
+def relevance_rows(meas: _measure.Measurements, profile: str) -> list:
+    """The relevance-gain row (ours), or no row when the gain is not estimable (too few chains or seeds)."""
+    ev = relevance_gain_evidence(meas)
+    return [] if ev is None else [evaluate(_registry.RELEVANCE_GAIN, ev, profile=profile)]
+
+
 def selectivity_rows(meas: _measure.Measurements, profile: str, reading: str = _sweeps.MAIN_READING) -> list:
     """Finding (ii): presence at xi ~ 1, absence at xi ~ 7 (with its positive control); the relevance gain (ours)."""
     rows = [finding_row(meas, cid, profile, reading) for cid in ("P1-ii-present", "P1-ii-absent")]
-    if reading == _sweeps.MAIN_READING:
-        ev = relevance_gain_evidence(meas)
-        if ev is not None:
-            rows.append(evaluate(_registry.RELEVANCE_GAIN, ev, profile=profile))
-    return rows
+    return rows + (relevance_rows(meas, profile) if reading == _sweeps.MAIN_READING else [])
 
 
 def collapse_by_seed(meas: _measure.Measurements, family: str, xi: float, stage: str = "trained",

@@ -97,6 +97,13 @@ def scan_points(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], st
     return [ScanPoint(s, arm, float(xi), seed_ci(stat.of(measured[s], arm, xi))) for s in shapes for arm in arms]
 
 
+def xi_series(m: _paired.ShapeMeasurements, statistic: str, arm: str) -> tuple[np.ndarray, list[Interval]]:
+    """The statistic ``statistic`` of ``arm`` on every chain of one shape's xi grid: (xis, intervals over seeds)."""
+    stat = STATISTICS[check_choice("statistic", statistic, tuple(STATISTICS))]
+    check_choice("arm", arm, _paired.ARMS)
+    return np.array(m.xis), [seed_ci(stat.of(m, arm, xi)) for xi in m.xis]
+
+
 def series(points: list[ScanPoint], arm: str, along: str, main: _sweeps.ScanShape) -> tuple[np.ndarray, list[Interval]]:
     """The points of ``arm`` along depth (``along="depth"``, at the main V) or vocabulary (``"vocab"``, at
     the main L), sorted: (x, intervals)."""
@@ -187,5 +194,5 @@ def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], 
     return fig, axes
 
 
-__all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "series", "scan_shapes", "draw_scan",
+__all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "xi_series", "series", "scan_shapes", "draw_scan",
            "draw_profiles", "ARM_STYLE"]
