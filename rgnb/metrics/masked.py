@@ -39,11 +39,16 @@ def masked_rows(h: Any, mask: Any, t: int) -> np.ndarray:
     ``h`` (..., N, T, d); ``mask`` (N, T) bool (True = masked, the rows that carry the loss).
     """
     h = _stream(h)
+    m = _mask(mask, h)
+    t = check_int("t", t, 0, h.shape[-2] - 1)
+    return h[..., m[:, t], t, :]
+
+
+def _mask(mask: Any, h: np.ndarray) -> np.ndarray:
     m = np.asarray(mask)
     if m.dtype != np.bool_ or m.shape != h.shape[-3:-1]:
         raise ValueError(f"mask must be a bool array of shape {h.shape[-3:-1]}, got {m.dtype} {m.shape}")
-    t = check_int("t", t, 0, h.shape[-2] - 1)
-    return h[..., m[:, t], t, :]
+    return m
 
 
 def masked_dimension_profile(h: Any, mask: Any, min_rows: int = 8) -> dict[str, np.ndarray]:
@@ -60,13 +65,13 @@ def masked_dimension_profile(h: Any, mask: Any, min_rows: int = 8) -> dict[str, 
     if h.ndim != 4:
         raise ValueError(f"h must have shape (L+1, N, T, d), got shape {h.shape}")
     min_rows = check_int("min_rows", min_rows, 2)
-    m = np.asarray(mask)
-    positions = [t for t in range(h.shape[2]) if int(m[:, t].sum()) >= min_rows] if m.dtype == np.bool_ else []
+    m = _mask(mask, h)
+    positions = [t for t in range(h.shape[2]) if int(m[:, t].sum()) >= min_rows]
     if not positions:
         raise ValueError(f"mask must leave at least {min_rows} masked rows at some position")
     out = {f"{k}_{v}": np.zeros(h.shape[0]) for k in DIMENSIONS for v in VIEWS}
     for t in positions:
-        X = masked_rows(h, m, t)  # (L+1, n_t, d)
+        X = h[:, m[:, t], t, :]  # (L+1, n_t, d): masked_rows without checking all of h again per position
         for view, Y in (("raw", X), ("ln", layer_norm_rows(X))):
             s = singular_values(Y)
             # Rows identical up to round-off (e.g. h^0 on masked rows: every row is the mask embedding
@@ -86,12 +91,12 @@ def masked_drift_profile(h: Any, mask: Any, min_rows: int = 8) -> np.ndarray:
     if h.ndim != 4 or h.shape[0] < 2:
         raise ValueError(f"h must have shape (L+1, N, T, d) with L >= 1, got shape {h.shape}")
     min_rows = check_int("min_rows", min_rows, 2)
-    m = np.asarray(mask)
+    m = _mask(mask, h)
     positions = [t for t in range(h.shape[2]) if int(m[:, t].sum()) >= min_rows]
     if not positions:
         raise ValueError(f"mask must leave at least {min_rows} masked rows at some position")
     out = np.zeros(h.shape[0] - 1)
     for t in positions:
-        X = masked_rows(h, m, t)
+        X = h[:, m[:, t], t, :]
         out += 1.0 - np.asarray(linear_cka(X[:-1], X[1:]))
     return out / len(positions)
