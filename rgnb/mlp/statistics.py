@@ -20,6 +20,8 @@ from rgnb.validate import check_float, check_int
 #: Registered tolerance of claim (i): a rise of the dimension between consecutive layers smaller than
 #: this fraction of the layer-1 dimension is not a violation of "monotone".
 MONOTONE_TOLERANCE = 0.01
+#: The largest tolerance of claim (i)'s registered sensitivity curve (tolerances 0 to 5 % of erank(1)).
+TOLERANCE_CURVE_MAX = 0.05
 #: A transition is live when its drift is at least this fraction of the profile's largest drift (l >= 1):
 #: the shuffled-chain networks' dead layers (drift ~1e-4 of the largest) fall below it.
 LIVE_FRACTION = 0.01
