@@ -1,4 +1,4 @@
-"""``python -m rgnb.mlp --profile reference [--device auto] [--family F | --scan] [--ship results/reference]``."""
+"""``python -m rgnb.mlp --profile reference [--device auto] [--family F | --scan | --measure] [--ship results/reference]``."""
 
 from __future__ import annotations
 
@@ -26,8 +26,13 @@ def train_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", action="append", help="train only these families (repeatable; a scan family "
                         "of rgnb.mlp.sweeps.SCAN too)")
     parser.add_argument("--scan", action="store_true", help="train the profile's P1 scan sweeps (rgnb.mlp.sweeps.SCAN)")
+    parser.add_argument("--measure", action="store_true",
+                        help="measure the shipped P1 networks of the profile (main and scan sweeps, protocol v3) and, "
+                             "with --ship, write the measurements beside the weights (rgnb.mlp.shipped_measurements)")
     parser.add_argument("--ship", default=None, help="write shipped results (npz + manifest) to this directory")
     args = parser.parse_args(argv)
+    if args.measure:
+        return measure_main(args.profile, args.ship)
     main, scan = _sweeps.sweeps_for(args.profile), _sweeps.scan_sweeps_for(args.profile)
     sweeps = {**main, **scan}
     families = args.family or list(scan if args.scan else main)
@@ -46,6 +51,23 @@ def train_main(argv: list[str] | None = None) -> int:
               flush=True)
     if args.ship:
         path = _shipped.export_shipped(results, args.ship, args.profile)
+        print(f"[ship] wrote {path}", flush=True)
+    return 0
+
+
+def measure_main(profile: str, ship: str | None) -> int:
+    """Measure every (chain, shuffled-chain) pair of the shipped profile and, with ``ship``, ship the measurements."""
+    from rgnb.mlp import evidence as _evidence
+    from rgnb.mlp import shipped_measurements as _sm
+
+    t0 = time.perf_counter()
+    main = _sweeps.reading(_shipped.load_shipped(profile))
+    scan = _shipped.load_scan(profile)
+    measured = _evidence.measure_all(main, scan)
+    configs = _evidence.configurations(measured)
+    print(f"[measure] {len(configs)} pairs in {time.perf_counter() - t0:.1f} s", flush=True)
+    if ship:
+        path = _sm.export_measurements([(c.family, c.chain, c.shuffled, c.measurements) for c in configs], ship)
         print(f"[ship] wrote {path}", flush=True)
     return 0
 

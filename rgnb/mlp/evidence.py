@@ -20,6 +20,7 @@ from rgnb.claims import Evidence, evaluate
 from rgnb.mlp import gate as _gate
 from rgnb.mlp import paired as _paired
 from rgnb.mlp import registry as _registry
+from rgnb.mlp import shipped_measurements as _shipped_measurements
 from rgnb.mlp import statistics as _statistics
 from rgnb.mlp import sweeps as _sweeps
 from rgnb.mlp import train as _train
@@ -246,20 +247,27 @@ def chapter_rows(rows: list, chapter: str) -> list:
     return [r for r in rows if r.chapter == chapter]
 
 
-def measure_all(main: dict, scan: dict, cache_dir=None) -> ScanMeasurements:
+def measure_all(main: dict, scan: dict, cache_dir=None, shipped_dir=None) -> ScanMeasurements:
     """Every shape's paired measurements (the main sweeps' potts / shuffled and each scan pair) and the
     registered variants present among the main sweeps (:data:`VARIANTS`), each paired with the main
-    shuffled-chain sweep on its own probes."""
+    shuffled-chain sweep on its own probes. ``shipped_dir``: where shipped measurements are read (and
+    checked) from (``rgnb.mlp.shipped_measurements``; default: measure every pair here)."""
+    def measure(a, b):
+        return _shipped_measurements.measure_pair(a, b, shipped_dir, cache_dir)
+
     pairs = _paired.shape_pairs(main, scan)
     c = main[_sweeps.PAPER_FAMILY].config
     main_shape = _sweeps.ScanShape(max(c.depths), c.vocab_size)
-    shapes = {s: Configuration(_sweeps.PAPER_FAMILY, _paired.measure_shape_cached(a, b, cache_dir), a, b)
-              for s, (a, b) in pairs.items()}
-    variants = tuple(Configuration(name, _paired.measure_shape_cached(main[f], main[_sweeps.SHUFFLED], cache_dir),
-                                   main[f], main[_sweeps.SHUFFLED])
+    shapes = {s: Configuration(_sweeps.PAPER_FAMILY, measure(a, b), a, b) for s, (a, b) in pairs.items()}
+    variants = tuple(Configuration(name, measure(main[f], main[_sweeps.SHUFFLED]), main[f], main[_sweeps.SHUFFLED])
                      for f, name in VARIANTS.items() if f in main and _sweeps.SHUFFLED in main)
     return ScanMeasurements(main_shape, shapes, variants)
 
 
-__all__ = ["protocol_v3_rows", "measure_all", "chapter_rows", "Configuration", "ScanMeasurements", "VARIANTS",
+def configurations(scan: ScanMeasurements) -> list[Configuration]:
+    """Every configuration of ``scan``: the paper chain's shapes in (V, L) order, then the variants."""
+    return scan.ordered() + list(scan.variants)
+
+
+__all__ = ["protocol_v3_rows", "measure_all", "configurations", "chapter_rows", "Configuration", "ScanMeasurements", "VARIANTS",
            "DRIFT_MIN_DEPTH", "READOUT", "collapse_contrasts", "selectivity", "dose_slopes", "violations", "log_c"]

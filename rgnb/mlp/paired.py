@@ -83,11 +83,18 @@ def check_pair(chain: _train.SweepResult, shuffled: _train.SweepResult) -> None:
                              f"{getattr(a, field)!r} (contrasts are paired by seed)")
 
 
-def measure_shape(chain: _train.SweepResult, shuffled: _train.SweepResult) -> ShapeMeasurements:
-    """Measure a shape's chain sweep and its shuffled-chain sweep, seed by seed on the seed's probes."""
+def measure_shape(chain: _train.SweepResult, shuffled: _train.SweepResult, seeds=None) -> ShapeMeasurements:
+    """Measure a shape's chain sweep and its shuffled-chain sweep, seed by seed on the seed's probes
+    (``seeds``: a subset of the sweep's seeds, default all, e.g. to check stored measurements)."""
     check_pair(chain, shuffled)
     cfg = chain.config
-    xis, seeds = tuple(float(x) for x in cfg.xis), tuple(int(s) for s in cfg.seeds)
+    xis = tuple(float(x) for x in cfg.xis)
+    if seeds is None:
+        seeds = tuple(int(s) for s in cfg.seeds)
+    else:
+        seeds = tuple(int(s) for s in seeds)
+        if not seeds or not set(seeds) <= set(cfg.seeds):
+            raise ValueError(f"seeds must be a non-empty subset of the sweep's seeds {cfg.seeds}, got {seeds}")
     rows: dict[str, dict[str, list]] = {arm: {q: [] for q in QUANTITIES} for arm in ARMS}
     for xi in xis:
         per = {arm: {q: [] for q in QUANTITIES} for arm in ARMS}
