@@ -32,6 +32,10 @@ ARM_STYLE = {"chain-trained": ("trained on the chain", "-", "C0"),
              "shuffled-trained": ("trained on the shuffled chain (same seed, same probes)", ":", "C3")}
 
 
+#: Horizontal offset between the arms of one shape in :func:`draw_scan`, in octaves of the log2 axis.
+DODGE = 0.06
+
+
 @dataclasses.dataclass(frozen=True)
 class ScanStatistic:
     """A per-seed statistic of one arm on one chain: ``of(measurements, arm, xi) -> (n_seeds,)``.
@@ -126,13 +130,14 @@ def draw_scan(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], rows
     for row, (key, xi) in zip(axes, rows):
         points = scan_points(measured, key, xi, arms)
         for ax, along in zip(row, ("depth", "vocab")):
-            for arm in arms:
+            for k, arm in enumerate(arms):
                 label, ls, color = ARM_STYLE[arm]
                 x, ivs = series(points, arm, along, main)
                 if x.size == 0:
                     continue
                 est = np.array([i.estimate for i in ivs])
-                plots.interval_errorbar(ax, x, est, [i.low for i in ivs], [i.high for i in ivs], fmt="o",
+                dodge = 2.0 ** (DODGE * (k - (len(arms) - 1) / 2))  # side by side on the log axis
+                plots.interval_errorbar(ax, x * dodge, est, [i.low for i in ivs], [i.high for i in ivs], fmt="o",
                                         linestyle=ls, color=color, capsize=3, label=label)
             _shape_axis(ax, along, main, points)
         row[0].set_ylabel(STATISTICS[key].label)
