@@ -71,7 +71,7 @@ def _log_plateau(m, arm, xi):
 
 STATISTICS = {s.key: s for s in (
     ScanStatistic("violation", "violation mass of erank (tol. 1 %)", _evidence.violations),
-    ScanStatistic("log_c", "$\\log c$, $c$ = erank($L$) / erank(1)", _evidence.log_c),
+    ScanStatistic("log_c", "$\\log c$", _evidence.log_c),
     ScanStatistic("erank_1", "erank of LN($h^1$)", _erank_1),
     ScanStatistic("bulk", "PCs for 90 % minus $(V - 1)$", _bulk),
     ScanStatistic("top2", "top-two share of drift, $l \\geq 1$", _top2, min_depth=4),
