@@ -44,7 +44,7 @@ class ScanStatistic:
     beyond the top two over l >= 1, so L >= 4)."""
 
     key: str
-    label: str
+    label: str  # the axis label: short (panels are stacked); the figure's caption says what it is
     of: Callable[[_paired.ShapeMeasurements, str, float], np.ndarray]
     min_depth: int = 2
 
@@ -70,13 +70,13 @@ def _log_plateau(m, arm, xi):
 
 
 STATISTICS = {s.key: s for s in (
-    ScanStatistic("violation", "violation mass of erank (tol. 1 %)", _evidence.violations),
+    ScanStatistic("violation", "violation mass", _evidence.violations),
     ScanStatistic("log_c", "$\\log c$", _evidence.log_c),
-    ScanStatistic("erank_1", "erank of LN($h^1$)", _erank_1),
-    ScanStatistic("bulk", "PCs for 90 % minus $(V - 1)$", _bulk),
-    ScanStatistic("top2", "top-two share of drift, $l \\geq 1$", _top2, min_depth=4),
-    ScanStatistic("live", "excess concentration, live transitions", _live, min_depth=4),
-    ScanStatistic("log_plateau", "log plateau level of drift", _log_plateau, min_depth=4),
+    ScanStatistic("erank_1", "erank at $l = 1$", _erank_1),
+    ScanStatistic("bulk", "PC90 $- (V - 1)$", _bulk),
+    ScanStatistic("top2", "top-two share", _top2, min_depth=4),
+    ScanStatistic("live", "excess concentration", _live, min_depth=4),
+    ScanStatistic("log_plateau", "log plateau level", _log_plateau, min_depth=4),
 )}
 
 
