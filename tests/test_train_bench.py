@@ -26,14 +26,16 @@ def test_mlp_product_shapes_count_the_model_flops():
     assert shapes == [(M, Ht, T, B * d), (M, T, Ht, B * d), (M, T * B, d, Hc), (M, T * B, Hc, d)]
 
 
-def test_isolated_seconds_scale_with_depth_and_flops_are_exact():
+def test_isolated_flops_are_exact_and_scale_with_depth():
+    """The FLOP count is exact and linear in depth; the time is only checked to be measured (a timed
+    comparison flakes on a shared machine: the benchmark reports ratios, the tests do not time)."""
     mcfg = TINY.model_config(2)
     sec, flops = bench.isolated_mlp_seconds(mcfg, 2, 4, torch.device("cpu"), repeats=1)
     mlp_flops = 3 * 2 * (mcfg.flops_per_sequence() / 2 - mcfg.seq_len * mcfg.width * mcfg.vocab_size) * 2 * 4
     assert flops == pytest.approx(mlp_flops) and sec > 0
-    one_block, _ = bench.isolated_mlp_seconds(TINY.model_config(1), 2, 4, torch.device("cpu"), repeats=3)
-    deep, _ = bench.isolated_mlp_seconds(TINY.model_config(6), 2, 4, torch.device("cpu"), repeats=3)
-    assert deep > 2 * one_block  # six blocks' products take six times one block's (timed: a loose bound)
+    _, one_block = bench.isolated_mlp_seconds(TINY.model_config(1), 2, 4, torch.device("cpu"), repeats=1)
+    _, deep = bench.isolated_mlp_seconds(TINY.model_config(6), 2, 4, torch.device("cpu"), repeats=1)
+    assert deep == pytest.approx(6 * one_block)
 
 
 def test_projection_scales_groups_by_depth():
