@@ -417,8 +417,11 @@ def test_scan_families_name_their_shape():
     for family, cfg in scan.items():
         shape = sweeps.scan_shape(family)
         assert cfg.depths == (shape.depth,) and cfg.vocab_size == shape.vocab_size
-        assert cfg.steps == sweeps.REFERENCE_STEPS and cfg.seeds == tuple(range(10))
+        assert cfg.steps == sweeps.SCAN_STEPS.get(shape, sweeps.REFERENCE_STEPS) and cfg.seeds == tuple(range(10))
+        assert cfg.warmup == cfg.steps // 20
         main = sweeps.sweeps_for("reference")[family.split("-")[0]]
-        assert dataclasses.replace(cfg, depths=main.depths, vocab_size=main.vocab_size, xis=main.xis) == main
+        assert dataclasses.replace(cfg, depths=main.depths, vocab_size=main.vocab_size, xis=main.xis,
+                                   steps=main.steps, warmup=main.warmup) == main  # nothing else differs
+    assert scan["potts-L8V16"].steps == scan["shuffled-L8V16"].steps > sweeps.REFERENCE_STEPS  # a pair shares it
     with pytest.raises(ValueError, match="not a scan family"):
         sweeps.scan_shape("potts")
