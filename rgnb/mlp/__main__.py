@@ -6,8 +6,10 @@ import argparse
 import sys
 import time
 
+from rgnb.mlp import evidence as _evidence
 from rgnb.mlp import gate as _gate
 from rgnb.mlp import shipped as _shipped
+from rgnb.mlp import shipped_measurements as _sm
 from rgnb.mlp import sweeps as _sweeps
 from rgnb.mlp import train as _train
 from rgnb.profiles import resolve_device
@@ -57,9 +59,6 @@ def train_main(argv: list[str] | None = None) -> int:
 
 def measure_main(profile: str, ship: str | None) -> int:
     """Measure every (chain, shuffled-chain) pair of the shipped profile and, with ``ship``, ship the measurements."""
-    from rgnb.mlp import evidence as _evidence
-    from rgnb.mlp import shipped_measurements as _sm
-
     t0 = time.perf_counter()
     main = _sweeps.reading(_shipped.load_shipped(profile))
     scan = _shipped.load_scan(profile)

@@ -252,8 +252,10 @@ def measure_all(main: dict, scan: dict, cache_dir=None, shipped_dir=None) -> Sca
     registered variants present among the main sweeps (:data:`VARIANTS`), each paired with the main
     shuffled-chain sweep on its own probes. ``shipped_dir``: where shipped measurements are read (and
     checked) from (``rgnb.mlp.shipped_measurements``; default: measure every pair here)."""
+    store = None if shipped_dir is None else _shipped_measurements.MeasurementStore.open(shipped_dir)
+
     def measure(a, b):
-        return _shipped_measurements.measure_pair(a, b, shipped_dir, cache_dir)
+        return _shipped_measurements.measure_pair(a, b, store, cache_dir)
 
     pairs = _paired.shape_pairs(main, scan)
     c = main[_sweeps.PAPER_FAMILY].config

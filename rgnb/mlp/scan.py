@@ -108,14 +108,22 @@ def xi_series(m: _paired.ShapeMeasurements, statistic: str, arm: str) -> tuple[n
     return np.array(m.xis), [seed_ci(stat.of(m, arm, xi)) for xi in m.xis]
 
 
+def _on_axis(shape: _sweeps.ScanShape, main: _sweeps.ScanShape, along: str) -> bool:
+    """Whether ``shape`` lies on the depth axis (the main V) or the vocabulary axis (the main L)."""
+    return shape.vocab_size == main.vocab_size if along == "depth" else shape.depth == main.depth
+
+
+def _coordinate(shape: _sweeps.ScanShape, along: str) -> int:
+    return shape.depth if along == "depth" else shape.vocab_size
+
+
 def series(points: list[ScanPoint], arm: str, along: str, main: _sweeps.ScanShape) -> tuple[np.ndarray, list[Interval]]:
     """The points of ``arm`` along depth (``along="depth"``, at the main V) or vocabulary (``"vocab"``, at
     the main L), sorted: (x, intervals)."""
     check_choice("along", along, ("depth", "vocab"))
-    keep = [p for p in points if p.arm == arm and (p.shape.vocab_size == main.vocab_size if along == "depth"
-                                                   else p.shape.depth == main.depth)]
-    keep.sort(key=lambda p: p.shape.depth if along == "depth" else p.shape.vocab_size)
-    x = np.array([p.shape.depth if along == "depth" else p.shape.vocab_size for p in keep], dtype=float)
+    keep = sorted((p for p in points if p.arm == arm and _on_axis(p.shape, main, along)),
+                  key=lambda p: _coordinate(p.shape, along))
+    x = np.array([_coordinate(p.shape, along) for p in keep], dtype=float)
     return x, [p.interval for p in keep]
 
 
@@ -151,19 +159,17 @@ def _shape_axis(ax, along: str, main: _sweeps.ScanShape, points: list[ScanPoint]
     mark = main.depth if along == "depth" else main.vocab_size
     ax.axvline(mark, color="0.85", lw=3, zorder=0)
     ax.set_xscale("log", base=2)
-    ticks = sorted({p.shape.depth if along == "depth" else p.shape.vocab_size for p in points
-                    if (p.shape.vocab_size == main.vocab_size if along == "depth" else p.shape.depth == main.depth)})
+    ticks = [_coordinate(s, along) for s in scan_shapes({p.shape for p in points}, main, along)]
     ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel(f"depth $L$ (V = {main.vocab_size})" if along == "depth" else f"vocabulary $V$ (L = {main.depth})")
 
 
-def scan_shapes(measured: dict, main: _sweeps.ScanShape, along: str) -> list[_sweeps.ScanShape]:
-    """The measured shapes along depth (at the main V) or vocabulary (at the main L), in increasing order."""
+def scan_shapes(measured, main: _sweeps.ScanShape, along: str) -> list[_sweeps.ScanShape]:
+    """The shapes of ``measured`` (shapes, or a dict keyed by them) along depth (at the main V) or vocabulary
+    (at the main L), in increasing order."""
     check_choice("along", along, ("depth", "vocab"))
-    if along == "depth":
-        return sorted((s for s in measured if s.vocab_size == main.vocab_size), key=lambda s: s.depth)
-    return sorted((s for s in measured if s.depth == main.depth), key=lambda s: s.vocab_size)
+    return sorted((s for s in measured if _on_axis(s, main, along)), key=lambda s: _coordinate(s, along))
 
 
 def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], rows: tuple[tuple[str, str], ...],

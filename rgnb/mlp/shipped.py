@@ -242,19 +242,19 @@ def load_profile(profile: str, device: torch.device | str = "auto", cache_dir=No
                  progress: bool = False) -> dict[str, _train.SweepResult]:
     """Every sweep of a profile, family -> :class:`SweepResult`: shipped profiles are loaded (never
     trained), the others trained or read from the cache."""
-    resolved = resolve_profile(check_choice("profile", profile, ("smoke", "reference", "full", "auto")))
-    if resolved in SHIPPED_PROFILES:
-        return load_shipped(resolved, cache_dir=cache_dir)
-    return {family: _train.run_sweep(cfg, device, cache_dir=cache_dir, progress=progress)
-            for family, cfg in _sweeps.sweeps_for(resolved).items()}
+    return _load_or_train(profile, device, cache_dir, progress, load_shipped, _sweeps.sweeps_for)
 
 
 def load_scan_profile(profile: str, device: torch.device | str = "auto", cache_dir=None,
                       progress: bool = False) -> dict[str, _train.SweepResult]:
     """Every scan sweep of a profile (``rgnb.mlp.sweeps.SCAN``), family -> :class:`SweepResult`: shipped
     profiles are loaded (:func:`load_scan`, never trained), the others trained or read from the cache."""
+    return _load_or_train(profile, device, cache_dir, progress, load_scan, _sweeps.scan_sweeps_for)
+
+
+def _load_or_train(profile, device, cache_dir, progress, load, configs_for) -> dict[str, _train.SweepResult]:
     resolved = resolve_profile(check_choice("profile", profile, ("smoke", "reference", "full", "auto")))
     if resolved in SHIPPED_PROFILES:
-        return load_scan(resolved, cache_dir=cache_dir)
+        return load(resolved, cache_dir=cache_dir)
     return {family: _train.run_sweep(cfg, device, cache_dir=cache_dir, progress=progress)
-            for family, cfg in _sweeps.scan_sweeps_for(resolved).items()}
+            for family, cfg in configs_for(resolved).items()}

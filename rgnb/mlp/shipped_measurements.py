@@ -13,6 +13,7 @@ keeps it valid as long as the re-measured seed agrees.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -69,26 +70,49 @@ def export_measurements(pairs: list[tuple[str, _train.SweepResult, _train.SweepR
     return path
 
 
+@dataclasses.dataclass(frozen=True)
+class MeasurementStore:
+    """A directory's shipped measurements, read and checked against their SHA-256 once: per pair key, the
+    entry (family, shape, xis, seeds) and its arrays."""
+
+    directory: Path
+    sha256: str
+    entries: dict
+    arrays: dict[str, np.ndarray]
+
+    @classmethod
+    def open(cls, directory: str | Path) -> "MeasurementStore | None":
+        """The store of ``directory``, or None if it ships no measurements; refuses a file that fails its hash."""
+        directory = Path(directory)
+        path = directory / MEASUREMENTS_JSON
+        if not path.is_file():
+            return None
+        record = json.loads(path.read_text())
+        npz = directory / record["file"]
+        if not npz.is_file() or _cache._sha256(npz) != record["sha256"]:
+            raise StaleShippedResults(f"{npz} is missing or fails its SHA-256 {record['sha256'][:16]}...; restore it "
+                                      "from git or measure again with:\n  python -m rgnb.mlp --profile reference "
+                                      f"--measure --ship {directory}")
+        with np.load(npz, allow_pickle=False) as z:
+            arrays = {k: np.asarray(z[k]) for k in z.files}
+        return cls(directory, record["sha256"], record["entries"], arrays)
+
+    def lookup(self, chain: _train.SweepResult, shuffled: _train.SweepResult) -> _paired.ShapeMeasurements | None:
+        """The shipped measurements of the pair, or None if the pair or its entry is not shipped."""
+        key = pair_key(chain, shuffled)
+        entry = None if key is None else self.entries.get(key)
+        if entry is None:
+            return None
+        values = {arm: {q: self.arrays[f"{key}/{arm}/{q}"] for q in _paired.QUANTITIES} for arm in _paired.ARMS}
+        return _paired.ShapeMeasurements(_sweeps.ScanShape(*entry["shape"]), tuple(float(x) for x in entry["xis"]),
+                                         tuple(int(s) for s in entry["seeds"]), values)
+
+
 def load_measurements(chain: _train.SweepResult, shuffled: _train.SweepResult,
                       directory: str | Path) -> _paired.ShapeMeasurements | None:
-    """The shipped measurements of the pair, or None if the pair or its entry is not shipped."""
-    key = pair_key(chain, shuffled)
-    path = Path(directory) / MEASUREMENTS_JSON
-    if key is None or not path.is_file():
-        return None
-    record = json.loads(path.read_text())
-    entry = record["entries"].get(key)
-    if entry is None:
-        return None
-    npz = Path(directory) / record["file"]
-    if not npz.is_file() or _cache._sha256(npz) != record["sha256"]:
-        raise StaleShippedResults(f"{npz} is missing or fails its SHA-256 {record['sha256'][:16]}...; restore it "
-                                  "from git or measure again with:\n  python -m rgnb.mlp --profile reference "
-                                  f"--measure --ship {directory}")
-    with np.load(npz, allow_pickle=False) as z:
-        values = {arm: {q: np.asarray(z[f"{key}/{arm}/{q}"]) for q in _paired.QUANTITIES} for arm in _paired.ARMS}
-    return _paired.ShapeMeasurements(_sweeps.ScanShape(*entry["shape"]), tuple(float(x) for x in entry["xis"]),
-                                     tuple(int(s) for s in entry["seeds"]), values)
+    """The shipped measurements of the pair in ``directory``, or None if the pair or its entry is not shipped."""
+    store = MeasurementStore.open(directory)
+    return None if store is None else store.lookup(chain, shuffled)
 
 
 def check_measurements(stored: _paired.ShapeMeasurements, fresh: _paired.ShapeMeasurements, positions: int) -> None:
@@ -115,14 +139,14 @@ def check_measurements(stored: _paired.ShapeMeasurements, fresh: _paired.ShapeMe
                     "--ship results/reference")
 
 
-def measure_pair(chain: _train.SweepResult, shuffled: _train.SweepResult, directory: str | Path | None = None,
+def measure_pair(chain: _train.SweepResult, shuffled: _train.SweepResult, store: MeasurementStore | None = None,
                  cache_dir=None) -> _paired.ShapeMeasurements:
-    """The pair's measurements: shipped ones (in ``directory``, default none) checked by re-measuring their first
+    """The pair's measurements: shipped ones (in ``store``, default none) checked by re-measuring their first
     seed (once per machine: the check is cached), else measured here (:func:`rgnb.mlp.paired.measure_shape_cached`)."""
-    stored = None if directory is None else load_measurements(chain, shuffled, directory)
+    stored = None if store is None else store.lookup(chain, shuffled)
     if stored is None:
         return _paired.measure_shape_cached(chain, shuffled, cache_dir)
-    key = _cache.config_key({"checked": pair_key(chain, shuffled), "file": _cache._sha256(Path(directory) / MEASUREMENTS_NPZ)},
+    key = _cache.config_key({"checked": pair_key(chain, shuffled), "file": store.sha256},
                             kind="p1-v3-shipped-check", source=_paired.measurement_key(chain, shuffled))
     if _cache.load(key, cache_dir) is None:
         fresh = _paired.measure_shape(chain, shuffled, seeds=stored.seeds[:1])
@@ -137,5 +161,6 @@ def default_directory(profile: str) -> Path | None:
     return SHIPPED_DIR / resolved if resolved in SHIPPED_PROFILES else None
 
 
-__all__ = ["MEASUREMENTS_NPZ", "MEASUREMENTS_JSON", "pair_key", "export_measurements", "load_measurements",
+__all__ = ["MEASUREMENTS_NPZ", "MEASUREMENTS_JSON", "MeasurementStore", "pair_key", "export_measurements",
+           "load_measurements",
            "check_measurements", "measure_pair", "default_directory"]
