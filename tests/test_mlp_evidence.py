@@ -130,3 +130,29 @@ def test_chapter_rows_partition_the_rows_by_chapter(shapes):
     assert {r.id for r in parts[0]} == {"P1-i-monotone-v3", "ours-bulk-tracks-vocab"}
     with pytest.raises(ValueError, match="chapter must be one of"):
         evidence.chapter_rows(rows, "training")
+
+
+def test_robustness_rows_test_each_claim_on_the_reading_s_own_pair(shapes):
+    """The robustness rows (registry.ROBUSTNESS_V3) are the single-configuration tests of the main claims on the
+    mixer without LayerNorm: the same build as the main reading's main-shape rows, on the reading's own networks."""
+    main, scan, d = shapes
+    nolayernorm = dataclasses.replace(BASE, xis=(1.0, 7.0), architecture=sweeps.ROBUSTNESS_READING)
+    robust = dict(zip(("potts", "shuffled"), _pair(nolayernorm, d)))
+    config = evidence.measure_robustness(robust, cache_dir=d)
+    assert config.family == evidence.ROBUST_FAMILY
+    rows = evidence.robustness_rows(config, "smoke")
+    assert [r.id for r in rows] == [s.id for s in registry.ROBUSTNESS_V3]
+    assert all(not r.subrows and r.configuration.startswith("potts, no LayerNorm, xi = ") for r in rows)
+    by = {r.id: r for r in rows}
+    assert "xi = 7" in by["robust-P1-ii-absent-v3"].configuration
+    assert by["robust-P1-iii-plateau-v3"].effects["initialisation"]["scale"] == "log-ratio"
+    present = evidence.collapse_contrasts(config.measurements, 1.0)["shuffled chain"]
+    assert by["robust-P1-ii-present-v3"].effects["shuffled chain"]["estimate"] == pytest.approx(present.mean(), rel=2e-3)
+    ms = evidence.measure_all(main, scan, cache_dir=d)
+    mains = evidence.main_shape_rows(ms, "smoke")
+    through_robust = evidence.robustness_rows(ms.shapes[ms.main], "smoke")
+    for a, b in zip(through_robust, mains):
+        assert b.id == a.id.removeprefix("robust-") and a.effects == b.effects
+    assert by["robust-P1-ii-present-v3"].effects != mains[1].effects  # the reading's networks, not the mixer's
+    with pytest.raises(ValueError, match="'shuffled' sweep"):
+        evidence.measure_robustness({"potts": robust["potts"]})

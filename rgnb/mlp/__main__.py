@@ -29,7 +29,7 @@ def train_main(argv: list[str] | None = None) -> int:
                         "of rgnb.mlp.sweeps.SCAN too)")
     parser.add_argument("--scan", action="store_true", help="train the profile's P1 scan sweeps (rgnb.mlp.sweeps.SCAN)")
     parser.add_argument("--measure", action="store_true",
-                        help="measure the shipped P1 networks of the profile (main and scan sweeps, protocol v3) and, "
+                        help="measure the shipped P1 networks of the profile (main and scan sweeps and the robustness reading, protocol v3) and, "
                              "with --ship, write the measurements beside the weights (rgnb.mlp.shipped_measurements)")
     parser.add_argument("--ship", default=None, help="write shipped results (npz + manifest) to this directory")
     args = parser.parse_args(argv)
@@ -60,10 +60,14 @@ def train_main(argv: list[str] | None = None) -> int:
 def measure_main(profile: str, ship: str | None) -> int:
     """Measure every (chain, shuffled-chain) pair of the shipped profile and, with ``ship``, ship the measurements."""
     t0 = time.perf_counter()
-    main = _sweeps.reading(_shipped.load_shipped(profile))
+    shipped = _shipped.load_shipped(profile)
+    main = _sweeps.reading(shipped)
     scan = _shipped.load_scan(profile)
     measured = _evidence.measure_all(main, scan)
     configs = _evidence.configurations(measured)
+    robust = _sweeps.reading(shipped, _sweeps.ROBUSTNESS_READING)
+    if robust:
+        configs.append(_evidence.measure_robustness(robust))
     print(f"[measure] {len(configs)} pairs in {time.perf_counter() - t0:.1f} s", flush=True)
     if ship:
         path = _sm.export_measurements([(c.family, c.chain, c.shuffled, c.measurements) for c in configs], ship)

@@ -201,6 +201,40 @@ def _row(spec_id: str, build, primary: list[Configuration], others: list[Configu
     return evaluate(_registry.BY_ID[spec_id], primary_ev, others=sub, profile=profile)
 
 
+_X1, _X7 = f"xi = {XI_SHORT:g}", f"xi = {XI_LONG:g}"
+#: The claims tested on one configuration at a time (the robustness reading, the main shape alone): each
+#: claim's build, the chains its configuration's label names, and its interval scale.
+SINGLE_CONFIGURATION = {
+    "P1-i-monotone-v3": (_monotone, _X1, "difference"),
+    "P1-ii-present-v3": (_present, _X1, "difference"),
+    "P1-ii-absent-v3": (_absent, _X7, "difference"),
+    "P1-ii-selective": (_selective, f"{_X1} against {XI_LONG:g}", "difference"),
+    "P1-iii-concentrated-v3": (_concentrated, _X1, "difference"),
+    "ours-iii-concentration-by-chain": (_by_chain, _X1, "difference"),
+    "P1-iii-plateau-v3": (_plateau, _X1, "log-ratio"),
+}
+
+
+def robustness_rows(config: Configuration, profile: str) -> list:
+    """The protocol-v3 rows of the robustness reading (:data:`rgnb.mlp.registry.ROBUSTNESS_V3`, ids
+    ``robust-<id>``): each claim's test on ``config`` (the mixer without LayerNorm at the main shape) alone."""
+    rows = []
+    for spec in _registry.ROBUSTNESS_V3:
+        build, xi_text, scale = SINGLE_CONFIGURATION[spec.id.removeprefix("robust-")]
+        rows.append(_row(spec.id, build, [config], [], xi_text, profile, scale=scale))
+    return rows
+
+
+def main_shape_rows(scan: ScanMeasurements, profile: str) -> list:
+    """The claims of :func:`robustness_rows` for the main reading on the main shape alone (the configuration the
+    robustness rows have), under the main ids: to compare the two readings like with like. Not a ledger's rows:
+    the registered primary of a pooled claim is the pooled scan (:func:`protocol_v3_rows`)."""
+    main = scan.shapes[scan.main]
+    return [_row(spec.id.removeprefix("robust-"), build, [main], [], xi_text, profile, scale=scale)
+            for spec in _registry.ROBUSTNESS_V3
+            for build, xi_text, scale in (SINGLE_CONFIGURATION[spec.id.removeprefix("robust-")],)]
+
+
 def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
     """One row per protocol-v3 claim (:data:`rgnb.mlp.registry.PROTOCOL_V3`), in registry order.
 
@@ -214,11 +248,10 @@ def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
     main = scan.shapes[scan.main]
     shapes = scan.ordered()
     others = [c for c in shapes if c.shape != scan.main] + list(scan.variants)
-    x1, x7 = f"xi = {XI_SHORT:g}", f"xi = {XI_LONG:g}"
     pooled = f"{len(shapes)} shapes pooled"
-    rows = [_row("P1-i-monotone-v3", _monotone, [main], others, x1, profile)]
-    for cid, build, xi_text in (("P1-ii-present-v3", _present, x1), ("P1-ii-absent-v3", _absent, x7),
-                                ("P1-ii-selective", _selective, f"{x1} against {XI_LONG:g}")):
+    rows = [_row("P1-i-monotone-v3", _monotone, [main], others, _X1, profile)]
+    for cid, build, xi_text in (("P1-ii-present-v3", _present, _X1), ("P1-ii-absent-v3", _absent, _X7),
+                                ("P1-ii-selective", _selective, f"{_X1} against {XI_LONG:g}")):
         rows.append(_row(cid, build, shapes, shapes + list(scan.variants), xi_text, profile,
                          pooled_label=f"potts, {xi_text}, {pooled}"))
     if len(main.measurements.xis) >= 3:
@@ -226,7 +259,7 @@ def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
         xi_text = f"xi in {{{', '.join(f'{x:g}' for x in main.measurements.xis)}}}"
         rows.append(_row("ours-ii-dose-response", _dose, [main], grid, xi_text, profile))
     deep = [c for c in others if c.shape.depth >= DRIFT_MIN_DEPTH]
-    rows += [_row(cid, build, [main], deep, x1, profile, scale=scale)
+    rows += [_row(cid, build, [main], deep, _X1, profile, scale=scale)
              for cid, build, scale in (("P1-iii-concentrated-v3", _concentrated, "difference"),
                                        ("ours-iii-concentration-by-chain", _by_chain, "difference"),
                                        ("P1-iii-plateau-v3", _plateau, "log-ratio"))]
@@ -266,10 +299,27 @@ def measure_all(main: dict, scan: dict, cache_dir=None, shipped_dir=None) -> Sca
     return ScanMeasurements(main_shape, shapes, variants)
 
 
+#: The label of the robustness reading's configuration (its chain family without LayerNorm).
+ROBUST_FAMILY = f"{_sweeps.PAPER_FAMILY}, no LayerNorm"
+
+
+def measure_robustness(robust: dict, cache_dir=None, shipped_dir=None) -> Configuration:
+    """The robustness reading's paired measurements (``robust``: ``sweeps.reading(results, ROBUSTNESS_READING)``,
+    its paper-chain and shuffled-chain sweeps), read from the shipped measurements where they are."""
+    for f in (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED):
+        if f not in robust:
+            raise ValueError(f"the robustness reading must hold the {f!r} sweep, got {sorted(robust)}")
+    store = None if shipped_dir is None else _shipped_measurements.MeasurementStore.open(shipped_dir)
+    chain, shuffled = robust[_sweeps.PAPER_FAMILY], robust[_sweeps.SHUFFLED]
+    return Configuration(ROBUST_FAMILY, _shipped_measurements.measure_pair(chain, shuffled, store, cache_dir),
+                         chain, shuffled)
+
+
 def configurations(scan: ScanMeasurements) -> list[Configuration]:
     """Every configuration of ``scan``: the paper chain's shapes in (V, L) order, then the variants."""
     return scan.ordered() + list(scan.variants)
 
 
-__all__ = ["protocol_v3_rows", "measure_all", "configurations", "chapter_rows", "Configuration", "ScanMeasurements", "VARIANTS",
+__all__ = ["protocol_v3_rows", "robustness_rows", "main_shape_rows", "measure_robustness", "ROBUST_FAMILY",
+           "SINGLE_CONFIGURATION", "measure_all", "configurations", "chapter_rows", "Configuration", "ScanMeasurements", "VARIANTS",
            "DRIFT_MIN_DEPTH", "READOUT", "collapse_contrasts", "selectivity", "dose_slopes", "violations", "log_c"]
