@@ -13,9 +13,12 @@
 #
 # The first finding of the rank-collapse paper {cite}`rankcollapse2026` is that, after training, the
 # effective rank of the residual stream of an MLP residual network *decreases monotonically with
-# depth*. This chapter measures it on the networks of the training chapter, which passed the
-# convergence gate (the premise), with the book's **protocol v2**, and tests it against two null
-# controls: the same networks at initialisation, and networks trained on a shuffled chain.
+# depth*. A claim about depth needs networks of several depths: this chapter measures it on the
+# book's **P1 scan** (protocol v3), networks of three depths and three vocabulary sizes trained on
+# the paper's chain and on a shuffled chain, all of which passed the convergence gate of the
+# training chapter (the premise). It asks two questions the word "monotonically" carries: does the
+# effective rank ever *rise* from one layer to the next (the monotone half, tested here), and does
+# it fall at all (the collapse, tested in the next chapter against the same nulls)?
 
 # %% tags=["parameters"]
 profile = "auto"
@@ -33,10 +36,10 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
 from rgnb import claims, metrics, plots
-from rgnb.mlp import findings, measure, registry, shipped, sweeps
+from rgnb.mlp import evidence, registry, scan, shipped, statistics, sweeps
 
 # %% [markdown]
-# ## Method (protocol v2)
+# ## Method (protocol v3)
 #
 # **Which rows.** Only masked positions carry the loss, so representations are measured **per
 # position, on masked rows only**: for each position $t$, the rows $h^l_{n,t,:}$ of the probe
@@ -44,120 +47,142 @@ from rgnb.mlp import findings, measure, registry, shipped, sweeps
 # would mix in what the network does with tokens it can see.
 #
 # **Which stream.** $\mathrm{LN}(h^l)$, the normalised stream the next block reads (per-row
-# standardisation, without the learned gain), and the raw $h^l$, for $l \ge 1$. $h^0$ is shown but
-# never a baseline: on masked rows every row of $h^0_{:,t,:}$ is the same vector (the mask
-# embedding plus the position embedding), so its dimension is 0 whatever the network learned.
+# standardisation, without the learned gain), for $l \ge 1$. $h^0$ is never a baseline: on masked
+# rows every row of $h^0_{:,t,:}$ is the same vector (the mask embedding plus the position
+# embedding), so its dimension is 0 whatever the network learned.
 #
-# **Dimension measures.** For the masked rows of one position, centred over the rows (the mean
-# row is removed, so the measures describe the spread of the representation, not its offset), with
-# singular values $s_i$: the effective rank $\exp(-\sum_i p_i \log p_i)$, $p_i = s_i/\sum_j s_j$
-# {cite}`roy2007erank`; the participation ratio $(\sum s_i^2)^2/\sum s_i^4$; and the number of
-# principal components that hold 90 % of the variance (scale-aware: it ignores a long tail of small
-# directions). The paper defines the effective rank on the matrix as given; centring is our choice.
+# **Dimension measures.** For the masked rows of one position, centred over the rows, with singular
+# values $s_i$: the effective rank $\exp(-\sum_i p_i \log p_i)$, $p_i = s_i/\sum_j s_j$
+# {cite}`roy2007erank`, and the number of principal components that hold 90 % of the variance
+# (the *bulk* dimension: it ignores a long tail of small directions). The paper defines the
+# effective rank on the matrix as given; centring is our choice.
 #
-# **The test** (verdicts v3, registered in `rgnb.mlp.registry` before this execution): per seed,
-# Spearman's $\rho(l, \dim(l))$ over $l = 1..L$, and two paired contrasts: the trained network minus
-# the same network at initialisation, and minus the network of the same seed trained on a shuffled
-# chain, probed on the same sequences. Each contrast's 95 % interval inverts an exact sign-flip test
-# over the seeds. The claim is reproduced when both contrasts lie below $-0.3$ (a "medium"
-# correlation; the paper states a fall, not its size). The primary configuration is potts at
-# $\xi\approx 1$ with span masking; the ring chain, the raw stream, the PCs for 90 % and isolated
-# masking are sub-rows, shown but not counted.
+# **The scan** (`rgnb.mlp.sweeps.SCAN`): depth $L \in \{4, 8, 16\}$ at $V = 8$ and vocabulary
+# $V \in \{4, 8, 16\}$ at $L = 8$, width 32, $T = 16$, ten seeds per chain, the paper's chains
+# $\xi\approx 1$ and $\xi\approx 7$ and the shuffled chain (no correlations) at every shape; the
+# main shape ($L = 8$, $V = 8$) is the training chapter's, with its $\xi$ grid, its ring chain and
+# its isolated-masking networks.
+#
+# **Pairing.** Each seed draws its own probe sequences; on them are measured the chain network of
+# that seed, trained and at initialisation, and the shuffled-chain network of the same seed. Every
+# contrast is a per-seed difference on the same sequences, so probe sampling is inside the interval
+# over seeds (an exact sign-flip interval).
+#
+# **The test of "monotone"** (`P1-i-monotone-v3`, registered in `rgnb.mlp.registry` before any
+# scan network was measured). Per seed, the *violation mass*: the total rise of the effective rank
+# from one layer to the next beyond a tolerance of 1 % of the layer-1 value, divided by the layer-1
+# value (`rgnb.mlp.statistics.violation_mass`). A monotone profile has mass 0. It is an absence
+# claim: reproduced when the mass is within the margin of zero (two one-sided tests), **and** the
+# same test detects rises where they exist: the positive control is the same networks at
+# initialisation, whose stream widens with depth. The tolerance is registered; how the verdict
+# depends on it is shown below. The fall itself is `P1-ii-present-v3` (next chapter).
+#
+# **Bulk against tail (ours).** If the readout, not an RG flow, sets the dimension the trained
+# stream keeps, the bulk dimension should sit at the readout's $V - 1$ for every $V$ while the
+# effective rank's fall sits in the spectral tail: `ours-bulk-tracks-vocab`, the bulk dimension
+# minus $V - 1$ within one component of zero, pooled over the vocabulary scan, with the same
+# networks at initialisation as the positive control.
 
 # %% tags=["nbval-ignore-output"]
 results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
-meas = measure.measure_profile(results)
-xi1, xi7 = measure.paper_xis(results["potts"].config.xis)
-L = max(results["potts"].config.depths)
-print({f: len(r) for f, r in results.items()}, "networks; chains xi =", results["potts"].config.xis, "; depth", L)
+scan_results = shipped.load_scan_profile(run.profile, run.device)
+measured = evidence.measure_all(results, scan_results)
+main = measured.main
+print(f"{len(measured.shapes)} shapes:", ", ".join(f"L = {s.depth} V = {s.vocab_size}" for s in sorted(measured.shapes, key=lambda s: (s.vocab_size, s.depth))),
+      "; variants:", ", ".join(v.family for v in measured.variants))
 
 # %% [markdown]
-# ## Effective rank through the stack
+# ## The effective rank through the stack, at every depth
 #
-# {numref}`fig-rank-profile` shows the effective rank of $\mathrm{LN}(h^l)$ on masked rows, per
-# layer, for the trained networks (solid), the same networks at initialisation (dashed) and the
-# networks trained on the shuffled chain, measured on the same probe sequences (dotted), at the two
-# chains of the paper and both chain families.
+# {numref}`fig-rank-profile` shows the effective rank of $\mathrm{LN}(h^l)$ per layer at each depth
+# of the scan, for the networks trained on the short-range chain, the same networks at
+# initialisation, and the shuffled-chain networks on the same probes.
 
-# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-profile", "caption": "Effective rank of LN(h^l) per position on masked rows, mean over seeds with a Student-t 95 % band: trained (solid), the same networks at initialisation (dashed), networks trained on a shuffled chain (dotted, potts probes only). h^0 is shown at 0: its masked rows are all the same vector."}}
-fig, axes = plots.subplots(ncols=4, width=3.0, height=2.7, sharey=True)
-layers = np.arange(L + 1)
-panels = [("potts", xi1), ("potts", xi7), ("ring", xi1), ("ring", xi7)]
-for ax, (fam, xi) in zip(axes[0], panels):
-    if fam not in results:
-        ax.set_visible(False)
-        continue
-    for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
-        mean, lo, hi = metrics.seed_band(meas.get(fam, "erank_ln", stage, xi))
-        plots.band(ax, layers, mean, lo, hi, label=stage, linestyle=ls, color=color)
-    if fam == "potts" and "shuffled" in results:
-        mean, lo, hi = metrics.seed_band(meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("potts", xi)))
-        plots.band(ax, layers, mean, lo, hi, label="shuffled chain", linestyle=":", color="C3")
-    ax.set(title=f"{fam}, $\\xi={xi:g}$", xlabel="layer $l$", xticks=layers)
-axes[0, 0].set_ylabel("erank of LN($h^l$), masked rows")
-axes[0, 0].legend()
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-profile", "caption": "Effective rank of LN(h^l) on masked rows per layer l >= 1, at each depth of the scan (V = 8, potts xi ~ 1): networks trained on the chain (solid), the same networks at initialisation (dashed), networks trained on the shuffled chain measured on the same probes (dotted); mean over seeds with a Student-t 95 % band."}}
+fig, _ = scan.draw_profiles(measured.measured, (("erank_ln", "erank of LN($h^l$)"),), evidence.XI_SHORT,
+                            scan.scan_shapes(measured.measured, main, "depth"))
 plt.show()
 
 # %% [markdown]
-# The other dimension measures of the same networks (potts, $\xi\approx 1$), in
-# {numref}`fig-rank-measures`: the effective rank of the raw stream $h^l$, the participation
-# ratio and the PCs for 90 % of the variance of $\mathrm{LN}(h^l)$.
+# ## Bulk against tail, across the vocabulary
+#
+# At depth 8, {numref}`fig-rank-vocab` puts the effective rank (top) beside the bulk dimension, the
+# PCs for 90 % of the variance (bottom), at each vocabulary size.
 
-# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-measures", "caption": "Other dimension measures on masked rows (potts, xi ~ 1): erank of raw h^l, participation ratio and PCs for 90 % of the variance of LN(h^l); trained (solid) vs initialisation (dashed), Student-t 95 % bands over seeds."}}
-fig, axes = plots.subplots(ncols=3, width=3.0, height=2.7)
-for ax, (q, label) in zip(axes[0], (("erank_raw", "erank of $h^l$"), ("pr_ln", "participation ratio of LN($h^l$)"),
-                                    ("pc90_ln", "PCs for 90 % variance, LN($h^l$)"))):
-    for stage, ls, color in (("trained", "-", "C0"), ("init", "--", "C7")):
-        mean, lo, hi = metrics.seed_band(meas.get("potts", q, stage, xi1)[:, 1:])
-        plots.band(ax, layers[1:], mean, lo, hi, label=stage, linestyle=ls, color=color)
-    ax.set(title=label, xlabel="layer $l$", xticks=layers[1:])
-axes[0, 0].legend()
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-vocab", "caption": "Top: effective rank of LN(h^l); bottom: PCs for 90 % of the variance of LN(h^l), at each vocabulary size of the scan (depth 8, potts xi ~ 1); styles as in the profile figure. The readout's dimension V - 1 is the grey line of the bottom row."}}
+vocab_shapes = scan.scan_shapes(measured.measured, main, "vocab")
+fig, axes = scan.draw_profiles(measured.measured, (("erank_ln", "erank of LN($h^l$)"), ("pc90_ln", "PCs for 90 %")),
+                               evidence.XI_SHORT, vocab_shapes)
+for ax, shape in zip(axes[1], vocab_shapes):
+    ax.axhline(shape.vocab_size - 1, color="0.6", lw=1)
 plt.show()
 
 # %% [markdown]
-# ## The test, per seed
+# ## The statistics across the scan
 #
-# Spearman's $\rho(l,\operatorname{erank}(l))$ over $l\ge 1$ for each seed, trained against both
-# nulls ({numref}`fig-rank-rho`).
+# {numref}`fig-rank-scan` summarises each shape by the statistics the rows test: the violation mass,
+# the layer-1 effective rank the collapse is measured against, and the bulk dimension's excess over
+# $V - 1$.
 
-# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-rho", "caption": "Spearman rho(l, erank of LN(h^l)) over l >= 1, one point per seed, for trained networks and the two null controls (potts, xi ~ 1), with the mean and its Student-t 95 % interval (black)."}}
-fig, axes = plots.subplots(width=4.5, height=2.8)
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-scan", "caption": "Per shape, mean over seeds with a Student-t 95 % interval: the violation mass of the effective rank (registered tolerance), the effective rank at layer 1, and the PCs for 90 % minus V - 1; against depth at V = 8 (left) and vocabulary at depth 8 (right); the grey bar marks the main shape."}}
+fig = scan.draw_scan(measured.measured, (("violation", evidence.XI_SHORT), ("erank_1", evidence.XI_SHORT),
+                                         ("bulk", evidence.XI_SHORT)), main)
+plt.show()
+
+# %% [markdown]
+# ## How the verdict depends on the tolerance
+#
+# The violation mass at tolerances from 0 to 5 % of the layer-1 value, for the main shape's trained
+# networks and the same networks at initialisation ({numref}`fig-rank-tolerance`); the dashed line
+# is the margin. Where the trained curve crosses it is the tolerance the verdict needs.
+
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-tolerance", "caption": "Violation mass of the effective rank of LN(h^l) against the tolerance (fraction of the layer-1 value a step may rise without counting), main shape, potts xi ~ 1: trained (solid) and at initialisation (dashed), mean over seeds with a Student-t 95 % band; dashed line: the registered margin, dotted: the registered tolerance."}}
+tolerances = np.linspace(0.0, statistics.TOLERANCE_CURVE_MAX, 11)
+spec = registry.BY_ID["P1-i-monotone-v3"]
+fig, axes = plots.subplots(width=4.6, height=2.8)
 ax = axes[0, 0]
-groups = [("trained", meas.get("potts", "erank_ln", "trained", xi1)),
-          ("initialisation", meas.get("potts", "erank_ln", "init", xi1))]
-if "shuffled" in results:
-    groups.append(("shuffled chain", meas.get("shuffled", "erank_ln", "trained", probe=measure.on_chain("potts", xi1))))
-for k, (name, prof) in enumerate(groups):
-    rho = findings.rho_from_1(prof)
-    ax.scatter(np.full(rho.size, k) + np.linspace(-0.15, 0.15, rho.size), rho, s=14, color=f"C{k}")
-    plots.interval_errorbar(ax, k + 0.3, rho.mean(), metrics.seed_ci(rho).low, metrics.seed_ci(rho).high,
-                            fmt="o", color="k", capsize=3)
-ax.set_xticks(range(len(groups)), [g[0] for g in groups])
-ax.set(ylabel="Spearman $\\rho(l, \\dim)$, $l \\geq 1$", ylim=(-1.05, 1.05))
+for arm in ("chain-trained", "chain-init"):
+    label, ls, color = scan.ARM_STYLE[arm]
+    curve = statistics.tolerance_curve(measured.measured[main].get(arm, "erank_ln", evidence.XI_SHORT), tolerances)
+    plots.band(ax, 100 * tolerances, *metrics.seed_band(curve.T), label=label, linestyle=ls, color=color)
+ax.axhline(spec.margin, color="k", ls="--", lw=1)
+ax.axvline(100 * statistics.MONOTONE_TOLERANCE, color="k", ls=":", lw=1)
+ax.set(xlabel="tolerance, % of erank at layer 1", ylabel="violation mass", yscale="symlog")
+plots.legend_outside(ax)
 plt.show()
 
 # %% [markdown]
 # ## Verdict
 #
-# The row is computed by `rgnb.mlp.findings.rank_collapse_rows` from the registered claim; its
-# premise is that every network compared (and every shuffled-chain network) passed the convergence
-# gate. {numref}`fig-rank-forest` draws each contrast in units of the margin.
+# The rows are computed by `rgnb.mlp.evidence.protocol_v3_rows` from the registered claims; the
+# premise is that every network compared passed the convergence gate. {numref}`fig-rank-forest`
+# draws each contrast in units of its margin.
 
 # %% tags=["remove-input"]
-rows = findings.rank_collapse_rows(meas, run.profile)
-claims.record(run, rows, specs=registry.FINDINGS)
+rows = evidence.chapter_rows(evidence.protocol_v3_rows(measured, run.profile), "rank_collapse")
+claims.record(run, rows, specs=registry.PROTOCOL_V3)
 
-# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-forest", "caption": "The contrasts of finding (i) with their exact sign-flip 95 % intervals, in units of the registered margin (0.3 in rho), signed so that the claim's side is to the right of the dashed line; colour: the verdict."}}
+# %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-forest", "caption": "The contrasts of this chapter's claims with their exact sign-flip 95 % intervals, in units of the registered margin, signed so that the claim's side is to the right of the dashed line (shaded: the equivalence band of an absence claim; the positive control drawn below); colour: the verdict."}}
 fig, ax = plots.forest(rows)
 plt.show()
+
+# %% [markdown]
+# ## What was found
+#
+# Computed from the rows above (`rgnb.claims.findings_markdown`):
+
+# %% tags=["remove-input"]
+Markdown(claims.findings_markdown(rows))
 
 # %% [markdown]
 # ## Protocol history
 #
 # What changed, after which result (the post hoc mark of a row is derived from this history,
-# `results/claims_history.json`, not typed): protocol v1 measured all rows and reported
+# `results/claims_history.json`, not typed). Protocol v1 measured all rows and reported
 # $\rho = +1$; protocol v2 (masked rows, $l \ge 1$, $\mathrm{LN}(h^l)$, null controls) was written
-# after that, keeping the threshold $-0.8$, so this claim is post hoc. Verdicts v3 (after the v2
-# ledger, for every claim alike) replaced the absolute level $-0.8$ on the trained networks by paired
-# contrasts against both nulls with a margin of 0.3, and made the ring chain, the raw stream, the
-# PCs for 90 % and isolated masking sub-rows of one claim instead of four rows.
+# after that. Verdicts v3 turned the v2 threshold into paired contrasts. Protocol v3 (this chapter)
+# was written after a review of the v2 ledger showed that one network shape cannot test a claim
+# about depth, that Spearman's $\rho$ counted a plateau as half a fall, and that the participation
+# ratio rises while the effective rank falls; it replaced the v2 row `P1-i-monotone` by
+# `P1-i-monotone-v3` (so that row is post hoc) and added `ours-bulk-tracks-vocab`, registered
+# before the scan networks were trained.

@@ -92,6 +92,8 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
     from rgnb.eft import registry as eft_registry
     from rgnb.eft.kernels import n_packed
     from rgnb.mlp import measure, sweeps, tuning
+    from rgnb.mlp import registry as mlp_registry
+    from rgnb.mlp import statistics as mlp_statistics
 
     def margin(chapter: str, claim_id: str, scale: float = 1.0):
         return lambda: (round(scale * ledger_margin(chapter, claim_id, run_dir), 10),)
@@ -106,7 +108,6 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
     python = const(_python_floor())
     rule, pc_source, ledger = "rgnb.claims.rule.LEVEL", "rgnb.metrics.pcs_for_variance's fraction", "ledger: claim "
     gate_excess, gate_share = margin("training", "training-gate-excess"), margin("training", "training-gate-share", 100)
-    selective = margin("selectivity", "P1-ii-present")
     return (
         Binding("intro", "a {} % confidence interval", level, rule),
         Binding("intro", "every contrast's {} % CI beyond the margin", level, rule),
@@ -130,24 +131,24 @@ def bindings(run_dir: Path = RUN_DIR) -> tuple[Binding, ...]:
                 "rgnb.mlp.sweeps.NO_LAYERNORM_STEPS"),
         Binding("rank_collapse", "hold {} % of the variance", pcs, pc_source),
         Binding("rank_collapse", "PCs for {} %", pcs, pc_source),
-        Binding("rank_collapse", "Each contrast's {} % interval", level, rule),
-        Binding("rank_collapse", "with a margin of {},", margin("rank_collapse", "P1-i-monotone"),
-                ledger + "P1-i-monotone"),
-        Binding("rank_collapse", "both contrasts lie below $-{}$", margin("rank_collapse", "P1-i-monotone"),
-                ledger + "P1-i-monotone"),
-        Binding("selectivity", "{} % intervals invert", level, rule),
-        Binding("selectivity", "The margin is {} ({} % of the layer-1 dimension)",
-                lambda: selective() + margin("selectivity", "P1-ii-present", 100)(), ledger + "P1-ii-present"),
-        Binding("selectivity", "both contrasts below $-{}$", selective, ledger + "P1-ii-present"),
-        Binding("selectivity", "both contrasts within $\\pm {}$", margin("selectivity", "P1-ii-absent"),
-                ledger + "P1-ii-absent"),
+        Binding("rank_collapse", "width {}, $T = {}$", const(potts.width, potts.seq_len),
+                "rgnb.mlp.sweeps, the reference potts sweep"),
+        Binding("rank_collapse", "a tolerance of {} % of the layer-1", const(_percent(mlp_statistics.MONOTONE_TOLERANCE)),
+                "rgnb.mlp.statistics.MONOTONE_TOLERANCE"),
+        Binding("rank_collapse", "tolerances from 0 to {} % of the layer-1",
+                const(_percent(mlp_statistics.TOLERANCE_CURVE_MAX)), "rgnb.mlp.statistics.TOLERANCE_CURVE_MAX"),
+        Binding("selectivity", "a {} % loss of the layer-1 dimension", const(_percent(mlp_registry.COLLAPSE_MARGIN)),
+                "rgnb.mlp.registry.COLLAPSE_MARGIN"),
+        Binding("selectivity", "exact sign-flip {} % intervals", level, rule),
         Binding("selectivity", "within {} nats of the full-rank probe", const(measure.TASK_DIM_TOL),
                 "rgnb.mlp.measure.TASK_DIM_TOL"),
         Binding("selectivity", "Student-t {} % interval", const(_percent(_default(stats.mean_ci, "level"))),
                 "rgnb.stats.mean_ci's level"),
         Binding("kernel_drift", "sign-flip {} % intervals", level, rule),
-        Binding("kernel_drift", "both contrasts above {} (about", margin("kernel_drift", "P1-iii-concentrated"),
-                ledger + "P1-iii-concentrated"),
+        Binding("kernel_drift", "initialised, above {} (about", const(mlp_registry.BY_ID["P1-iii-concentrated-v3"].margin),
+                "rgnb.mlp.registry, claim P1-iii-concentrated-v3"),
+        Binding("kernel_drift", "at least {} % of the largest drift", const(_percent(mlp_statistics.LIVE_FRACTION)),
+                "rgnb.mlp.statistics.LIVE_FRACTION"),
         Binding("robustness", "PCs for {} % of the variance", pcs, pc_source),
         Binding("robustness", "were retrained ({} steps, tuned", const(history.no_layernorm_first_run.steps),
                 "results/tuning.json, the robustness reading's first run"),
