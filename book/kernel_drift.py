@@ -34,7 +34,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
 from rgnb import claims, plots
-from rgnb.mlp import evidence, registry, scan, shipped, sweeps
+from rgnb.mlp import evidence, registry, scan, shipped, shipped_measurements, sweeps
 
 # %% [markdown]
 # ## Method (protocol v3)
@@ -61,7 +61,7 @@ from rgnb.mlp import evidence, registry, scan, shipped, sweeps
 # %% tags=["nbval-ignore-output"]
 results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
 scan_results = shipped.load_scan_profile(run.profile, run.device)
-measured = evidence.measure_all(results, scan_results)
+measured = evidence.measure_all(results, scan_results, shipped_dir=shipped_measurements.default_directory(run.profile))
 main = measured.main
 deep = [s for s in scan.scan_shapes(measured.measured, main, "depth") if s.depth >= evidence.DRIFT_MIN_DEPTH]
 

@@ -36,7 +36,7 @@ from IPython.display import Markdown
 from matplotlib import pyplot as plt
 
 from rgnb import claims, metrics, plots
-from rgnb.mlp import evidence, registry, scan, shipped, statistics, sweeps
+from rgnb.mlp import evidence, registry, scan, shipped, shipped_measurements, statistics, sweeps
 
 # %% [markdown]
 # ## Method (protocol v3)
@@ -86,7 +86,7 @@ from rgnb.mlp import evidence, registry, scan, shipped, statistics, sweeps
 # %% tags=["nbval-ignore-output"]
 results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
 scan_results = shipped.load_scan_profile(run.profile, run.device)
-measured = evidence.measure_all(results, scan_results)
+measured = evidence.measure_all(results, scan_results, shipped_dir=shipped_measurements.default_directory(run.profile))
 main = measured.main
 print(f"{len(measured.shapes)} shapes:", ", ".join(f"L = {s.depth} V = {s.vocab_size}" for s in sorted(measured.shapes, key=lambda s: (s.vocab_size, s.depth))),
       "; variants:", ", ".join(v.family for v in measured.variants))
@@ -139,16 +139,16 @@ plt.show()
 # %% tags=["remove-input"] mystnb={"figure": {"name": "fig-rank-tolerance", "caption": "Violation mass of the effective rank of LN(h^l) against the tolerance (fraction of the layer-1 value a step may rise without counting), main shape, potts xi ~ 1: trained (solid) and at initialisation (dashed), mean over seeds with a Student-t 95 % band; dashed line: the registered margin, dotted: the registered tolerance."}}
 tolerances = np.linspace(0.0, statistics.TOLERANCE_CURVE_MAX, 11)
 spec = registry.BY_ID["P1-i-monotone-v3"]
-fig, axes = plots.subplots(width=4.6, height=2.8)
+fig, axes = plots.subplots(width=6.0, height=2.8)
 ax = axes[0, 0]
 for arm in ("chain-trained", "chain-init"):
     label, ls, color = scan.ARM_STYLE[arm]
     curve = statistics.tolerance_curve(measured.measured[main].get(arm, "erank_ln", evidence.XI_SHORT), tolerances)
     plots.band(ax, 100 * tolerances, *metrics.seed_band(curve.T), label=label, linestyle=ls, color=color)
-ax.axhline(spec.margin, color="k", ls="--", lw=1)
-ax.axvline(100 * statistics.MONOTONE_TOLERANCE, color="k", ls=":", lw=1)
-ax.set(xlabel="tolerance, % of erank at layer 1", ylabel="violation mass", yscale="symlog")
-plots.legend_outside(ax)
+ax.axhline(spec.margin, color="k", ls="--", lw=1, label="margin")
+ax.axvline(100 * statistics.MONOTONE_TOLERANCE, color="k", ls=":", lw=1, label="registered tolerance")
+ax.set(xlabel="tolerance, % of erank at layer 1", ylabel="violation mass")
+ax.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]

@@ -35,7 +35,7 @@ from IPython.display import Markdown, display
 from matplotlib import pyplot as plt
 
 from rgnb import claims, metrics, plots
-from rgnb.mlp import evidence, findings, measure, registry, scan, shipped, sweeps, tables
+from rgnb.mlp import evidence, findings, measure, registry, scan, shipped, shipped_measurements, sweeps, tables
 
 # %% [markdown]
 # ## Method (protocol v3)
@@ -65,7 +65,7 @@ from rgnb.mlp import evidence, findings, measure, registry, scan, shipped, sweep
 # %% tags=["nbval-ignore-output"]
 results = sweeps.reading(shipped.load_profile(run.profile, run.device))  # the main reading: mixer with LayerNorm
 scan_results = shipped.load_scan_profile(run.profile, run.device)
-measured = evidence.measure_all(results, scan_results)
+measured = evidence.measure_all(results, scan_results, shipped_dir=shipped_measurements.default_directory(run.profile))
 main = measured.main
 meas = measure.measure_profile(results)  # the relevance study's measurements (all chains, shared probes)
 
