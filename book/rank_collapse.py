@@ -148,7 +148,7 @@ for arm in ("chain-trained", "chain-init"):
 ax.axhline(spec.margin, color="k", ls="--", lw=1, label="margin")
 ax.axvline(100 * statistics.MONOTONE_TOLERANCE, color="k", ls=":", lw=1, label="registered tolerance")
 ax.set(xlabel="tolerance, % of erank at layer 1", ylabel="violation mass")
-ax.legend(loc="upper right")
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False)
 plt.show()
 
 # %% [markdown]
