@@ -138,7 +138,7 @@ def test_robustness_rows_test_each_claim_on_the_reading_s_own_pair(shapes):
     main, scan, d = shapes
     nolayernorm = dataclasses.replace(BASE, xis=(1.0, 7.0), architecture=sweeps.ROBUSTNESS_READING)
     robust = dict(zip(("potts", "shuffled"), _pair(nolayernorm, d)))
-    config = evidence.measure_robustness(robust, cache_dir=d)
+    config = evidence.measure_reading(robust, evidence.ROBUST_FAMILY, cache_dir=d)
     assert config.family == evidence.ROBUST_FAMILY
     rows = evidence.robustness_rows(config, "smoke")
     assert [r.id for r in rows] == [s.id for s in registry.ROBUSTNESS_V3]
@@ -148,11 +148,14 @@ def test_robustness_rows_test_each_claim_on_the_reading_s_own_pair(shapes):
     assert by["robust-P1-iii-plateau-v3"].effects["initialisation"]["scale"] == "log-ratio"
     present = evidence.collapse_contrasts(config.measurements, 1.0)["shuffled chain"]
     assert by["robust-P1-ii-present-v3"].effects["shuffled chain"]["estimate"] == pytest.approx(present.mean(), rel=2e-3)
+    main_config = evidence.measure_reading(main, cache_dir=d)
     ms = evidence.measure_all(main, scan, cache_dir=d)
-    mains = evidence.main_shape_rows(ms, "smoke")
-    through_robust = evidence.robustness_rows(ms.shapes[ms.main], "smoke")
+    np.testing.assert_array_equal(main_config.measurements.values["chain-trained"]["drift"],
+                                  ms.shapes[ms.main].measurements.values["chain-trained"]["drift"])
+    mains = evidence.main_shape_rows(main_config, "smoke")
+    through_robust = evidence.robustness_rows(main_config, "smoke")
     for a, b in zip(through_robust, mains):
         assert b.id == a.id.removeprefix("robust-") and a.effects == b.effects
     assert by["robust-P1-ii-present-v3"].effects != mains[1].effects  # the reading's networks, not the mixer's
     with pytest.raises(ValueError, match="'shuffled' sweep"):
-        evidence.measure_robustness({"potts": robust["potts"]})
+        evidence.measure_reading({"potts": robust["potts"]})

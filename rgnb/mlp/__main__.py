@@ -67,7 +67,7 @@ def measure_main(profile: str, ship: str | None) -> int:
     configs = _evidence.configurations(measured)
     robust = _sweeps.reading(shipped, _sweeps.ROBUSTNESS_READING)
     if robust:
-        configs.append(_evidence.measure_robustness(robust))
+        configs.append(_evidence.measure_reading(robust, _evidence.ROBUST_FAMILY))
     print(f"[measure] {len(configs)} pairs in {time.perf_counter() - t0:.1f} s", flush=True)
     if ship:
         path = _sm.export_measurements([(c.family, c.chain, c.shuffled, c.measurements) for c in configs], ship)

@@ -225,12 +225,12 @@ def robustness_rows(config: Configuration, profile: str) -> list:
     return rows
 
 
-def main_shape_rows(scan: ScanMeasurements, profile: str) -> list:
-    """The claims of :func:`robustness_rows` for the main reading on the main shape alone (the configuration the
-    robustness rows have), under the main ids: to compare the two readings like with like. Not a ledger's rows:
-    the registered primary of a pooled claim is the pooled scan (:func:`protocol_v3_rows`)."""
-    main = scan.shapes[scan.main]
-    return [_row(spec.id.removeprefix("robust-"), build, [main], [], xi_text, profile, scale=scale)
+def main_shape_rows(config: Configuration, profile: str) -> list:
+    """The claims of :func:`robustness_rows` for the main reading on the main shape alone (``config``: the
+    configuration the robustness rows have, in the main reading), under the main ids: to compare the two readings
+    like with like. Not a ledger's rows: the registered primary of a pooled claim is the pooled scan
+    (:func:`protocol_v3_rows`)."""
+    return [_row(spec.id.removeprefix("robust-"), build, [config], [], xi_text, profile, scale=scale)
             for spec in _registry.ROBUSTNESS_V3
             for build, xi_text, scale in (SINGLE_CONFIGURATION[spec.id.removeprefix("robust-")],)]
 
@@ -303,16 +303,17 @@ def measure_all(main: dict, scan: dict, cache_dir=None, shipped_dir=None) -> Sca
 ROBUST_FAMILY = f"{_sweeps.PAPER_FAMILY}, no LayerNorm"
 
 
-def measure_robustness(robust: dict, cache_dir=None, shipped_dir=None) -> Configuration:
-    """The robustness reading's paired measurements (``robust``: ``sweeps.reading(results, ROBUSTNESS_READING)``,
-    its paper-chain and shuffled-chain sweeps), read from the shipped measurements where they are."""
+def measure_reading(reading: dict, family: str = _sweeps.PAPER_FAMILY, cache_dir=None,
+                    shipped_dir=None) -> Configuration:
+    """The main shape of one reading measured (``reading``: ``sweeps.reading(results, architecture)``, its
+    paper-chain and shuffled-chain sweeps), read from the shipped measurements where they are; ``family``: the
+    configuration's label (:data:`ROBUST_FAMILY` for the robustness reading)."""
     for f in (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED):
-        if f not in robust:
-            raise ValueError(f"the robustness reading must hold the {f!r} sweep, got {sorted(robust)}")
+        if f not in reading:
+            raise ValueError(f"the reading must hold the {f!r} sweep, got {sorted(reading)}")
     store = None if shipped_dir is None else _shipped_measurements.MeasurementStore.open(shipped_dir)
-    chain, shuffled = robust[_sweeps.PAPER_FAMILY], robust[_sweeps.SHUFFLED]
-    return Configuration(ROBUST_FAMILY, _shipped_measurements.measure_pair(chain, shuffled, store, cache_dir),
-                         chain, shuffled)
+    chain, shuffled = reading[_sweeps.PAPER_FAMILY], reading[_sweeps.SHUFFLED]
+    return Configuration(family, _shipped_measurements.measure_pair(chain, shuffled, store, cache_dir), chain, shuffled)
 
 
 def configurations(scan: ScanMeasurements) -> list[Configuration]:
@@ -320,6 +321,6 @@ def configurations(scan: ScanMeasurements) -> list[Configuration]:
     return scan.ordered() + list(scan.variants)
 
 
-__all__ = ["protocol_v3_rows", "robustness_rows", "main_shape_rows", "measure_robustness", "ROBUST_FAMILY",
+__all__ = ["protocol_v3_rows", "robustness_rows", "main_shape_rows", "measure_reading", "ROBUST_FAMILY",
            "SINGLE_CONFIGURATION", "measure_all", "configurations", "chapter_rows", "Configuration", "ScanMeasurements", "VARIANTS",
            "DRIFT_MIN_DEPTH", "READOUT", "collapse_contrasts", "selectivity", "dose_slopes", "violations", "log_c"]

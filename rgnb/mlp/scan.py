@@ -178,25 +178,32 @@ def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], 
     profile over l = 0..L, or ``drift`` over the transitions l -> l+1) on chain ``xi``, mean over seeds with a
     Student-t 95 % band, one line per arm. Layer profiles start at l = 1 (h^0 is one vector on masked rows).
     Returns ``(fig, axes)``, axes ``[row, shape]`` (legend below the panels)."""
-    from rgnb import metrics, plots
-
     if not shapes:
         raise ValueError("shapes must name at least one measured shape")
+    return draw_columns([(f"L = {s.depth}, V = {s.vocab_size}", measured[s]) for s in shapes], rows, xi, arms, log)
+
+
+def draw_columns(columns: list[tuple[str, _paired.ShapeMeasurements]], rows: tuple[tuple[str, str], ...], xi: float,
+                 arms: tuple[str, ...] = _paired.ARMS, log: bool = False):
+    """:func:`draw_profiles` with the columns given as ``(title, measurements)`` pairs (e.g. two readings of one
+    shape). Returns ``(fig, axes)``, axes ``[row, column]``."""
+    from rgnb import metrics, plots
+
+    if not columns:
+        raise ValueError("columns must hold at least one (title, measurements) pair")
     if not rows:
         raise ValueError("rows must name at least one (quantity, ylabel)")
-    fig, axes = plots.subplots(ncols=len(shapes), nrows=len(rows), width=2.6, height=2.3, sharey="row")
+    fig, axes = plots.subplots(ncols=len(columns), nrows=len(rows), width=2.6, height=2.3, sharey="row")
     for (quantity, ylabel), row in zip(rows, axes):
-        for ax, shape in zip(row, shapes):
-            m = measured[shape]
+        for ax, (title, m) in zip(row, columns):
             for arm in arms:
                 label, ls, color = ARM_STYLE[arm]
                 values = m.get(arm, quantity, xi)[:, 1:]
                 mean, lo, hi = metrics.seed_band(values)
                 plots.band(ax, np.arange(1, values.shape[1] + 1), mean, lo, hi, label=label, linestyle=ls, color=color)
-            L = shape.depth
+            L = m.shape.depth
             ax.set_xticks(sorted({1, max(1, L // 2), L - (quantity == DRIFT)}))
-            ax.set(title=f"L = {L}, V = {shape.vocab_size}",
-                   xlabel="transition $l \\to l+1$" if quantity == DRIFT else "layer $l$")
+            ax.set(title=title, xlabel="transition $l \\to l+1$" if quantity == DRIFT else "layer $l$")
             if log:
                 ax.set_yscale("log")
         row[0].set_ylabel(ylabel)
@@ -206,4 +213,4 @@ def draw_profiles(measured: dict[_sweeps.ScanShape, _paired.ShapeMeasurements], 
 
 
 __all__ = ["ScanStatistic", "STATISTICS", "ScanPoint", "scan_points", "xi_series", "series", "scan_shapes", "draw_scan",
-           "draw_profiles", "ARM_STYLE"]
+           "draw_profiles", "draw_columns", "ARM_STYLE"]
