@@ -141,6 +141,10 @@ plt.show()
 # chain network of its seed). They were trained with the same budget but had no context to learn: if
 # their coefficient were positive too, the effect would come from training as such (or from the
 # probe), not from learning the chain's modes.
+#
+# This study predates protocol v3 and keeps its measurements: one probe set per chain, shared by
+# every seed and by the null (so the contrast is paired on the same sequences), but the interval
+# over seeds does not include probe sampling. The row is ours and post hoc either way.
 
 # %% tags=["remove-input"] mystnb={"figure": {"name": "fig-spectral-relevance", "caption": "Left: task-relevant dimension of LN(h^L) against the number of chain modes relevant at the task's scale (|lambda_k|^s > 1/e), one point per network (jittered), trained (blue) and at initialisation (grey), with the least-squares lines (the pre-stated test). Right: what training adds (trained minus initialised), mean over seeds per chain with Student-t 95 % bars, for the networks trained on each chain (blue; circles potts, squares ring) and for those trained on the shuffled chain, probed on the same chains (red)."}}
 rel, rel0 = findings.spectral_relevance(meas), findings.spectral_relevance(meas, "init")
