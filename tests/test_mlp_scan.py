@@ -119,3 +119,22 @@ def test_xi_series_runs_over_the_shape_s_chains(measured):
     assert ivs[1].estimate == pytest.approx(expect.mean())
     with pytest.raises(ValueError, match="arm"):
         scan.xi_series(m, "log_c", "shuffled")
+
+
+def test_every_shipped_scan_network_passed_the_gate_when_shipped():
+    """The scan's shipped sweeps (their manifest's CPU evaluation, which loading re-checks on this machine) pass
+    the convergence gate, network by network: the premise of every v3 row that pools or sub-rows them."""
+    from rgnb.mlp import gate, shipped
+
+    manifest = shipped.shipped_manifest("reference")
+    scan = sweeps.scan_sweeps_for("reference")
+    present = [f for f in scan if f in manifest["sweeps"]]
+    assert len(present) >= 6, present
+    for family in present:
+        record = manifest["sweeps"][family]["cpu_evaluation"]
+        loss, floor = np.asarray(record["final_loss"]), np.asarray(record["bayes_floor"])
+        log_v = np.log(scan[family].vocab_size)
+        gain = log_v - floor
+        share = np.where(gain > 1e-9, (log_v - loss) / np.where(gain > 1e-9, gain, 1.0), np.nan)
+        assert loss.shape == (len(manifest["sweeps"][family]["members"]),)
+        assert gate.gate_passes(loss - floor, share).all(), (family, float((loss - floor).max()))
