@@ -43,14 +43,15 @@ def test_a_stale_number_in_the_prose_fails(tmp_path, bindings):
 def test_a_changed_ledger_margin_fails_the_prose(tmp_path):
     run = tmp_path / "run"
     shutil.copytree(prose.RUN_DIR, run, ignore=shutil.ignore_patterns("full"))
-    path = run / "kernel_drift.claims.json"
+    path = run / "training.claims.json"
     data = json.loads(path.read_text())
     for row in data["rows"]:
-        if row["id"] == "P1-iii-concentrated":
-            row["margin"] = 0.2
+        if row["id"] == "training-gate-excess":
+            row["margin"] = 0.02
     path.write_text(json.dumps(data))
-    found = prose.problems("kernel_drift", prose.bindings(run))
-    assert any("both contrasts above 0.2 (about" in p and "ledger: claim P1-iii-concentrated" in p for p in found)
+    found = prose.problems("training", prose.bindings(run))
+    assert any("the gate's 0.02 nats" in p and "ledger: claim training-gate-excess" in p for p in found)
+    assert prose.problems("training", prose.bindings(prose.RUN_DIR)) == []
 
 
 def test_a_new_unbound_number_fails_but_math_code_and_exceptions_do_not(tmp_path, bindings):
