@@ -129,7 +129,7 @@ def test_every_shipped_scan_network_passed_the_gate_when_shipped():
     manifest = shipped.shipped_manifest("reference")
     scan = sweeps.scan_sweeps_for("reference")
     present = [f for f in scan if f in manifest["sweeps"]]
-    assert len(present) >= 6, present
+    assert present == list(scan), present  # all eight shipped
     for family in present:
         record = manifest["sweeps"][family]["cpu_evaluation"]
         loss, floor = np.asarray(record["final_loss"]), np.asarray(record["bayes_floor"])
