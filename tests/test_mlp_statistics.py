@@ -74,8 +74,13 @@ def test_live_excess_concentration_ignores_dead_layers():
     assert statistics.live_excess_concentration(concentrated)[0] == pytest.approx(expected)
     uniform = np.ones((1, 8))
     assert statistics.live_excess_concentration(uniform)[0] == pytest.approx(0.0, abs=1e-12)
-    with pytest.raises(ValueError, match="3 live"):
-        statistics.live_excess_concentration(np.array([[5.0, 1.0, 1.0, 0, 0, 0, 0, 0]]))
+    # one or two live transitions hold all the live drift, their uniform value: 0 (a null as dead as the
+    # shuffled networks' deep layers is not concentrated); a profile without drift has no share
+    two, one = np.array([[5.0, 2.0, 1.0, 0, 0, 0, 0, 0]]), np.array([[5.0, 1.0, 0, 0, 0, 0, 0, 0]])
+    assert statistics.live_transitions(two).sum() == 2 and statistics.live_transitions(one).sum() == 1
+    np.testing.assert_allclose(statistics.live_excess_concentration(np.r_[two, one]), [0.0, 0.0], atol=1e-12)
+    with pytest.raises(ValueError, match="a live transition"):
+        statistics.live_excess_concentration(np.array([[5.0, 0, 0, 0, 0, 0, 0, 0]]))
 
 
 def test_trend_slopes_recover_a_known_slope_per_seed():

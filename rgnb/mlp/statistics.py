@@ -83,15 +83,16 @@ def live_transitions(drift: Any, live_fraction: float = LIVE_FRACTION) -> np.nda
 def live_excess_concentration(drift: Any, live_fraction: float = LIVE_FRACTION) -> np.ndarray:
     """Top-two share of the drift over the live transitions (l >= 1) minus its uniform value 2 / n_live,
     drift (n, L) -> (n,); 0 for a uniform profile over its live transitions, whatever their number, so
-    dead layers (which inflate the plain top-two share) do not count. Needs three live transitions."""
+    dead layers (which inflate the plain top-two share) do not count. With one or two live transitions the
+    top two hold all the live drift, which is their uniform value too: 0 (min(2, n_live) / n_live)."""
     d = np.clip(_profiles(drift, "drift", 4)[:, 1:], 0.0, None)
     live = live_transitions(drift, live_fraction)
     n_live = live.sum(axis=1)
-    if np.any(n_live < 3):
-        raise ValueError(f"every profile needs at least 3 live transitions (l >= 1), got {n_live.tolist()}")
+    if np.any(n_live < 1):
+        raise ValueError("every profile needs a live transition (l >= 1): a profile without drift has no share")
     d = np.where(live, d, 0.0)
     top2 = -np.sort(-d, axis=1)[:, :2].sum(axis=1) / d.sum(axis=1)
-    return top2 - 2.0 / n_live
+    return top2 - np.minimum(2, n_live) / n_live
 
 
 def trend_slopes(values: Any, x: Any) -> np.ndarray:
