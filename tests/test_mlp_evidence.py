@@ -81,7 +81,7 @@ def test_protocol_v3_rows_one_per_claim_with_shapes_and_variants_as_subrows(shap
     np.testing.assert_allclose(evidence.selectivity(m), evidence.collapse_contrasts(m, 1.0)["shuffled chain"]
                                - evidence.collapse_contrasts(m, 7.0)["shuffled chain"])
     assert evidence.dose_slopes(m).shape == (3,)
-    assert "V = 4, 8 pooled" in by["ours-bulk-tracks-vocab"].configuration
+    assert "V = 4, 8, each V its own contrast" in by["ours-bulk-tracks-vocab"].configuration
     # the variant is measured on its own probes (the ring chain's), its shuffled arm on the same ones
     ring = ms.variants[0].measurements
     assert ring.xis == (1.0, 3.0, 7.0)
@@ -112,14 +112,38 @@ def test_drift_rows_leave_out_a_shape_too_shallow_for_a_plateau(shapes):
     assert "3 shapes pooled" in by["P1-ii-present-v3"].configuration
 
 
-def test_the_bulk_row_pools_every_network_of_the_vocabulary_scan(shapes):
+def test_the_bulk_row_has_one_contrast_per_vocabulary_size(shapes):
     main, scan, d = shapes
     ms = evidence.measure_all(main, scan, cache_dir=d)
     row = {r.id: r for r in evidence.protocol_v3_rows(ms, "smoke")}["ours-bulk-tracks-vocab"]
-    expect = np.concatenate([evidence._bulk(c.measurements)[1] for c in ms.ordered()])
-    assert row.n == expect.size == 2 * 2 * 3 and row.n_unit == "networks"  # 2 shapes x xi 1, 7 x 3 seeds
-    assert row.effects[evidence.READOUT]["estimate"] == pytest.approx(expect.mean(), rel=2e-3)  # 3 digits
+    assert row.n == 2 * 2 * 3 and row.n_unit == "networks"  # 2 shapes x xi 1, 7 x 3 seeds
+    for c in ms.ordered():
+        expect = evidence._bulk(c.measurements)[1]
+        key = f"{evidence.READOUT}, V = {c.shape.vocab_size}"
+        assert row.effects[key]["estimate"] == pytest.approx(expect.mean(), rel=2e-3)  # 3 digits
     assert [s["configuration"].split(", ")[-1] for s in row.subrows] == ["V = 4", "V = 8"]
+
+
+def test_opposite_deviations_at_two_vocabulary_sizes_do_not_cancel(shapes):
+    """Bulk 3 above V - 1 at one V and 3 below at the other: a pooled mean is near 0, but the claim ('at every
+    V') fails, and so must the row (premise forced, since smoke networks do not pass the gate)."""
+    from rgnb.claims import NOT_REPRODUCED, decide
+
+    main, scan, d = shapes
+    ms = evidence.measure_all(main, scan, cache_dir=d)
+    configs = []
+    for c, shift in zip(ms.ordered(), (3.0, -3.0)):
+        m = c.measurements
+        V = m.shape.vocab_size
+        values = {a: dict(q) for a, q in m.values.items()}
+        values["chain-trained"]["pc90_ln"] = np.full_like(m.values["chain-trained"]["pc90_ln"], V - 1 + shift)
+        configs.append(dataclasses.replace(c, measurements=dataclasses.replace(m, values=values)))
+    ev = dataclasses.replace(evidence.bulk_by_vocabulary(configs, "test"), premise_met=True)
+    assert sorted(e.estimate for e in ev.contrasts.values()) == pytest.approx([-3.0, 3.0])
+    assert ev.statistic.estimate == pytest.approx(0.0, abs=1e-12)
+    assert decide(registry.BY_ID["ours-bulk-tracks-vocab"], ev).verdict == NOT_REPRODUCED
+    with pytest.raises(ValueError, match="one configuration per vocabulary size"):
+        evidence.bulk_by_vocabulary(configs[:1] * 2, "test")
 
 
 def test_chapter_rows_partition_the_rows_by_chapter(shapes):

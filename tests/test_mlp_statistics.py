@@ -104,8 +104,10 @@ def test_statistics_refuse_malformed_profiles(bad):
 
 
 def test_protocol_v3_is_registered_before_its_run():
-    """Every v3 spec's hash is the registered one, and the rows that replace v2 rows are post hoc."""
+    """Every v3 spec's hash is the registered one; the rows that replace v2 rows, and the one changed after its
+    result, are post hoc."""
     events = claims_registry.load_history()
     for spec in registry.PROTOCOL_V3 + registry.ROBUSTNESS_V3:
         assert claims_registry.registered_hash(spec.id, events) == spec.spec_hash(), spec.id
-        assert claims_registry.post_hoc(spec, events)[0] == bool(spec.replaces), spec.id
+        changed_after_result = spec.id == "ours-bulk-tracks-vocab"  # re-declared per V after its first result
+        assert claims_registry.post_hoc(spec, events)[0] == (bool(spec.replaces) or changed_after_result), spec.id

@@ -181,10 +181,12 @@ PROTOCOL_V3 = (
         "The bulk dimension of the trained stream is the readout's V - 1 at every vocabulary size, while the "
         "effective rank's fall sits in the spectral tail",
         "per network, the mean over l >= 1 of the PCs for 90 % of the variance of LN(h^l) minus V - 1 "
-        "(rgnb.mlp.statistics.bulk_excess), masked rows", "absence", "above", 1.0,
+        "(rgnb.mlp.statistics.bulk_excess), masked rows; one contrast per vocabulary size, every one within the "
+        "margin (an intersection-union test: the claim is 'at every vocabulary size', and a pooled mean lets "
+        "deviations of opposite sign at different V cancel)", "absence", "above", 1.0,
         "one dimension: the resolution of an integer count of components",
-        "potts xi ~ 1 and ~ 7, depth 8, V = 4, 8 and 16 pooled (60 networks)",
-        "mean over networks; sub-rows: each V", "fig-rank-profile", ("the readout's dimension V - 1",),
+        "potts xi ~ 1 and ~ 7, depth 8, V = 4, 8 and 16, one contrast per V (20 networks each)",
+        "mean over networks per V; sub-rows: each V", "fig-rank-profile", ("the readout's dimension V - 1, at each V",),
         source="ours", positive_control="the same networks at initialisation, whose bulk is not set by the readout"),
 )
 
