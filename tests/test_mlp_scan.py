@@ -133,8 +133,6 @@ def test_every_shipped_scan_network_passed_the_gate_when_shipped():
     for family in present:
         record = manifest["sweeps"][family]["cpu_evaluation"]
         loss, floor = np.asarray(record["final_loss"]), np.asarray(record["bayes_floor"])
-        log_v = np.log(scan[family].vocab_size)
-        gain = log_v - floor
-        share = np.where(gain > 1e-9, (log_v - loss) / np.where(gain > 1e-9, gain, 1.0), np.nan)
+        share = gate.recovered_share(loss, floor, scan[family].vocab_size)
         assert loss.shape == (len(manifest["sweeps"][family]["members"]),)
         assert gate.gate_passes(loss - floor, share).all(), (family, float((loss - floor).max()))

@@ -202,8 +202,8 @@ def _row(spec_id: str, build, primary: list[Configuration], others: list[Configu
 
 
 _X1, _X7 = f"xi = {XI_SHORT:g}", f"xi = {XI_LONG:g}"
-#: The claims tested on one configuration at a time (the robustness reading, the main shape alone): each
-#: claim's build, the chains its configuration's label names, and its interval scale.
+#: Each claim tested one configuration at a time (per shape, or on the robustness reading alone; the pooled rows
+#: concatenate configurations): its build, the chains its configuration's label names, and its interval scale.
 SINGLE_CONFIGURATION = {
     "P1-i-monotone-v3": (_monotone, _X1, "difference"),
     "P1-ii-present-v3": (_present, _X1, "difference"),
@@ -215,14 +215,20 @@ SINGLE_CONFIGURATION = {
 }
 
 
+def _single_configuration_rows(config: Configuration, profile: str, ids: list[tuple[str, str]]) -> list:
+    """Rows ``(row id, claim)`` of :data:`SINGLE_CONFIGURATION`'s tests on ``config`` alone."""
+    rows = []
+    for row_id, claim in ids:
+        build, xi_text, scale = SINGLE_CONFIGURATION[claim]
+        rows.append(_row(row_id, build, [config], [], xi_text, profile, scale=scale))
+    return rows
+
+
 def robustness_rows(config: Configuration, profile: str) -> list:
     """The protocol-v3 rows of the robustness reading (:data:`rgnb.mlp.registry.ROBUSTNESS_V3`, ids
     ``robust-<id>``): each claim's test on ``config`` (the mixer without LayerNorm at the main shape) alone."""
-    rows = []
-    for spec in _registry.ROBUSTNESS_V3:
-        build, xi_text, scale = SINGLE_CONFIGURATION[spec.id.removeprefix("robust-")]
-        rows.append(_row(spec.id, build, [config], [], xi_text, profile, scale=scale))
-    return rows
+    return _single_configuration_rows(config, profile,
+                                      [(s.id, s.id.removeprefix("robust-")) for s in _registry.ROBUSTNESS_V3])
 
 
 def main_shape_rows(config: Configuration, profile: str) -> list:
@@ -230,9 +236,8 @@ def main_shape_rows(config: Configuration, profile: str) -> list:
     configuration the robustness rows have, in the main reading), under the main ids: to compare the two readings
     like with like. Not a ledger's rows: the registered primary of a pooled claim is the pooled scan
     (:func:`protocol_v3_rows`)."""
-    return [_row(spec.id.removeprefix("robust-"), build, [config], [], xi_text, profile, scale=scale)
-            for spec in _registry.ROBUSTNESS_V3
-            for build, xi_text, scale in (SINGLE_CONFIGURATION[spec.id.removeprefix("robust-")],)]
+    claims = [s.id.removeprefix("robust-") for s in _registry.ROBUSTNESS_V3]
+    return _single_configuration_rows(config, profile, [(c, c) for c in claims])
 
 
 def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
@@ -249,9 +254,10 @@ def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
     shapes = scan.ordered()
     others = [c for c in shapes if c.shape != scan.main] + list(scan.variants)
     pooled = f"{len(shapes)} shapes pooled"
-    rows = [_row("P1-i-monotone-v3", _monotone, [main], others, _X1, profile)]
-    for cid, build, xi_text in (("P1-ii-present-v3", _present, _X1), ("P1-ii-absent-v3", _absent, _X7),
-                                ("P1-ii-selective", _selective, f"{_X1} against {XI_LONG:g}")):
+    build, xi_text, _ = SINGLE_CONFIGURATION["P1-i-monotone-v3"]
+    rows = [_row("P1-i-monotone-v3", build, [main], others, xi_text, profile)]
+    for cid in ("P1-ii-present-v3", "P1-ii-absent-v3", "P1-ii-selective"):
+        build, xi_text, _ = SINGLE_CONFIGURATION[cid]
         rows.append(_row(cid, build, shapes, shapes + list(scan.variants), xi_text, profile,
                          pooled_label=f"potts, {xi_text}, {pooled}"))
     if len(main.measurements.xis) >= 3:
@@ -259,10 +265,9 @@ def protocol_v3_rows(scan: ScanMeasurements, profile: str) -> list:
         xi_text = f"xi in {{{', '.join(f'{x:g}' for x in main.measurements.xis)}}}"
         rows.append(_row("ours-ii-dose-response", _dose, [main], grid, xi_text, profile))
     deep = [c for c in others if c.shape.depth >= DRIFT_MIN_DEPTH]
-    rows += [_row(cid, build, [main], deep, _X1, profile, scale=scale)
-             for cid, build, scale in (("P1-iii-concentrated-v3", _concentrated, "difference"),
-                                       ("ours-iii-concentration-by-chain", _by_chain, "difference"),
-                                       ("P1-iii-plateau-v3", _plateau, "log-ratio"))]
+    for cid in ("P1-iii-concentrated-v3", "ours-iii-concentration-by-chain", "P1-iii-plateau-v3"):
+        build, xi_text, scale = SINGLE_CONFIGURATION[cid]
+        rows.append(_row(cid, build, [main], deep, xi_text, profile, scale=scale))
     vocab = [c for c in shapes if c.shape.depth == scan.main.depth]
     if len(vocab) >= 2:
         xi_text = f"xi = {XI_SHORT:g} and {XI_LONG:g}"
@@ -298,12 +303,16 @@ def chapter_rows(rows: list, chapter: str) -> list:
     return [r for r in rows if r.chapter == chapter]
 
 
+def _store(shipped_dir) -> "_shipped_measurements.MeasurementStore | None":
+    return None if shipped_dir is None else _shipped_measurements.MeasurementStore.open(shipped_dir)
+
+
 def measure_all(main: dict, scan: dict, cache_dir=None, shipped_dir=None) -> ScanMeasurements:
     """Every shape's paired measurements (the main sweeps' potts / shuffled and each scan pair) and the
     registered variants present among the main sweeps (:data:`VARIANTS`), each paired with the main
     shuffled-chain sweep on its own probes. ``shipped_dir``: where shipped measurements are read (and
     checked) from (``rgnb.mlp.shipped_measurements``; default: measure every pair here)."""
-    store = None if shipped_dir is None else _shipped_measurements.MeasurementStore.open(shipped_dir)
+    store = _store(shipped_dir)
 
     def measure(a, b):
         return _shipped_measurements.measure_pair(a, b, store, cache_dir)
@@ -329,7 +338,7 @@ def measure_reading(reading: dict, family: str = _sweeps.PAPER_FAMILY, cache_dir
     for f in (_sweeps.PAPER_FAMILY, _sweeps.SHUFFLED):
         if f not in reading:
             raise ValueError(f"the reading must hold the {f!r} sweep, got {sorted(reading)}")
-    store = None if shipped_dir is None else _shipped_measurements.MeasurementStore.open(shipped_dir)
+    store = _store(shipped_dir)
     chain, shuffled = reading[_sweeps.PAPER_FAMILY], reading[_sweeps.SHUFFLED]
     return Configuration(family, _shipped_measurements.measure_pair(chain, shuffled, store, cache_dir), chain, shuffled)
 

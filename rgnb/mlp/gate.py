@@ -25,6 +25,15 @@ GATE_EXCESS_NATS = 0.01
 GATE_SHARE = 0.95
 
 
+def recovered_share(final_loss: Any, bayes_floor: Any, vocab_size: int) -> np.ndarray:
+    """(M,) share of the context information recovered, ``(ln V - loss) / (ln V - Bayes)``, from (M,) held-out
+    losses and Bayes floors (nats per masked token); NaN where the context carries none (the shuffled chain)."""
+    log_v = math.log(vocab_size)
+    gain = log_v - np.asarray(bayes_floor)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(gain > 1e-9, (log_v - np.asarray(final_loss)) / np.where(gain > 1e-9, gain, 1.0), np.nan)
+
+
 def gate_passes(excess: Any, share: Any, max_excess: float = GATE_EXCESS_NATS,
                 min_share: float = GATE_SHARE) -> np.ndarray:
     """Per-model gate, (M,) excess loss and (M,) recovered share -> (M,) bool.

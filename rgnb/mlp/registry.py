@@ -192,14 +192,15 @@ PROTOCOL_V3 = (
 
 
 READING_LABEL = "the mixer without LayerNorm"
+#: Each main-reading figure's twin in the robustness chapter.
+_ROBUST_FIGURES = {"fig-rank-profile": "fig-robust-rank", "fig-selectivity": "fig-robust-selectivity",
+                   "fig-drift-profile": "fig-robust-drift"}
 
 
 def robust(spec: ClaimSpec) -> ClaimSpec:
     """The same test for the robustness reading (the mixer without LayerNorm): id ``robust-<id>``, our claim."""
-    figures = {"fig-rank-profile": "fig-robust-rank", "fig-selectivity": "fig-robust-selectivity",
-               "fig-drift-profile": "fig-robust-drift"}
     return dataclasses.replace(spec, id=f"robust-{spec.id}", chapter="robustness", source="ours",
-                               claim=f"{spec.claim} [{READING_LABEL}]", figure=figures[spec.figure],
+                               claim=f"{spec.claim} [{READING_LABEL}]", figure=_ROBUST_FIGURES[spec.figure],
                                primary=spec.primary.replace("span masking", f"span masking, {READING_LABEL}"))
 
 
@@ -218,12 +219,10 @@ _ROBUST_V3_XI = {"P1-ii-absent-v3": "xi ~ 7", "P1-ii-selective": "xi ~ 1 against
 def robust_v3(spec: ClaimSpec) -> ClaimSpec:
     """A protocol-v3 test for the robustness reading (the mixer without LayerNorm) at the main shape only: id
     ``robust-<id>``, our claim; it replaces the v2 robustness row of the claim it re-declares, if any."""
-    figures = {"fig-rank-profile": "fig-robust-rank", "fig-selectivity": "fig-robust-selectivity",
-               "fig-drift-profile": "fig-robust-drift"}
     primary = _ROBUST_V3_PRIMARY.format(xi=_ROBUST_V3_XI.get(spec.id, "xi ~ 1"), reading=READING_LABEL,
                                         steps=_NO_LAYERNORM_STEPS)
     return dataclasses.replace(spec, id=f"robust-{spec.id}", chapter="robustness", source="ours",
-                               claim=f"{spec.claim} [{READING_LABEL}]", figure=figures[spec.figure], primary=primary,
+                               claim=f"{spec.claim} [{READING_LABEL}]", figure=_ROBUST_FIGURES[spec.figure], primary=primary,
                                aggregation="mean over seed pairs (no sub-rows)",
                                replaces=f"robust-{spec.replaces}" if spec.replaces else "")
 

@@ -265,10 +265,7 @@ class SweepResult:
     def recovered_share(self) -> np.ndarray:
         """(M,) share of the context information recovered, ``(ln V - loss) / (ln V - Bayes)``; NaN where
         the context carries none (the shuffled chain)."""
-        log_v = math.log(self.config.vocab_size)
-        gain = log_v - self.bayes_floor
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(gain > 1e-9, (log_v - self.final_loss) / np.where(gain > 1e-9, gain, 1.0), np.nan)
+        return _gate.recovered_share(self.final_loss, self.bayes_floor, self.config.vocab_size)
 
     def gate(self) -> np.ndarray:
         """(M,) bool: which models pass the convergence gate (:func:`gate_passes`)."""
